@@ -1,0 +1,80 @@
+//! Vendor specs for erp-clients: parse (`specs/*.yaml`), validate, and lower to an IR.
+//!
+//! The pipeline is `parse` (serde, unknown keys denied, spans kept) -> [`validate`] (every
+//! problem collected, each with file, line and column) -> [`ir::Spec`]. The code generator in
+//! `xtask` and the sandbox server both consume the IR, so a spec is the single source of truth.
+//!
+//! ```
+//! let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../specs/cloudspot.yaml")).unwrap();
+//! let spec = erp_spec::parse_str("specs/cloudspot.yaml", &yaml).expect("valid spec");
+//! assert_eq!(spec.vendor.name, "cloudspot");
+//! ```
+
+pub mod error;
+pub mod ir;
+pub mod raw;
+pub mod validate;
+
+use std::path::Path;
+
+pub use error::{SpecError, SpecErrors};
+
+/// Parses and validates one spec from text. `source` names the file in error messages.
+pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
+    let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        SpecErrors(vec![SpecError {
+            file: source.to_owned(),
+            line,
+            column,
+            message: first_line(&e.to_string()),
+        }])
+    })?;
+    validate::validate(source, raw)
+}
+
+/// Reads, parses and validates one spec file.
+pub fn load(path: &Path) -> Result<ir::Spec, SpecErrors> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        SpecErrors(vec![SpecError { file: source.clone(), line: 0, column: 0, message: format!("cannot read: {e}") }])
+    })?;
+    parse_str(&source, &text)
+}
+
+/// Loads every `*.yaml` in a directory, sorted by file name, collecting all errors of all files.
+pub fn load_dir(dir: &Path) -> Result<Vec<ir::Spec>, SpecErrors> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            SpecErrors(vec![SpecError {
+                file: dir.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot list spec directory: {e}"),
+            }])
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    paths.sort();
+    let mut specs = Vec::new();
+    let mut errors = SpecErrors::default();
+    for path in paths {
+        match load(&path) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => errors.0.extend(e.0),
+        }
+    }
+    if errors.is_empty() { Ok(specs) } else { Err(errors) }
+}
+
+/// serde-saphyr appends a source snippet after the first line; our own prefix already locates it.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    // Drop serde-saphyr's own "line N column M: " prefix; ours is `file:line:column:`.
+    match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+        Some((_, message)) => message.to_owned(),
+        None => line.to_owned(),
+    }
+}

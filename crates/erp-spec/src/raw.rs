@@ -1,0 +1,315 @@
+//! The YAML document exactly as written, before validation.
+//!
+//! Every struct denies unknown keys, and every value that validation may reject is wrapped in
+//! [`Spanned`] so the error can point at its line and column. Choices such as `style: page_number`
+//! are plain strings here (not serde enums) because serde's tagged enums drop span information;
+//! [`crate::validate`] turns them into typed IR values and reports every bad choice at once.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+pub use serde_saphyr::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub vendor: Spanned<RawVendor>,
+    pub base_url: Spanned<RawBaseUrl>,
+    pub auth: Spanned<RawAuth>,
+    pub wire: Spanned<RawWire>,
+    pub envelope: Spanned<RawEnvelope>,
+    #[serde(default)]
+    pub paging: Option<Spanned<RawPaging>>,
+    #[serde(default)]
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub errors: Spanned<RawErrors>,
+    pub resources: BTreeMap<String, Spanned<RawResource>>,
+    #[serde(default)]
+    pub models: BTreeMap<String, Spanned<RawModel>>,
+    #[serde(default)]
+    pub enums: BTreeMap<String, Spanned<RawEnum>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVendor {
+    pub name: Spanned<String>,
+    pub title: String,
+    pub docs_url: String,
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBaseUrl {
+    pub template: Spanned<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, Spanned<RawVariable>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariable {
+    pub doc: String,
+    pub example: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub scheme: Spanned<String>,
+    pub doc: String,
+    #[serde(default)]
+    pub headers: Vec<Spanned<RawAuthHeader>>,
+    #[serde(default)]
+    pub basic: Option<Spanned<RawBasic>>,
+    #[serde(default)]
+    pub oauth2: Option<Spanned<RawOAuth2>>,
+    /// Status and error body the vendor answers when credentials are missing or wrong.
+    #[serde(default)]
+    pub unauthorized: Option<Spanned<RawUnauthorized>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuthHeader {
+    pub name: Spanned<String>,
+    pub param: Spanned<String>,
+    #[serde(default = "yes")]
+    pub required: bool,
+    pub doc: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBasic {
+    pub username_doc: String,
+    pub password_doc: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOAuth2 {
+    pub authorize_url: Spanned<String>,
+    pub token_url: Spanned<String>,
+    #[serde(default)]
+    pub refresh_min_interval_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnauthorized {
+    pub status: Spanned<u16>,
+    pub message: String,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWire {
+    pub format: Spanned<String>,
+    pub scalars: Spanned<String>,
+    pub booleans: Spanned<String>,
+    #[serde(default)]
+    pub empty_string_is_null: bool,
+    #[serde(default)]
+    pub one_or_many: bool,
+    #[serde(default = "plain")]
+    pub nested_lists: Spanned<String>,
+    #[serde(default)]
+    pub send_content_type_on_get: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvelope {
+    pub list: Spanned<RawListEnvelope>,
+    pub item: Spanned<RawItemEnvelope>,
+    pub request: Spanned<String>,
+    #[serde(default)]
+    pub errors_in_success: bool,
+    /// Extra members the vendor puts beside the data, e.g. Cloudspot's `status: OK`.
+    #[serde(default)]
+    pub success_members: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListEnvelope {
+    pub style: Spanned<String>,
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub total: Option<String>,
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub per_page: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawItemEnvelope {
+    pub style: Spanned<String>,
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPaging {
+    pub style: Spanned<String>,
+    #[serde(default)]
+    pub page_param: Option<String>,
+    #[serde(default)]
+    pub size_param: Option<String>,
+    #[serde(default)]
+    pub first_page: Option<u64>,
+    #[serde(default)]
+    pub default_size: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub max_size: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub next_link: Option<String>,
+    #[serde(default)]
+    pub cursor_param: Option<String>,
+    #[serde(default)]
+    pub cursor_field: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub remaining_header: String,
+    pub reset_header: String,
+    pub reset: Spanned<String>,
+    #[serde(default)]
+    pub limit_header: Option<String>,
+    pub window_seconds: Spanned<u64>,
+    pub quota: Spanned<u64>,
+    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
+    pub exceeded_message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrors {
+    pub message: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub code: Vec<Spanned<String>>,
+    pub not_found: Spanned<RawErrorExample>,
+    pub invalid: Spanned<RawErrorExample>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrorExample {
+    pub status: Spanned<u16>,
+    pub message: String,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    pub doc: String,
+    pub path: Spanned<String>,
+    #[serde(default)]
+    pub wire_singular: Option<Spanned<String>>,
+    #[serde(default)]
+    pub wire_plural: Option<Spanned<String>>,
+    pub operations: BTreeMap<String, Spanned<RawOperation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperation {
+    pub doc: String,
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    /// Path below the resource path; `{name}` segments must be declared in `path_params`.
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub path_params: BTreeMap<String, Spanned<RawParam>>,
+    #[serde(default)]
+    pub query: BTreeMap<String, Spanned<RawParam>>,
+    #[serde(default)]
+    pub request: Option<Spanned<String>>,
+    #[serde(default)]
+    pub response: Option<Spanned<String>>,
+    /// How the response body is shaped: `item`, `list`, `first_of_list` or `none`.
+    #[serde(default)]
+    pub returns: Option<Spanned<String>>,
+    #[serde(default)]
+    pub paged: Option<bool>,
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParam {
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    #[serde(default)]
+    pub required: bool,
+    pub doc: String,
+    #[serde(default)]
+    pub rust_name: Option<Spanned<String>>,
+    /// How the sandbox applies this filter: `equals` (default), `contains` or `any_of` (comma list).
+    #[serde(default)]
+    pub filter: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub doc: String,
+    pub fields: BTreeMap<String, Spanned<RawField>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    pub doc: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub rust_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Set by the server; never sent on create or update.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Sample values for the sandbox's generated records.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnum {
+    pub doc: String,
+    /// Wire value -> documentation of that value.
+    pub values: BTreeMap<String, Spanned<String>>,
+    /// Optional Rust variant names for wire values whose derived name is poor.
+    #[serde(default)]
+    pub rust_names: BTreeMap<String, Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn plain() -> Spanned<String> {
+    Spanned::new(
+        "plain".to_owned(),
+        serde_saphyr::Location::UNKNOWN,
+        serde_saphyr::Location::UNKNOWN,
+    )
+}
