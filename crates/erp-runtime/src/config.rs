@@ -1,0 +1,196 @@
+//! Client configuration and the builder every vendor crate exposes.
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Auth;
+use crate::client::Client;
+use crate::descriptor::VendorInfo;
+use crate::{Error, RetryPolicy};
+
+/// Runtime choices, all with defaults suitable for production.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Limit for opening a connection (TCP + TLS). Default 10 s.
+    pub connect_timeout: Duration,
+    /// Limit for one attempt, from sending to the last byte of the body. Default 30 s.
+    pub request_timeout: Duration,
+    pub user_agent: String,
+    pub retry: RetryPolicy,
+    /// Items per page for paged lists; `None` uses the vendor's default. Clamped to the
+    /// vendor's maximum.
+    pub page_size: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            user_agent: concat!("erp-clients/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            page_size: None,
+        }
+    }
+}
+
+/// Builds a vendor client. `C` is the vendor crate's client type.
+///
+/// ```
+/// use erp_runtime::{auth::ApiKeyHeaders, descriptor::*, Client};
+/// # static VENDOR: VendorInfo = VendorInfo {
+/// #     name: "demo", title: "Demo", base_url: "https://{account}.example.com/api",
+/// #     base_url_variables: &["account"], format: WireFormat::Json, booleans: BoolEncoding::Native,
+/// #     send_content_type_on_get: false, list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+/// #     request_envelope: RequestEnvelope::Bare, errors_in_success: false, paging: Paging::None,
+/// #     rate_limit: None, error_message_paths: &["message"], error_code_paths: &[],
+/// # };
+/// let client: Client = Client::builder(&VENDOR)
+///     .variable("account", "acme")
+///     .auth(ApiKeyHeaders::new().header("X-Key", "secret"))
+///     .request_timeout(std::time::Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://acme.example.com/api");
+///
+/// let missing = Client::builder(&VENDOR).auth(erp_runtime::auth::NoAuth).build();
+/// assert!(missing.unwrap_err().to_string().contains("account"));
+/// # Ok::<(), erp_runtime::Error>(())
+/// ```
+#[must_use]
+pub struct ClientBuilder<C = Client> {
+    vendor: &'static VendorInfo,
+    base_url: Option<String>,
+    variables: BTreeMap<String, String>,
+    auth: Option<Arc<dyn Auth>>,
+    config: Config,
+    http: Option<reqwest::Client>,
+    _client: PhantomData<fn() -> C>,
+}
+
+impl<C: From<Client>> ClientBuilder<C> {
+    pub fn new(vendor: &'static VendorInfo) -> Self {
+        ClientBuilder { vendor, base_url: None, variables: BTreeMap::new(), auth: None, config: Config::default(), http: None, _client: PhantomData }
+    }
+
+    /// Replaces the vendor's base URL, e.g. with a sandbox. `https` is required except for
+    /// loopback addresses.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Sets a variable of the vendor's base URL template (e.g. Billomat's `billomat_id`).
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.variables.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn auth(mut self, auth: impl Auth) -> Self {
+        self.auth = Some(Arc::new(auth));
+        self
+    }
+
+    /// Uses a shared authentication provider (e.g. one OAuth2 session for several clients).
+    pub fn shared_auth(mut self, auth: Arc<dyn Auth>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.request_timeout = timeout;
+        self
+    }
+
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.config.user_agent = user_agent.into();
+        self
+    }
+
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    pub fn page_size(mut self, size: u64) -> Self {
+        self.config.page_size = Some(size);
+        self
+    }
+
+    /// Uses this HTTP client instead of building one (its own timeouts then apply).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    pub fn build(self) -> Result<C, Error> {
+        let vendor = self.vendor.name;
+        let config_error = |message: String| Error::Config { vendor, message };
+        let auth = self.auth.ok_or_else(|| config_error("no credentials given; call `.auth(...)`".to_owned()))?;
+        let base_url = match self.base_url {
+            Some(url) => url,
+            None => resolve_template(self.vendor, &self.variables)?,
+        };
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        check_scheme(&base_url).map_err(config_error)?;
+        if self.config.retry.max_attempts == 0 {
+            return Err(config_error("retry.max_attempts must be at least 1".to_owned()));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.config.connect_timeout)
+                .timeout(self.config.request_timeout)
+                .user_agent(self.config.user_agent.clone())
+                .build()
+                .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let codec = crate::codec::for_format(self.vendor.format).map_err(config_error)?;
+        Ok(C::from(Client::from_parts(self.vendor, base_url, http, auth, codec, self.config)))
+    }
+}
+
+fn resolve_template(vendor: &'static VendorInfo, variables: &BTreeMap<String, String>) -> Result<String, Error> {
+    let mut url = vendor.base_url.to_owned();
+    for name in vendor.base_url_variables {
+        let value = variables.get(*name).ok_or_else(|| Error::Config {
+            vendor: vendor.name,
+            message: format!("base URL variable `{name}` is not set; call `.variable(\"{name}\", ...)`"),
+        })?;
+        if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
+            return Err(Error::Config { vendor: vendor.name, message: format!("base URL variable `{name}` = {value:?} may only hold letters, digits, `-`, `_` and `.`") });
+        }
+        url = url.replace(&format!("{{{name}}}"), value);
+    }
+    if let Some(unknown) = variables.keys().find(|k| !vendor.base_url_variables.contains(&k.as_str())) {
+        return Err(Error::Config { vendor: vendor.name, message: format!("unknown base URL variable `{unknown}`; this vendor has {:?}", vendor.base_url_variables) });
+    }
+    Ok(url)
+}
+
+/// Credentials must not travel in clear text, except to this machine (sandbox, tests).
+fn check_scheme(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid base URL `{url}`: {e}"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback { Ok(()) } else { Err(format!("base URL `{url}` must use https (plain http is allowed only for loopback addresses)")) }
+        }
+        other => Err(format!("base URL `{url}` has unsupported scheme `{other}`")),
+    }
+}
+

@@ -1,0 +1,141 @@
+//! The one error type of every vendor crate.
+
+use std::time::{Duration, SystemTime};
+
+/// Where an error happened: vendor and operation (`billomat`, `clients.list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub vendor: &'static str,
+    pub operation: String,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.vendor, self.operation)
+    }
+}
+
+/// Everything that can go wrong when calling a vendor.
+///
+/// `Display` always includes the vendor and operation, and the vendor's own message when the
+/// vendor sent one. No variant ever holds a credential.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be sent or the response could not be read (DNS, TCP, TLS, ...).
+    #[error("{origin}: transport error: {message}")]
+    Transport {
+        origin: Origin,
+        message: String,
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+
+    /// No complete answer arrived within the configured time.
+    #[error("{origin}: no response within {after:?}")]
+    Timeout { origin: Origin, after: Duration },
+
+    /// The vendor answered with an error status (or an error body with a success status).
+    #[error("{origin}: HTTP {status}{}{}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), describe(message.as_deref(), body_excerpt))]
+    Api { origin: Origin, status: u16, message: Option<String>, code: Option<String>, body_excerpt: String },
+
+    /// The vendor answered that the object does not exist.
+    #[error("{origin}: not found{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    NotFound { origin: Origin, status: u16, message: Option<String> },
+
+    /// The vendor rejected the credentials.
+    #[error("{origin}: unauthorized (HTTP {status}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Unauthorized { origin: Origin, status: u16, message: Option<String> },
+
+    /// The vendor's rate limit is exhausted and waiting was not allowed (or retries ran out).
+    #[error("{origin}: rate limited{}{}", retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default(), message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    RateLimited { origin: Origin, retry_after: Option<Duration>, reset_at: Option<SystemTime>, message: Option<String> },
+
+    /// The body did not have the expected shape or types.
+    #[error("{origin}: cannot decode response at `{path}`: {message} (body: {excerpt})")]
+    Decode { origin: Origin, path: String, message: String, excerpt: String },
+
+    /// The caller passed a value the request cannot be built from.
+    #[error("{origin}: invalid input `{field}`: {message}")]
+    InvalidInput { origin: Origin, field: String, message: String },
+
+    /// The client was configured wrongly (missing base URL variable, bad URL, ...).
+    #[error("{vendor}: invalid configuration: {message}")]
+    Config { vendor: &'static str, message: String },
+
+    /// An authentication provider failed (e.g. an OAuth2 token exchange).
+    #[error("{vendor}: authentication failed: {message}")]
+    Auth { vendor: &'static str, message: String },
+}
+
+fn describe(message: Option<&str>, excerpt: &str) -> String {
+    match message {
+        Some(m) => format!(": {m}"),
+        None if excerpt.is_empty() => String::new(),
+        None => format!(" (body: {excerpt})"),
+    }
+}
+
+impl Error {
+    /// HTTP status of the vendor's answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::NotFound { status, .. } | Error::Unauthorized { status, .. } => Some(*status),
+            Error::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// The vendor's own error message, when it sent one.
+    pub fn vendor_message(&self) -> Option<&str> {
+        match self {
+            Error::Api { message, .. }
+            | Error::NotFound { message, .. }
+            | Error::Unauthorized { message, .. }
+            | Error::RateLimited { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+}
+
+/// Shortens a body for an error message, on a character boundary, with whitespace collapsed.
+pub fn excerpt(body: &str, max_chars: usize) -> String {
+    let collapsed: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max_chars {
+        return collapsed;
+    }
+    let mut out: String = collapsed.chars().take(max_chars).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin { vendor: "billomat", operation: "clients.get".into() }
+    }
+
+    #[test]
+    fn display_shows_the_vendor_message() {
+        let e = Error::Api { origin: origin(), status: 422, message: Some("Invoice is not a draft".into()), code: None, body_excerpt: "{...}".into() };
+        assert_eq!(e.to_string(), "billomat clients.get: HTTP 422: Invoice is not a draft");
+    }
+
+    #[test]
+    fn display_falls_back_to_the_body_excerpt() {
+        let e = Error::Api { origin: origin(), status: 502, message: None, code: None, body_excerpt: "<html>Bad gateway</html>".into() };
+        assert_eq!(e.to_string(), "billomat clients.get: HTTP 502 (body: <html>Bad gateway</html>)");
+    }
+
+    #[test]
+    fn excerpt_cuts_on_char_boundaries() {
+        assert_eq!(excerpt("ääää  bb", 3), "äää…");
+        assert_eq!(excerpt("a\n  b", 10), "a b");
+    }
+}

@@ -1,0 +1,59 @@
+//! The runtime shared by every erp-clients vendor crate.
+//!
+//! Generated crates (`erp-billomat`, `erp-cloudspot`, ...) hold only data types, static
+//! operation descriptors ([`descriptor::Operation`]) and one-line methods. Everything with
+//! behaviour lives here, once:
+//!
+//! - [`Client`]: HTTP over reqwest (rustls), timeouts, `https` enforced except on loopback;
+//! - [`auth`]: API-key headers, token header, HTTP Basic; the [`auth::Auth`] trait is async
+//!   so token providers with refresh plug in without touching generated code;
+//! - [`codec`] and [`wire`]: bodies to value trees, vendor envelopes, lenient scalars
+//!   (strings for numbers, `""` for none, one-or-many lists), enums with `Unknown(String)`;
+//! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
+//!   `futures::Stream`s of items or pages;
+//! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
+//!   and vendor reset headers honoured, non-idempotent writes never blindly repeated;
+//! - [`Error`]: one typed error whose `Display` always carries the vendor's own message;
+//! - [`Secret`]: credentials that never print.
+//!
+//! Each request runs in a `tracing` span `erp.request` with vendor, operation, attempt and
+//! status; credentials are never logged.
+
+pub mod auth;
+pub mod client;
+pub mod codec;
+pub mod config;
+pub mod descriptor;
+mod envelope;
+pub mod error;
+pub mod paging;
+pub mod rate_limit;
+pub mod request;
+pub mod retry;
+mod secret;
+pub mod wire;
+
+pub use client::Client;
+pub use config::{ClientBuilder, Config};
+pub use envelope::PageMeta;
+pub use error::Error;
+pub use paging::{Items, Page, Pages};
+pub use request::Request;
+pub use retry::RetryPolicy;
+pub use secret::Secret;
+
+/// Result with the runtime's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Re-exports used by generated code and by [`wire_enum!`]; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use chrono;
+    pub use futures;
+    pub use serde;
+    pub use serde_json;
+}
+
+/// Re-exported so users can name date types of generated models without another dependency.
+pub use chrono;
+pub use futures;

@@ -1,0 +1,138 @@
+//! Reading the vendor's rate-limit headers and holding requests while a window is exhausted.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::descriptor::{RateLimitHeaders, ResetUnit};
+
+/// What one response said about the rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateLimitStatus {
+    pub remaining: Option<u64>,
+    /// Time until the window resets, measured when the response arrived.
+    pub reset_in: Option<Duration>,
+    pub reset_at: Option<SystemTime>,
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+/// Parses the vendor's headers; unparsable values are ignored, never fatal.
+pub fn parse_status(spec: &RateLimitHeaders, headers: &HeaderMap, now: SystemTime) -> RateLimitStatus {
+    let remaining = header_str(headers, spec.remaining).and_then(|v| v.parse().ok());
+    let reset_at = header_str(headers, spec.reset).and_then(|v| v.parse::<f64>().ok()).and_then(|n| match spec.reset_unit {
+        ResetUnit::EpochSeconds => UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n).ok()?),
+        ResetUnit::EpochMillis => UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n / 1000.0).ok()?),
+        ResetUnit::DeltaSeconds => now.checked_add(Duration::try_from_secs_f64(n).ok()?),
+    });
+    // A reset in the past means "now" (clock skew); never a negative or a day-long sleep.
+    let reset_in = reset_at.map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
+    RateLimitStatus { remaining, reset_in, reset_at }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = header_str(headers, "retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs.max(0.0)).ok();
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(at.timestamp()).ok()?))?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// "Try again in 246 seconds." in a vendor's 429 message.
+pub fn seconds_in_message(message: &str) -> Option<Duration> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find(" in ")?;
+    let rest = lower[at + 4..].trim_start();
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let after = rest[digits.len()..].trim_start();
+    (after.starts_with("sec") && !digits.is_empty()).then(|| Duration::from_secs(digits.parse().unwrap_or(0)))
+}
+
+/// Shared across clones of a client: when the last response said the window is used up,
+/// the next request waits for the reset instead of earning a 429.
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    blocked_until: Mutex<Option<Instant>>,
+}
+
+/// Added to every reset wait: the vendor's clock and ours are not exactly aligned.
+const RESET_MARGIN: Duration = Duration::from_millis(250);
+
+impl Gate {
+    pub(crate) async fn record(&self, status: &RateLimitStatus) {
+        let mut guard = self.blocked_until.lock().await;
+        match (status.remaining, status.reset_in) {
+            (Some(0), Some(wait)) => *guard = Some(Instant::now() + wait + RESET_MARGIN),
+            (Some(_), _) => *guard = None,
+            _ => {}
+        }
+    }
+
+    /// Time to wait before the next request may be sent.
+    pub(crate) async fn wait_needed(&self) -> Option<Duration> {
+        let guard = self.blocked_until.lock().await;
+        guard.and_then(|until| until.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BILLOMAT: RateLimitHeaders = RateLimitHeaders { remaining: "X-Rate-Limit-Remaining", reset: "X-Rate-Limit-Reset", reset_unit: ResetUnit::EpochSeconds };
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn epoch_second_reset_becomes_a_wait() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", "1030")]), now);
+        assert_eq!(s.remaining, Some(0));
+        assert_eq!(s.reset_in, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn a_reset_in_the_past_is_no_wait_and_garbage_is_ignored() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Reset", "900")]), now);
+        assert_eq!(s.reset_in, Some(Duration::ZERO));
+        let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Remaining", "many"), ("X-Rate-Limit-Reset", "soon")]), now);
+        assert_eq!(s, RateLimitStatus::default());
+    }
+
+    #[test]
+    fn millisecond_resets_are_supported() {
+        let spec = RateLimitHeaders { reset_unit: ResetUnit::EpochMillis, ..BILLOMAT };
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        let s = parse_status(&spec, &headers(&[("X-Rate-Limit-Reset", "1002500")]), now);
+        assert_eq!(s.reset_in, Some(Duration::from_millis(2_500)));
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(retry_after(&headers(&[("Retry-After", "7")]), now), Some(Duration::from_secs(7)));
+        let date = chrono::DateTime::from_timestamp(1_700_000_010, 0).unwrap().to_rfc2822();
+        assert_eq!(retry_after(&headers(&[("Retry-After", &date)]), now), Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn seconds_are_read_from_the_vendor_message() {
+        let m = "Maximum number of requests (300 per 15 minutes) reached. Try again in 246 seconds.";
+        assert_eq!(seconds_in_message(m), Some(Duration::from_secs(246)));
+        assert_eq!(seconds_in_message("Try again later"), None);
+    }
+}

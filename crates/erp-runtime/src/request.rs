@@ -1,0 +1,135 @@
+//! The parts of one call that generated code fills in: path parameters, query, body.
+
+use std::fmt::Display;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::descriptor::BoolEncoding;
+
+/// Path parameters, query parameters and body of one operation call.
+///
+/// Builder methods never fail; a value that cannot be serialized is remembered and reported
+/// as `Error::InvalidInput` when the request is sent.
+///
+/// ```
+/// use erp_runtime::Request;
+/// #[derive(serde::Serialize)]
+/// struct Filter { name: Option<String>, tags: Vec<&'static str> }
+/// let req = Request::new()
+///     .path("id", 7)
+///     .query(&Filter { name: Some("acme".into()), tags: vec!["a", "b"] })
+///     .query_param("page", 2);
+/// assert_eq!(req.query_pairs(erp_runtime::descriptor::BoolEncoding::Native),
+///            vec![("name".to_owned(), "acme".to_owned()), ("tags".to_owned(), "a,b".to_owned()), ("page".to_owned(), "2".to_owned())]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub(crate) path_params: Vec<(&'static str, String)>,
+    pub(crate) query: Vec<(String, Value)>,
+    pub(crate) body: Option<Value>,
+    pub(crate) invalid: Option<(String, String)>,
+}
+
+impl Request {
+    pub fn new() -> Self {
+        Request::default()
+    }
+
+    /// Fills the `{name}` placeholder of the operation's path.
+    pub fn path(mut self, name: &'static str, value: impl Display) -> Self {
+        self.path_params.push((name, value.to_string()));
+        self
+    }
+
+    /// Adds one query parameter (lists become comma-separated; `None` is left out).
+    pub fn query_param(mut self, name: &str, value: impl Serialize) -> Self {
+        match serde_json::to_value(value) {
+            Ok(Value::Null) => {}
+            Ok(v) => {
+                self.query.retain(|(n, _)| n != name);
+                self.query.push((name.to_owned(), v));
+            }
+            Err(e) => self.invalid = Some((name.to_owned(), e.to_string())),
+        }
+        self
+    }
+
+    /// Adds every set field of a query struct as a parameter.
+    pub fn query<Q: Serialize>(mut self, query: &Q) -> Self {
+        match serde_json::to_value(query) {
+            Ok(Value::Object(map)) => {
+                for (name, value) in map {
+                    if !value.is_null() {
+                        self.query.retain(|(n, _)| *n != name);
+                        self.query.push((name, value));
+                    }
+                }
+            }
+            Ok(Value::Null) => {}
+            Ok(_) => self.invalid = Some(("query".to_owned(), "a query must serialize to a map of parameters".to_owned())),
+            Err(e) => self.invalid = Some(("query".to_owned(), e.to_string())),
+        }
+        self
+    }
+
+    /// Sets the JSON body (before the vendor's request envelope is applied).
+    pub fn body<B: Serialize>(mut self, body: &B) -> Self {
+        match serde_json::to_value(body) {
+            Ok(v) => self.body = Some(v),
+            Err(e) => self.invalid = Some(("body".to_owned(), e.to_string())),
+        }
+        self
+    }
+
+    /// The query as text pairs, with the vendor's boolean encoding.
+    pub fn query_pairs(&self, booleans: BoolEncoding) -> Vec<(String, String)> {
+        self.query.iter().map(|(n, v)| (n.clone(), query_text(v, booleans))).collect()
+    }
+
+    pub(crate) fn set_query(&mut self, name: &str, value: String) {
+        self.query.retain(|(n, _)| n != name);
+        self.query.push((name.to_owned(), Value::String(value)));
+    }
+}
+
+fn query_text(value: &Value, booleans: BoolEncoding) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) if booleans == BoolEncoding::OneZero => u8::from(*b).to_string(),
+        Value::Array(items) => items.iter().map(|i| query_text(i, booleans)).collect::<Vec<_>>().join(","),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Percent-encodes one path segment (RFC 3986 unreserved characters stay as they are).
+pub(crate) fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_cannot_escape_their_place() {
+        assert_eq!(encode_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
+        assert_eq!(encode_segment("Müller"), "M%C3%BCller");
+    }
+
+    #[test]
+    fn booleans_follow_the_vendor_encoding() {
+        let req = Request::new().query_param("archived", true);
+        assert_eq!(req.query_pairs(BoolEncoding::OneZero)[0].1, "1");
+        assert_eq!(req.query_pairs(BoolEncoding::Native)[0].1, "true");
+    }
+}

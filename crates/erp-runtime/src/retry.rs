@@ -1,0 +1,175 @@
+//! Retry policy: classify an attempt's outcome, then decide whether and when to try again.
+//!
+//! The decision is a pure function ([`RetryPolicy::decide`]) so that every rule is unit-tested
+//! without a network: transport failures and 5xx are retried only for idempotent requests (or
+//! when the request provably never reached the server); 429 is retried for every request,
+//! because the vendor rejected it without acting on it; other 4xx are never retried.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How one attempt ended, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The connection could not be opened: the request never reached the vendor.
+    ConnectFailed,
+    /// The connection broke after the request may have been sent.
+    TransportFailed,
+    TimedOut,
+    /// 429, or a vendor-specific "quota exhausted" answer.
+    RateLimited,
+    /// 500, 502, 503, 504.
+    ServerError(u16),
+    /// Any other status that is not a success.
+    ClientError(u16),
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+/// Capped exponential backoff with jitter. Part of the client configuration.
+///
+/// ```
+/// use std::time::Duration;
+/// use erp_runtime::RetryPolicy;
+/// let patient = RetryPolicy { max_attempts: 6, ..RetryPolicy::default() };
+/// let never = RetryPolicy::disabled();
+/// assert_eq!(never.max_attempts, 1);
+/// assert!(patient.max_backoff >= Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first one included. `1` disables retries.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubled for each further attempt.
+    pub initial_backoff: Duration,
+    /// Upper bound of one backoff.
+    pub max_backoff: Duration,
+    /// The longest the client waits for a vendor's rate-limit window to reset (from
+    /// `Retry-After` or the vendor's reset header). A longer wait fails with
+    /// `Error::RateLimited` instead, so the caller can decide.
+    pub max_rate_limit_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(20),
+            max_rate_limit_wait: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retries; rate-limit waits are not taken either.
+    pub fn disabled() -> Self {
+        RetryPolicy { max_attempts: 1, max_rate_limit_wait: Duration::ZERO, ..RetryPolicy::default() }
+    }
+
+    /// Decides after attempt number `attempt` (1-based) ended with `outcome`.
+    /// `server_wait` is the wait the vendor asked for (`Retry-After`, reset header), if any.
+    pub fn decide(&self, attempt: u32, idempotent: bool, outcome: Outcome, server_wait: Option<Duration>) -> Decision {
+        if attempt >= self.max_attempts {
+            return Decision::GiveUp;
+        }
+        let retryable = match outcome {
+            Outcome::ConnectFailed | Outcome::RateLimited => true,
+            Outcome::TransportFailed | Outcome::TimedOut | Outcome::ServerError(_) => idempotent,
+            Outcome::ClientError(_) => false,
+        };
+        if !retryable {
+            return Decision::GiveUp;
+        }
+        match server_wait {
+            Some(wait) if wait > self.max_rate_limit_wait => Decision::GiveUp,
+            Some(wait) => Decision::RetryAfter(wait),
+            None => Decision::RetryAfter(self.backoff(attempt)),
+        }
+    }
+
+    /// Backoff after attempt `attempt`: `initial * 2^(attempt-1)`, capped, with "equal jitter"
+    /// (half fixed, half random) so that clients that failed together do not retry together.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let capped = exp.min(self.max_backoff);
+        let half = capped / 2;
+        half + half.mul_f64(jitter_fraction())
+    }
+}
+
+/// A fraction in [0, 1) from a cheap xorshift generator; not for cryptography.
+fn jitter_fraction() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x9E37_79B9, |d| d.as_nanos() as u64) | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy::default()
+    }
+
+    #[test]
+    fn client_errors_are_never_retried() {
+        for status in [400, 401, 403, 404, 409, 422] {
+            assert_eq!(policy().decide(1, true, Outcome::ClientError(status), None), Decision::GiveUp);
+        }
+    }
+
+    #[test]
+    fn server_errors_are_retried_only_when_idempotent() {
+        assert!(matches!(policy().decide(1, true, Outcome::ServerError(503), None), Decision::RetryAfter(_)));
+        assert_eq!(policy().decide(1, false, Outcome::ServerError(503), None), Decision::GiveUp);
+        assert_eq!(policy().decide(1, false, Outcome::TimedOut, None), Decision::GiveUp);
+        assert_eq!(policy().decide(1, false, Outcome::TransportFailed, None), Decision::GiveUp);
+    }
+
+    #[test]
+    fn unsent_and_rate_limited_requests_are_retried_even_when_not_idempotent() {
+        assert!(matches!(policy().decide(1, false, Outcome::ConnectFailed, None), Decision::RetryAfter(_)));
+        let wait = Duration::from_secs(3);
+        assert_eq!(policy().decide(1, false, Outcome::RateLimited, Some(wait)), Decision::RetryAfter(wait));
+    }
+
+    #[test]
+    fn a_wait_longer_than_allowed_gives_up() {
+        let p = RetryPolicy { max_rate_limit_wait: Duration::from_secs(10), ..policy() };
+        assert_eq!(p.decide(1, true, Outcome::RateLimited, Some(Duration::from_secs(11))), Decision::GiveUp);
+    }
+
+    #[test]
+    fn attempts_are_bounded() {
+        let p = policy();
+        assert!(matches!(p.decide(p.max_attempts - 1, true, Outcome::ServerError(500), None), Decision::RetryAfter(_)));
+        assert_eq!(p.decide(p.max_attempts, true, Outcome::ServerError(500), None), Decision::GiveUp);
+        assert_eq!(RetryPolicy::disabled().decide(1, true, Outcome::ConnectFailed, None), Decision::GiveUp);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped_with_jitter_in_range() {
+        let p = RetryPolicy { initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_millis(800), ..policy() };
+        for attempt in 1..10 {
+            let expected = Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_millis(800));
+            for _ in 0..50 {
+                let b = p.backoff(attempt);
+                assert!(b >= expected / 2 && b <= expected, "attempt {attempt}: {b:?} vs {expected:?}");
+            }
+        }
+    }
+}
