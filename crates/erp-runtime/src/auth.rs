@@ -22,7 +22,11 @@ pub struct AuthContext {
 /// Adds credentials to requests.
 pub trait Auth: Send + Sync + fmt::Debug + 'static {
     /// Adds the credentials to the headers of one request attempt.
-    fn authorize<'a>(&'a self, ctx: &'a AuthContext, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<(), Error>>;
+    fn authorize<'a>(
+        &'a self,
+        ctx: &'a AuthContext,
+        headers: &'a mut HeaderMap,
+    ) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Called when the vendor rejected the credentials. A provider that can obtain fresh
     /// credentials (a refreshed token) drops its cached ones and returns `true`, and the request
@@ -35,7 +39,12 @@ pub trait Auth: Send + Sync + fmt::Debug + 'static {
 fn header_value(vendor: &'static str, name: &str, secret: &Secret) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(secret.expose())
         // The message must not contain the value: it is a credential.
-        .map_err(|_| Error::Config { vendor, message: format!("the value for header `{name}` contains characters not allowed in HTTP headers") })?;
+        .map_err(|_| Error::Config {
+            vendor,
+            message: format!(
+                "the value for header `{name}` contains characters not allowed in HTTP headers"
+            ),
+        })?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -73,16 +82,25 @@ impl ApiKeyHeaders {
 
 impl fmt::Debug for ApiKeyHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.headers.iter().map(|(n, _)| (n, "[redacted]"))).finish()
+        f.debug_map()
+            .entries(self.headers.iter().map(|(n, _)| (n, "[redacted]")))
+            .finish()
     }
 }
 
 impl Auth for ApiKeyHeaders {
-    fn authorize<'a>(&'a self, ctx: &'a AuthContext, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<(), Error>> {
+    fn authorize<'a>(
+        &'a self,
+        ctx: &'a AuthContext,
+        headers: &'a mut HeaderMap,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             for (name, secret) in &self.headers {
-                let header = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| Error::Config { vendor: ctx.vendor, message: format!("`{name}` is not a valid header name") })?;
+                let header =
+                    HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::Config {
+                        vendor: ctx.vendor,
+                        message: format!("`{name}` is not a valid header name"),
+                    })?;
                 headers.insert(header, header_value(ctx.vendor, name, secret)?);
             }
             Ok(())
@@ -99,7 +117,10 @@ pub struct Basic {
 
 impl Basic {
     pub fn new(username: impl Into<Secret>, password: impl Into<Secret>) -> Self {
-        Basic { username: username.into(), password: password.into() }
+        Basic {
+            username: username.into(),
+            password: password.into(),
+        }
     }
 }
 
@@ -110,11 +131,18 @@ impl fmt::Debug for Basic {
 }
 
 impl Auth for Basic {
-    fn authorize<'a>(&'a self, ctx: &'a AuthContext, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<(), Error>> {
+    fn authorize<'a>(
+        &'a self,
+        ctx: &'a AuthContext,
+        headers: &'a mut HeaderMap,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let raw = format!("{}:{}", self.username.expose(), self.password.expose());
             let value = Secret::from(format!("Basic {}", base64(raw.as_bytes())));
-            headers.insert(reqwest::header::AUTHORIZATION, header_value(ctx.vendor, "Authorization", &value)?);
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                header_value(ctx.vendor, "Authorization", &value)?,
+            );
             Ok(())
         })
     }
@@ -125,7 +153,11 @@ impl Auth for Basic {
 pub struct NoAuth;
 
 impl Auth for NoAuth {
-    fn authorize<'a>(&'a self, _ctx: &'a AuthContext, _headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<(), Error>> {
+    fn authorize<'a>(
+        &'a self,
+        _ctx: &'a AuthContext,
+        _headers: &'a mut HeaderMap,
+    ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async { Ok(()) })
     }
 }
@@ -135,7 +167,11 @@ pub(crate) fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -154,15 +190,26 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (input, expected) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (input, expected) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(input.as_bytes()), expected);
         }
     }
 
     #[tokio::test]
     async fn headers_are_marked_sensitive_and_debug_is_redacted() {
-        let auth = ApiKeyHeaders::new().header("X-Key", "s3cret").header("x-key", "other");
-        let ctx = AuthContext { http: reqwest::Client::new(), vendor: "test" };
+        let auth = ApiKeyHeaders::new()
+            .header("X-Key", "s3cret")
+            .header("x-key", "other");
+        let ctx = AuthContext {
+            http: reqwest::Client::new(),
+            vendor: "test",
+        };
         let mut headers = HeaderMap::new();
         auth.authorize(&ctx, &mut headers).await.unwrap();
         assert_eq!(headers.len(), 1);

@@ -71,7 +71,17 @@ impl Client {
         codec: &'static dyn Codec,
         config: Config,
     ) -> Self {
-        Client { inner: Arc::new(Inner { vendor, base_url, http, auth, codec, config, gate: Gate::default() }) }
+        Client {
+            inner: Arc::new(Inner {
+                vendor,
+                base_url,
+                http,
+                auth,
+                codec,
+                config,
+                gate: Gate::default(),
+            }),
+        }
     }
 
     pub fn vendor(&self) -> &'static VendorInfo {
@@ -88,13 +98,21 @@ impl Client {
     }
 
     /// Calls an operation that returns one object.
-    pub async fn item<T: DeserializeOwned>(&self, op: &'static Operation, req: Request) -> Result<T, Error> {
+    pub async fn item<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Result<T, Error> {
         debug_assert_eq!(op.returns, Returns::Item);
         let raw = self.execute(op, &req, None).await?;
         let value = self.decode_body(op, &raw)?;
         match envelope::item(op, value).map_err(|m| self.shape_error(op, &raw, m))? {
             Some((item, path)) => decode_value(op, item, &path),
-            None => Err(Error::NotFound { origin: origin(op), status: raw.status, message: None }),
+            None => Err(Error::NotFound {
+                origin: origin(op),
+                status: raw.status,
+                message: None,
+            }),
         }
     }
 
@@ -104,35 +122,56 @@ impl Client {
     }
 
     /// Lazily streams every item of a list, fetching pages as they are consumed.
-    pub fn items<T: DeserializeOwned + Send + 'static>(&self, op: &'static Operation, req: Request) -> Items<T> {
+    pub fn items<T: DeserializeOwned + Send + 'static>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Items<T> {
         paging::items(self.clone(), op, req)
     }
 
     /// Lazily streams the pages of a list (with the totals the vendor reports).
-    pub fn pages<T: DeserializeOwned + Send + 'static>(&self, op: &'static Operation, req: Request) -> Pages<T> {
+    pub fn pages<T: DeserializeOwned + Send + 'static>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Pages<T> {
         paging::pages(self.clone(), op, req)
     }
 
     /// Fetches every item of a list into memory. Meant for small lists; use [`Client::items`]
     /// to process large ones as they arrive.
-    pub async fn all<T: DeserializeOwned + Send + 'static>(&self, op: &'static Operation, req: Request) -> Result<Vec<T>, Error> {
+    pub async fn all<T: DeserializeOwned + Send + 'static>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Result<Vec<T>, Error> {
         use futures::TryStreamExt;
         self.items(op, req).try_collect().await
     }
 
     /// One list page: sends `req` (or follows `link`) and decodes its items.
-    pub(crate) async fn fetch_page<T: DeserializeOwned>(&self, op: &'static Operation, req: &Request, link: Option<&str>) -> Result<(Page<T>, RawPageInfo), Error> {
+    pub(crate) async fn fetch_page<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        req: &Request,
+        link: Option<&str>,
+    ) -> Result<(Page<T>, RawPageInfo), Error> {
         let raw = self.execute(op, req, link).await?;
         let value = self.decode_body(op, &raw)?;
         let list = envelope::list(op, value).map_err(|m| self.shape_error(op, &raw, m))?;
         let info = RawPageInfo {
             fingerprint: fingerprint(&list.items),
             last_cursor: match op.vendor.paging {
-                Paging::Cursor { field, .. } => list.items.last().and_then(|item| envelope::lookup(item, field)).and_then(|v| match v {
-                    Value::String(s) if !s.is_empty() => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                }),
+                Paging::Cursor { field, .. } => list
+                    .items
+                    .last()
+                    .and_then(|item| envelope::lookup(item, field))
+                    .and_then(|v| match v {
+                        Value::String(s) if !s.is_empty() => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    }),
                 _ => None,
             },
         };
@@ -140,50 +179,100 @@ impl Client {
         for (i, item) in list.items.into_iter().enumerate() {
             items.push(decode_value(op, item, &format!("{}[{i}]", list.path))?);
         }
-        let PageMeta { page, per_page, total, next_link } = list.meta;
-        Ok((Page { items, number: page, per_page, total, next_link }, info))
+        let PageMeta {
+            page,
+            per_page,
+            total,
+            next_link,
+        } = list.meta;
+        Ok((
+            Page {
+                items,
+                number: page,
+                per_page,
+                total,
+                next_link,
+            },
+            info,
+        ))
     }
 
     fn decode_body(&self, op: &'static Operation, raw: &RawResponse) -> Result<Value, Error> {
-        self.inner.codec.decode(&raw.body).map_err(|m| self.shape_error(op, raw, m))
+        self.inner
+            .codec
+            .decode(&raw.body)
+            .map_err(|m| self.shape_error(op, raw, m))
     }
 
     fn shape_error(&self, op: &'static Operation, raw: &RawResponse, message: String) -> Error {
-        Error::Decode { origin: origin(op), path: ".".to_owned(), message, excerpt: excerpt(&String::from_utf8_lossy(&raw.body), EXCERPT_CHARS) }
+        Error::Decode {
+            origin: origin(op),
+            path: ".".to_owned(),
+            message,
+            excerpt: excerpt(&String::from_utf8_lossy(&raw.body), EXCERPT_CHARS),
+        }
     }
 
     fn url(&self, op: &'static Operation, req: &Request) -> Result<String, Error> {
         let mut path = op.path.to_owned();
         for (name, value) in &req.path_params {
             if value.is_empty() {
-                return Err(Error::InvalidInput { origin: origin(op), field: (*name).to_owned(), message: "must not be empty".to_owned() });
+                return Err(Error::InvalidInput {
+                    origin: origin(op),
+                    field: (*name).to_owned(),
+                    message: "must not be empty".to_owned(),
+                });
             }
             path = path.replace(&format!("{{{name}}}"), &encode_segment(value));
         }
         if let Some(start) = path.find('{') {
-            let name: String = path[start + 1..].chars().take_while(|c| *c != '}').collect();
-            return Err(Error::InvalidInput { origin: origin(op), field: name, message: "path parameter missing".to_owned() });
+            let name: String = path[start + 1..]
+                .chars()
+                .take_while(|c| *c != '}')
+                .collect();
+            return Err(Error::InvalidInput {
+                origin: origin(op),
+                field: name,
+                message: "path parameter missing".to_owned(),
+            });
         }
         Ok(format!("{}{}", self.inner.base_url, path))
     }
 
     /// Sends one call with retries, rate-limit waits and error mapping. `link` replaces the
     /// URL and query (absolute next-page links).
-    pub(crate) async fn execute(&self, op: &'static Operation, req: &Request, link: Option<&str>) -> Result<RawResponse, Error> {
+    pub(crate) async fn execute(
+        &self,
+        op: &'static Operation,
+        req: &Request,
+        link: Option<&str>,
+    ) -> Result<RawResponse, Error> {
         if let Some((field, message)) = &req.invalid {
-            return Err(Error::InvalidInput { origin: origin(op), field: field.clone(), message: message.clone() });
+            return Err(Error::InvalidInput {
+                origin: origin(op),
+                field: field.clone(),
+                message: message.clone(),
+            });
         }
         let url = match link {
             Some(link) => self.checked_link(op, link)?,
             None => self.url(op, req)?,
         };
-        let query = if link.is_some() { Vec::new() } else { req.query_pairs(op.vendor.booleans) };
+        let query = if link.is_some() {
+            Vec::new()
+        } else {
+            req.query_pairs(op.vendor.booleans)
+        };
         let body = match &req.body {
             Some(body) => Some(
                 self.inner
                     .codec
                     .encode(&envelope::request_body(op, body.clone()))
-                    .map_err(|m| Error::InvalidInput { origin: origin(op), field: "body".to_owned(), message: m })?,
+                    .map_err(|m| Error::InvalidInput {
+                        origin: origin(op),
+                        field: "body".to_owned(),
+                        message: m,
+                    })?,
             ),
             None => None,
         };
@@ -194,19 +283,36 @@ impl Client {
             attempt += 1;
             if let Some(wait) = self.inner.gate.wait_needed().await {
                 if wait > policy.max_rate_limit_wait {
-                    return Err(Error::RateLimited { origin: origin(op), retry_after: Some(wait), reset_at: SystemTime::now().checked_add(wait), message: None });
+                    return Err(Error::RateLimited {
+                        origin: origin(op),
+                        retry_after: Some(wait),
+                        reset_at: SystemTime::now().checked_add(wait),
+                        message: None,
+                    });
                 }
-                tracing::info!(vendor = op.vendor.name, operation = op.name, wait_ms = wait.as_millis() as u64, "rate-limit window exhausted; waiting for reset");
+                tracing::info!(
+                    vendor = op.vendor.name,
+                    operation = op.name,
+                    wait_ms = wait.as_millis() as u64,
+                    "rate-limit window exhausted; waiting for reset"
+                );
                 tokio::time::sleep(wait).await;
             }
             let span = tracing::debug_span!("erp.request", vendor = op.vendor.name, operation = %op.qualified_name(), method = op.method.as_str(), attempt, status = tracing::field::Empty);
-            let result = self.attempt(op, &url, &query, body.as_deref()).instrument(span.clone()).await;
+            let result = self
+                .attempt(op, &url, &query, body.as_deref())
+                .instrument(span.clone())
+                .await;
             let (outcome, server_wait, error) = match result {
                 Ok(Attempt::Done(raw)) => {
                     span.record("status", raw.status);
                     return Ok(raw);
                 }
-                Ok(Attempt::Failed { status, headers, body }) => {
+                Ok(Attempt::Failed {
+                    status,
+                    headers,
+                    body,
+                }) => {
                     span.record("status", status);
                     if status == 401 && !auth_retried && self.inner.auth.invalidate() {
                         auth_retried = true;
@@ -230,90 +336,229 @@ impl Client {
     /// A next-page link is followed only on the base URL's own origin: credentials must
     /// never be sent to a host the vendor's body named.
     fn checked_link(&self, op: &'static Operation, link: &str) -> Result<String, Error> {
-        let bad = |m: &str| Error::Decode { origin: origin(op), path: "next link".to_owned(), message: m.to_owned(), excerpt: excerpt(link, EXCERPT_CHARS) };
-        let base = reqwest::Url::parse(&self.inner.base_url).map_err(|_| bad("invalid base URL"))?;
+        let bad = |m: &str| Error::Decode {
+            origin: origin(op),
+            path: "next link".to_owned(),
+            message: m.to_owned(),
+            excerpt: excerpt(link, EXCERPT_CHARS),
+        };
+        let base =
+            reqwest::Url::parse(&self.inner.base_url).map_err(|_| bad("invalid base URL"))?;
         let next = base.join(link).map_err(|_| bad("invalid next-page link"))?;
         if next.origin() != base.origin() {
-            return Err(bad("next-page link points to another host; not following it"));
+            return Err(bad(
+                "next-page link points to another host; not following it",
+            ));
         }
         Ok(next.to_string())
     }
 
-    async fn attempt(&self, op: &'static Operation, url: &str, query: &[(String, String)], body: Option<&[u8]>) -> Result<Attempt, (Outcome, Option<Duration>, Error)> {
+    async fn attempt(
+        &self,
+        op: &'static Operation,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Attempt, (Outcome, Option<Duration>, Error)> {
         let inner = &self.inner;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(inner.codec.accept()));
         if body.is_some() || inner.vendor.send_content_type_on_get {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(inner.codec.content_type()));
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(inner.codec.content_type()),
+            );
         }
-        let ctx = AuthContext { http: inner.http.clone(), vendor: inner.vendor.name };
-        inner.auth.authorize(&ctx, &mut headers).await.map_err(|e| (Outcome::ClientError(0), None, e))?;
-        let mut builder = inner.http.request(op.method.to_http(), url).headers(headers);
+        let ctx = AuthContext {
+            http: inner.http.clone(),
+            vendor: inner.vendor.name,
+        };
+        inner
+            .auth
+            .authorize(&ctx, &mut headers)
+            .await
+            .map_err(|e| (Outcome::ClientError(0), None, e))?;
+        let mut builder = inner
+            .http
+            .request(op.method.to_http(), url)
+            .headers(headers);
         if !query.is_empty() {
             builder = builder.query(query);
         }
         if let Some(body) = body {
             builder = builder.body(body.to_vec());
         }
-        let response = builder.send().await.map_err(|e| self.transport_failure(op, e))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| self.transport_failure(op, e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         if let Some(spec) = &inner.vendor.rate_limit {
             let status = rate_limit::parse_status(spec, &headers, SystemTime::now());
             inner.gate.record(&status).await;
         }
-        let body = response.bytes().await.map_err(|e| self.transport_failure(op, e))?.to_vec();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_failure(op, e))?
+            .to_vec();
         tracing::debug!(status, bytes = body.len(), "response");
         if !(200..300).contains(&status) {
-            return Ok(Attempt::Failed { status, headers, body });
+            return Ok(Attempt::Failed {
+                status,
+                headers,
+                body,
+            });
         }
-        if inner.vendor.errors_in_success {
-            if let Ok(value) = inner.codec.decode(&body) {
-                if value.get("errors").is_some() {
-                    let (message, code) = envelope::error_details(inner.vendor.error_message_paths, inner.vendor.error_code_paths, &value);
-                    let error = Error::Api { origin: origin(op), status, message, code, body_excerpt: excerpt(&String::from_utf8_lossy(&body), EXCERPT_CHARS) };
-                    return Err((Outcome::ClientError(status), None, error));
-                }
-            }
+        let success_with_errors = inner
+            .vendor
+            .errors_in_success
+            .then(|| inner.codec.decode(&body).ok())
+            .flatten()
+            .filter(|v| v.get("errors").is_some());
+        if let Some(value) = success_with_errors {
+            let (message, code) = envelope::error_details(
+                inner.vendor.error_message_paths,
+                inner.vendor.error_code_paths,
+                &value,
+            );
+            let error = Error::Api {
+                origin: origin(op),
+                status,
+                message,
+                code,
+                body_excerpt: excerpt(&String::from_utf8_lossy(&body), EXCERPT_CHARS),
+            };
+            return Err((Outcome::ClientError(status), None, error));
         }
         Ok(Attempt::Done(RawResponse { status, body }))
     }
 
-    fn transport_failure(&self, op: &'static Operation, e: reqwest::Error) -> (Outcome, Option<Duration>, Error) {
+    fn transport_failure(
+        &self,
+        op: &'static Operation,
+        e: reqwest::Error,
+    ) -> (Outcome, Option<Duration>, Error) {
         if e.is_timeout() {
             let after = self.inner.config.request_timeout;
-            (Outcome::TimedOut, None, Error::Timeout { origin: origin(op), after })
+            (
+                Outcome::TimedOut,
+                None,
+                Error::Timeout {
+                    origin: origin(op),
+                    after,
+                },
+            )
         } else {
-            let outcome = if e.is_connect() { Outcome::ConnectFailed } else { Outcome::TransportFailed };
+            let outcome = if e.is_connect() {
+                Outcome::ConnectFailed
+            } else {
+                Outcome::TransportFailed
+            };
             let message = error_chain(&e);
-            (outcome, None, Error::Transport { origin: origin(op), message, source: Some(e.without_url()) })
+            (
+                outcome,
+                None,
+                Error::Transport {
+                    origin: origin(op),
+                    message,
+                    source: Some(e.without_url()),
+                },
+            )
         }
     }
 
-    fn classify_status(&self, op: &'static Operation, status: u16, headers: &HeaderMap, body: &[u8]) -> (Outcome, Option<Duration>, Error) {
+    fn classify_status(
+        &self,
+        op: &'static Operation,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> (Outcome, Option<Duration>, Error) {
         let vendor = self.inner.vendor;
         let text = String::from_utf8_lossy(body);
         let parsed = self.inner.codec.decode(body).ok();
-        let (message, code) = parsed.as_ref().map(|v| envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, v)).unwrap_or_default();
+        let (message, code) = parsed
+            .as_ref()
+            .map(|v| {
+                envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, v)
+            })
+            .unwrap_or_default();
         // A non-JSON body (an HTML error page) has no message; a short plain-text body is one.
-        let message = message.or_else(|| (parsed.is_none() && !text.trim_start().starts_with('<') && !text.trim().is_empty() && text.len() < 500).then(|| text.trim().to_owned()));
+        let message = message.or_else(|| {
+            (parsed.is_none()
+                && !text.trim_start().starts_with('<')
+                && !text.trim().is_empty()
+                && text.len() < 500)
+                .then(|| text.trim().to_owned())
+        });
         let origin = origin(op);
         match status {
             429 => {
                 let now = SystemTime::now();
-                let status_headers = vendor.rate_limit.as_ref().map(|spec| rate_limit::parse_status(spec, headers, now)).unwrap_or_default();
+                let status_headers = vendor
+                    .rate_limit
+                    .as_ref()
+                    .map(|spec| rate_limit::parse_status(spec, headers, now))
+                    .unwrap_or_default();
                 let wait = rate_limit::retry_after(headers, now)
                     .or(status_headers.reset_in)
                     .or_else(|| message.as_deref().and_then(rate_limit::seconds_in_message));
-                let reset_at = status_headers.reset_at.or_else(|| wait.and_then(|w| now.checked_add(w)));
-                (Outcome::RateLimited, wait, Error::RateLimited { origin, retry_after: wait, reset_at, message })
+                let reset_at = status_headers
+                    .reset_at
+                    .or_else(|| wait.and_then(|w| now.checked_add(w)));
+                (
+                    Outcome::RateLimited,
+                    wait,
+                    Error::RateLimited {
+                        origin,
+                        retry_after: wait,
+                        reset_at,
+                        message,
+                    },
+                )
             }
-            401 => (Outcome::ClientError(status), None, Error::Unauthorized { origin, status, message }),
-            404 => (Outcome::ClientError(status), None, Error::NotFound { origin, status, message }),
+            401 => (
+                Outcome::ClientError(status),
+                None,
+                Error::Unauthorized {
+                    origin,
+                    status,
+                    message,
+                },
+            ),
+            404 => (
+                Outcome::ClientError(status),
+                None,
+                Error::NotFound {
+                    origin,
+                    status,
+                    message,
+                },
+            ),
             _ => {
-                let outcome = if matches!(status, 500 | 502 | 503 | 504) { Outcome::ServerError(status) } else { Outcome::ClientError(status) };
-                let server_wait = if status == 503 { rate_limit::retry_after(headers, SystemTime::now()) } else { None };
-                (outcome, server_wait, Error::Api { origin, status, message, code, body_excerpt: excerpt(&text, EXCERPT_CHARS) })
+                let outcome = if matches!(status, 500 | 502 | 503 | 504) {
+                    Outcome::ServerError(status)
+                } else {
+                    Outcome::ClientError(status)
+                };
+                let server_wait = if status == 503 {
+                    rate_limit::retry_after(headers, SystemTime::now())
+                } else {
+                    None
+                };
+                (
+                    outcome,
+                    server_wait,
+                    Error::Api {
+                        origin,
+                        status,
+                        message,
+                        code,
+                        body_excerpt: excerpt(&text, EXCERPT_CHARS),
+                    },
+                )
             }
         }
     }
@@ -328,11 +573,18 @@ pub(crate) struct RawPageInfo {
 
 enum Attempt {
     Done(RawResponse),
-    Failed { status: u16, headers: HeaderMap, body: Vec<u8> },
+    Failed {
+        status: u16,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    },
 }
 
 pub(crate) fn origin(op: &'static Operation) -> Origin {
-    Origin { vendor: op.vendor.name, operation: op.qualified_name() }
+    Origin {
+        vendor: op.vendor.name,
+        operation: op.qualified_name(),
+    }
 }
 
 /// The messages of an error and its sources, without URLs (they may carry query values).
@@ -343,11 +595,25 @@ fn error_chain(e: &reqwest::Error) -> String {
         parts.push(s.to_string());
         source = s.source();
     }
-    let head = if e.is_connect() { "connection failed" } else if e.is_body() || e.is_decode() { "reading the body failed" } else { "request failed" };
-    if parts.is_empty() { head.to_owned() } else { format!("{head}: {}", parts.join(": ")) }
+    let head = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the body failed"
+    } else {
+        "request failed"
+    };
+    if parts.is_empty() {
+        head.to_owned()
+    } else {
+        format!("{head}: {}", parts.join(": "))
+    }
 }
 
-fn decode_value<T: DeserializeOwned>(op: &'static Operation, value: Value, prefix: &str) -> Result<T, Error> {
+fn decode_value<T: DeserializeOwned>(
+    op: &'static Operation,
+    value: Value,
+    prefix: &str,
+) -> Result<T, Error> {
     let body_excerpt = excerpt(&value.to_string(), EXCERPT_CHARS);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
@@ -356,7 +622,12 @@ fn decode_value<T: DeserializeOwned>(op: &'static Operation, value: Value, prefi
             (false, ".") => prefix.to_owned(),
             (false, p) => format!("{prefix}.{p}"),
         };
-        Error::Decode { origin: origin(op), path, message: e.into_inner().to_string(), excerpt: body_excerpt }
+        Error::Decode {
+            origin: origin(op),
+            path,
+            message: e.into_inner().to_string(),
+            excerpt: body_excerpt,
+        }
     })
 }
 

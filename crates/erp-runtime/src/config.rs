@@ -71,7 +71,15 @@ pub struct ClientBuilder<C = Client> {
 
 impl<C: From<Client>> ClientBuilder<C> {
     pub fn new(vendor: &'static VendorInfo) -> Self {
-        ClientBuilder { vendor, base_url: None, variables: BTreeMap::new(), auth: None, config: Config::default(), http: None, _client: PhantomData }
+        ClientBuilder {
+            vendor,
+            base_url: None,
+            variables: BTreeMap::new(),
+            auth: None,
+            config: Config::default(),
+            http: None,
+            _client: PhantomData,
+        }
     }
 
     /// Replaces the vendor's base URL, e.g. with a sandbox. `https` is required except for
@@ -137,7 +145,9 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn build(self) -> Result<C, Error> {
         let vendor = self.vendor.name;
         let config_error = |message: String| Error::Config { vendor, message };
-        let auth = self.auth.ok_or_else(|| config_error("no credentials given; call `.auth(...)`".to_owned()))?;
+        let auth = self
+            .auth
+            .ok_or_else(|| config_error("no credentials given; call `.auth(...)`".to_owned()))?;
         let base_url = match self.base_url {
             Some(url) => url,
             None => resolve_template(self.vendor, &self.variables)?,
@@ -145,7 +155,9 @@ impl<C: From<Client>> ClientBuilder<C> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         check_scheme(&base_url).map_err(config_error)?;
         if self.config.retry.max_attempts == 0 {
-            return Err(config_error("retry.max_attempts must be at least 1".to_owned()));
+            return Err(config_error(
+                "retry.max_attempts must be at least 1".to_owned(),
+            ));
         }
         let http = match self.http {
             Some(http) => http,
@@ -157,24 +169,54 @@ impl<C: From<Client>> ClientBuilder<C> {
                 .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
         };
         let codec = crate::codec::for_format(self.vendor.format).map_err(config_error)?;
-        Ok(C::from(Client::from_parts(self.vendor, base_url, http, auth, codec, self.config)))
+        Ok(C::from(Client::from_parts(
+            self.vendor,
+            base_url,
+            http,
+            auth,
+            codec,
+            self.config,
+        )))
     }
 }
 
-fn resolve_template(vendor: &'static VendorInfo, variables: &BTreeMap<String, String>) -> Result<String, Error> {
+fn resolve_template(
+    vendor: &'static VendorInfo,
+    variables: &BTreeMap<String, String>,
+) -> Result<String, Error> {
     let mut url = vendor.base_url.to_owned();
     for name in vendor.base_url_variables {
         let value = variables.get(*name).ok_or_else(|| Error::Config {
             vendor: vendor.name,
-            message: format!("base URL variable `{name}` is not set; call `.variable(\"{name}\", ...)`"),
+            message: format!(
+                "base URL variable `{name}` is not set; call `.variable(\"{name}\", ...)`"
+            ),
         })?;
-        if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
-            return Err(Error::Config { vendor: vendor.name, message: format!("base URL variable `{name}` = {value:?} may only hold letters, digits, `-`, `_` and `.`") });
+        if value.is_empty()
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(Error::Config {
+                vendor: vendor.name,
+                message: format!(
+                    "base URL variable `{name}` = {value:?} may only hold letters, digits, `-`, `_` and `.`"
+                ),
+            });
         }
         url = url.replace(&format!("{{{name}}}"), value);
     }
-    if let Some(unknown) = variables.keys().find(|k| !vendor.base_url_variables.contains(&k.as_str())) {
-        return Err(Error::Config { vendor: vendor.name, message: format!("unknown base URL variable `{unknown}`; this vendor has {:?}", vendor.base_url_variables) });
+    if let Some(unknown) = variables
+        .keys()
+        .find(|k| !vendor.base_url_variables.contains(&k.as_str()))
+    {
+        return Err(Error::Config {
+            vendor: vendor.name,
+            message: format!(
+                "unknown base URL variable `{unknown}`; this vendor has {:?}",
+                vendor.base_url_variables
+            ),
+        });
     }
     Ok(url)
 }
@@ -187,10 +229,18 @@ fn check_scheme(url: &str) -> Result<(), String> {
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
             let host = host.trim_start_matches('[').trim_end_matches(']');
-            let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-            if loopback { Ok(()) } else { Err(format!("base URL `{url}` must use https (plain http is allowed only for loopback addresses)")) }
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(format!(
+                    "base URL `{url}` must use https (plain http is allowed only for loopback addresses)"
+                ))
+            }
         }
         other => Err(format!("base URL `{url}` has unsupported scheme `{other}`")),
     }
 }
-

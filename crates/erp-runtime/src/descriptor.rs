@@ -25,7 +25,11 @@ pub enum ListEnvelope {
     /// `{"<key>": [...]}`.
     DataField(&'static str),
     /// `{"<plural>": {"<singular>": [...] | {...} | absent, "<total>": "3", ...}}`.
-    ResourceRoot { total: Option<&'static str>, page: Option<&'static str>, per_page: Option<&'static str> },
+    ResourceRoot {
+        total: Option<&'static str>,
+        page: Option<&'static str>,
+        per_page: Option<&'static str>,
+    },
     /// `{"d": {"results": [...], "__next": "..."}}`.
     OData,
     /// The body is the array.
@@ -56,11 +60,22 @@ pub enum RequestEnvelope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paging {
     None,
-    PageNumber { page_param: &'static str, size_param: &'static str, first_page: u64, default_size: u64, max_size: u64 },
+    PageNumber {
+        page_param: &'static str,
+        size_param: &'static str,
+        first_page: u64,
+        default_size: u64,
+        max_size: u64,
+    },
     /// Follow an absolute link found at this dotted path of the list body.
-    NextLink { field: &'static str },
+    NextLink {
+        field: &'static str,
+    },
     /// Send `param=<field of the last item>` to get the next page.
-    Cursor { param: &'static str, field: &'static str },
+    Cursor {
+        param: &'static str,
+        field: &'static str,
+    },
 }
 
 /// Unit of a rate-limit reset header.

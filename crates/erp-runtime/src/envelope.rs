@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::descriptor::{BoolEncoding, ItemEnvelope, ListEnvelope, Operation, Paging, RequestEnvelope};
+use crate::descriptor::{
+    BoolEncoding, ItemEnvelope, ListEnvelope, Operation, Paging, RequestEnvelope,
+};
 
 /// Paging facts a list response reported about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,24 +50,43 @@ fn elements(value: Option<Value>) -> Vec<Value> {
 
 pub(crate) fn list(op: &Operation, body: Value) -> Result<ListBody, String> {
     let next_link = match op.vendor.paging {
-        Paging::NextLink { field } => lookup(&body, field).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned),
+        Paging::NextLink { field } => lookup(&body, field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
         _ => None,
     };
     let mut out = match op.vendor.list_envelope {
         ListEnvelope::Bare => match body {
-            Value::Array(items) => ListBody { items, path: String::new(), meta: PageMeta::default() },
+            Value::Array(items) => ListBody {
+                items,
+                path: String::new(),
+                meta: PageMeta::default(),
+            },
             _ => return Err("expected a JSON array".to_owned()),
         },
         ListEnvelope::DataField(key) => match body {
             Value::Object(mut map) => match take(&mut map, key) {
-                Some(Value::Array(items)) => ListBody { items, path: key.to_owned(), meta: PageMeta::default() },
-                Some(Value::Null) => ListBody { items: Vec::new(), path: key.to_owned(), meta: PageMeta::default() },
+                Some(Value::Array(items)) => ListBody {
+                    items,
+                    path: key.to_owned(),
+                    meta: PageMeta::default(),
+                },
+                Some(Value::Null) => ListBody {
+                    items: Vec::new(),
+                    path: key.to_owned(),
+                    meta: PageMeta::default(),
+                },
                 Some(_) => return Err(format!("expected `{key}` to be an array")),
                 None => return Err(format!("expected an object with a `{key}` member")),
             },
             _ => return Err(format!("expected an object with a `{key}` member")),
         },
-        ListEnvelope::ResourceRoot { total, page, per_page } => {
+        ListEnvelope::ResourceRoot {
+            total,
+            page,
+            per_page,
+        } => {
             let plural = op.wire_plural;
             let singular = op.wire_singular;
             let Value::Object(mut root) = body else {
@@ -81,16 +102,32 @@ pub(crate) fn list(op: &Operation, body: Value) -> Result<ListBody, String> {
                     };
                     // One item arrives as an object, none as an absent key (decided by JSON type,
                     // never by the reported total).
-                    ListBody { items: elements(take(&mut inner, singular)), path: format!("{plural}.{singular}"), meta }
+                    ListBody {
+                        items: elements(take(&mut inner, singular)),
+                        path: format!("{plural}.{singular}"),
+                        meta,
+                    }
                 }
-                Some(Value::Null) => ListBody { items: Vec::new(), path: plural.to_owned(), meta: PageMeta::default() },
-                Some(Value::String(s)) if s.is_empty() => ListBody { items: Vec::new(), path: plural.to_owned(), meta: PageMeta::default() },
+                Some(Value::Null) => ListBody {
+                    items: Vec::new(),
+                    path: plural.to_owned(),
+                    meta: PageMeta::default(),
+                },
+                Some(Value::String(s)) if s.is_empty() => ListBody {
+                    items: Vec::new(),
+                    path: plural.to_owned(),
+                    meta: PageMeta::default(),
+                },
                 Some(_) => return Err(format!("expected `{plural}` to be an object")),
                 None => return Err(format!("expected an object with a `{plural}` member")),
             }
         }
         ListEnvelope::OData => match lookup(&body, "d.results") {
-            Some(Value::Array(items)) => ListBody { items: items.clone(), path: "d.results".to_owned(), meta: PageMeta::default() },
+            Some(Value::Array(items)) => ListBody {
+                items: items.clone(),
+                path: "d.results".to_owned(),
+                meta: PageMeta::default(),
+            },
             _ => return Err("expected `d.results` to be an array".to_owned()),
         },
     };
@@ -104,12 +141,16 @@ pub(crate) fn item(op: &Operation, body: Value) -> Result<Option<(Value, String)
     match op.vendor.item_envelope {
         ItemEnvelope::Bare => Ok(Some((body, String::new()))),
         ItemEnvelope::DataField(key) => match body {
-            Value::Object(mut map) => take(&mut map, key).map(|v| Some((v, key.to_owned()))).ok_or_else(|| format!("expected an object with a `{key}` member")),
+            Value::Object(mut map) => take(&mut map, key)
+                .map(|v| Some((v, key.to_owned())))
+                .ok_or_else(|| format!("expected an object with a `{key}` member")),
             _ => Err(format!("expected an object with a `{key}` member")),
         },
         ItemEnvelope::FirstOfList(key) => match body {
             Value::Object(mut map) => match take(&mut map, key) {
-                Some(Value::Array(items)) => Ok(items.into_iter().next().map(|v| (v, format!("{key}[0]")))),
+                Some(Value::Array(items)) => {
+                    Ok(items.into_iter().next().map(|v| (v, format!("{key}[0]"))))
+                }
                 Some(obj @ Value::Object(_)) => Ok(Some((obj, key.to_owned()))),
                 Some(Value::Null) => Ok(None),
                 _ => Err(format!("expected `{key}` to be an array")),
@@ -119,14 +160,16 @@ pub(crate) fn item(op: &Operation, body: Value) -> Result<Option<(Value, String)
         ItemEnvelope::ResourceRoot => {
             let singular = op.wire_singular;
             match body {
-                Value::Object(mut map) => {
-                    take(&mut map, singular).map(|v| Some((v, singular.to_owned()))).ok_or_else(|| format!("expected an object with a `{singular}` member"))
-                }
+                Value::Object(mut map) => take(&mut map, singular)
+                    .map(|v| Some((v, singular.to_owned())))
+                    .ok_or_else(|| format!("expected an object with a `{singular}` member")),
                 _ => Err(format!("expected an object with a `{singular}` member")),
             }
         }
         ItemEnvelope::OData => match body {
-            Value::Object(mut map) => take(&mut map, "d").map(|v| Some((v, "d".to_owned()))).ok_or_else(|| "expected an object with a `d` member".to_owned()),
+            Value::Object(mut map) => take(&mut map, "d")
+                .map(|v| Some((v, "d".to_owned())))
+                .ok_or_else(|| "expected an object with a `d` member".to_owned()),
             _ => Err("expected an object with a `d` member".to_owned()),
         },
     }
@@ -158,16 +201,32 @@ fn bools_to_numbers(value: &mut Value) {
 
 /// The vendor's error message and code, from the paths the spec names. Several messages
 /// (`"error": ["a", "b"]`) are joined with "; ".
-pub(crate) fn error_details(message_paths: &[&str], code_paths: &[&str], body: &Value) -> (Option<String>, Option<String>) {
+pub(crate) fn error_details(
+    message_paths: &[&str],
+    code_paths: &[&str],
+    body: &Value,
+) -> (Option<String>, Option<String>) {
     let text = |v: &Value| -> Option<String> {
         match v {
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
             Value::Array(items) => {
-                let parts: Vec<String> = items.iter().filter_map(|i| i.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)).collect();
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| {
+                        i.as_str()
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                    })
+                    .collect();
                 (!parts.is_empty()).then(|| parts.join("; "))
             }
-            Value::Object(map) => map.get("value").or_else(|| map.get("message")).and_then(Value::as_str).map(str::to_owned),
+            Value::Object(map) => map
+                .get("value")
+                .or_else(|| map.get("message"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             _ => None,
         }
     };
@@ -189,7 +248,11 @@ mod tests {
         format: WireFormat::Json,
         booleans: BoolEncoding::OneZero,
         send_content_type_on_get: false,
-        list_envelope: ListEnvelope::ResourceRoot { total: Some("@total"), page: Some("@page"), per_page: Some("@per_page") },
+        list_envelope: ListEnvelope::ResourceRoot {
+            total: Some("@total"),
+            page: Some("@page"),
+            per_page: Some("@per_page"),
+        },
         item_envelope: ItemEnvelope::ResourceRoot,
         request_envelope: RequestEnvelope::ResourceRoot,
         errors_in_success: true,
@@ -215,24 +278,64 @@ mod tests {
     fn resource_root_lists_in_all_three_shapes() {
         let many = list(&OP, json!({"clients": {"client": [{"id": "1"}, {"id": "2"}], "@total": "7", "@page": "1", "@per_page": "2"}})).unwrap();
         assert_eq!(many.items.len(), 2);
-        assert_eq!(many.meta, PageMeta { page: Some(1), per_page: Some(2), total: Some(7), next_link: None });
-        let one = list(&OP, json!({"clients": {"client": {"id": "1"}, "@total": "1"}})).unwrap();
+        assert_eq!(
+            many.meta,
+            PageMeta {
+                page: Some(1),
+                per_page: Some(2),
+                total: Some(7),
+                next_link: None
+            }
+        );
+        let one = list(
+            &OP,
+            json!({"clients": {"client": {"id": "1"}, "@total": "1"}}),
+        )
+        .unwrap();
         assert_eq!(one.items, vec![json!({"id": "1"})]);
         let none = list(&OP, json!({"clients": {"@total": "0"}})).unwrap();
         assert!(none.items.is_empty());
-        assert!(list(&OP, json!({"invoices": {}})).unwrap_err().contains("`clients`"));
+        assert!(
+            list(&OP, json!({"invoices": {}}))
+                .unwrap_err()
+                .contains("`clients`")
+        );
     }
 
     #[test]
     fn request_bodies_are_wrapped_with_bools_as_numbers() {
-        assert_eq!(request_body(&OP, json!({"archived": true, "name": "x"})), json!({"client": {"archived": 1, "name": "x"}}));
+        assert_eq!(
+            request_body(&OP, json!({"archived": true, "name": "x"})),
+            json!({"client": {"archived": 1, "name": "x"}})
+        );
     }
 
     #[test]
     fn error_messages_one_or_many() {
-        assert_eq!(error_details(&["errors.error"], &[], &json!({"errors": {"error": "Not found"}})).0.as_deref(), Some("Not found"));
-        assert_eq!(error_details(&["errors.error"], &[], &json!({"errors": {"error": ["a", "b"]}})).0.as_deref(), Some("a; b"));
+        assert_eq!(
+            error_details(
+                &["errors.error"],
+                &[],
+                &json!({"errors": {"error": "Not found"}})
+            )
+            .0
+            .as_deref(),
+            Some("Not found")
+        );
+        assert_eq!(
+            error_details(
+                &["errors.error"],
+                &[],
+                &json!({"errors": {"error": ["a", "b"]}})
+            )
+            .0
+            .as_deref(),
+            Some("a; b")
+        );
         let exact = json!({"error": {"code": "", "message": {"lang": "", "value": "Forbidden - WrongDivision"}}});
-        assert_eq!(error_details(&["error.message"], &[], &exact).0.as_deref(), Some("Forbidden - WrongDivision"));
+        assert_eq!(
+            error_details(&["error.message"], &[], &exact).0.as_deref(),
+            Some("Forbidden - WrongDivision")
+        );
     }
 }

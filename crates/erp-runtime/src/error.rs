@@ -37,35 +37,69 @@ pub enum Error {
 
     /// The vendor answered with an error status (or an error body with a success status).
     #[error("{origin}: HTTP {status}{}{}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), describe(message.as_deref(), body_excerpt))]
-    Api { origin: Origin, status: u16, message: Option<String>, code: Option<String>, body_excerpt: String },
+    Api {
+        origin: Origin,
+        status: u16,
+        message: Option<String>,
+        code: Option<String>,
+        body_excerpt: String,
+    },
 
     /// The vendor answered that the object does not exist.
     #[error("{origin}: not found{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
-    NotFound { origin: Origin, status: u16, message: Option<String> },
+    NotFound {
+        origin: Origin,
+        status: u16,
+        message: Option<String>,
+    },
 
     /// The vendor rejected the credentials.
     #[error("{origin}: unauthorized (HTTP {status}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
-    Unauthorized { origin: Origin, status: u16, message: Option<String> },
+    Unauthorized {
+        origin: Origin,
+        status: u16,
+        message: Option<String>,
+    },
 
     /// The vendor's rate limit is exhausted and waiting was not allowed (or retries ran out).
     #[error("{origin}: rate limited{}{}", retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default(), message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
-    RateLimited { origin: Origin, retry_after: Option<Duration>, reset_at: Option<SystemTime>, message: Option<String> },
+    RateLimited {
+        origin: Origin,
+        retry_after: Option<Duration>,
+        reset_at: Option<SystemTime>,
+        message: Option<String>,
+    },
 
     /// The body did not have the expected shape or types.
     #[error("{origin}: cannot decode response at `{path}`: {message} (body: {excerpt})")]
-    Decode { origin: Origin, path: String, message: String, excerpt: String },
+    Decode {
+        origin: Origin,
+        path: String,
+        message: String,
+        excerpt: String,
+    },
 
     /// The caller passed a value the request cannot be built from.
     #[error("{origin}: invalid input `{field}`: {message}")]
-    InvalidInput { origin: Origin, field: String, message: String },
+    InvalidInput {
+        origin: Origin,
+        field: String,
+        message: String,
+    },
 
     /// The client was configured wrongly (missing base URL variable, bad URL, ...).
     #[error("{vendor}: invalid configuration: {message}")]
-    Config { vendor: &'static str, message: String },
+    Config {
+        vendor: &'static str,
+        message: String,
+    },
 
     /// An authentication provider failed (e.g. an OAuth2 token exchange).
     #[error("{vendor}: authentication failed: {message}")]
-    Auth { vendor: &'static str, message: String },
+    Auth {
+        vendor: &'static str,
+        message: String,
+    },
 }
 
 fn describe(message: Option<&str>, excerpt: &str) -> String {
@@ -80,7 +114,9 @@ impl Error {
     /// HTTP status of the vendor's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } | Error::NotFound { status, .. } | Error::Unauthorized { status, .. } => Some(*status),
+            Error::Api { status, .. }
+            | Error::NotFound { status, .. }
+            | Error::Unauthorized { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             _ => None,
         }
@@ -118,19 +154,40 @@ mod tests {
     use super::*;
 
     fn origin() -> Origin {
-        Origin { vendor: "billomat", operation: "clients.get".into() }
+        Origin {
+            vendor: "billomat",
+            operation: "clients.get".into(),
+        }
     }
 
     #[test]
     fn display_shows_the_vendor_message() {
-        let e = Error::Api { origin: origin(), status: 422, message: Some("Invoice is not a draft".into()), code: None, body_excerpt: "{...}".into() };
-        assert_eq!(e.to_string(), "billomat clients.get: HTTP 422: Invoice is not a draft");
+        let e = Error::Api {
+            origin: origin(),
+            status: 422,
+            message: Some("Invoice is not a draft".into()),
+            code: None,
+            body_excerpt: "{...}".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "billomat clients.get: HTTP 422: Invoice is not a draft"
+        );
     }
 
     #[test]
     fn display_falls_back_to_the_body_excerpt() {
-        let e = Error::Api { origin: origin(), status: 502, message: None, code: None, body_excerpt: "<html>Bad gateway</html>".into() };
-        assert_eq!(e.to_string(), "billomat clients.get: HTTP 502 (body: <html>Bad gateway</html>)");
+        let e = Error::Api {
+            origin: origin(),
+            status: 502,
+            message: None,
+            code: None,
+            body_excerpt: "<html>Bad gateway</html>".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "billomat clients.get: HTTP 502 (body: <html>Bad gateway</html>)"
+        );
     }
 
     #[test]

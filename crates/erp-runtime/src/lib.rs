@@ -41,6 +41,8 @@ pub use paging::{Items, Page, Pages};
 pub use request::Request;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+/// Free-form JSON, for spec fields of type `json` and unknown members.
+pub use serde_json::Value as JsonValue;
 
 /// Result with the runtime's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -59,28 +59,78 @@ struct State {
     pages_fetched: u64,
 }
 
-pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(client: Client, op: &'static Operation, request: Request) -> Pages<T> {
-    let state = State { client, op, request, next: Next::Start, seen_pages: HashSet::new(), seen_cursors: HashSet::new(), pages_fetched: 0 };
+pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
+    client: Client,
+    op: &'static Operation,
+    request: Request,
+) -> Pages<T> {
+    let state = State {
+        client,
+        op,
+        request,
+        next: Next::Start,
+        seen_pages: HashSet::new(),
+        seen_cursors: HashSet::new(),
+        pages_fetched: 0,
+    };
     stream::try_unfold(state, step::<T>).boxed()
 }
 
-pub(crate) fn items<T: DeserializeOwned + Send + 'static>(client: Client, op: &'static Operation, request: Request) -> Items<T> {
-    pages::<T>(client, op, request).map_ok(|page| stream::iter(page.items.into_iter().map(Ok))).try_flatten().boxed()
+pub(crate) fn items<T: DeserializeOwned + Send + 'static>(
+    client: Client,
+    op: &'static Operation,
+    request: Request,
+) -> Items<T> {
+    pages::<T>(client, op, request)
+        .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }
 
 fn page_size(client: &Client, default_size: u64, max_size: u64) -> u64 {
-    client.config().page_size.unwrap_or(default_size).clamp(1, max_size.max(1))
+    client
+        .config()
+        .page_size
+        .unwrap_or(default_size)
+        .clamp(1, max_size.max(1))
 }
 
 async fn step<T: DeserializeOwned>(mut s: State) -> Result<Option<(Page<T>, State)>, Error> {
-    let paging = if s.op.paged { s.op.vendor.paging } else { Paging::None };
+    let paging = if s.op.paged {
+        s.op.vendor.paging
+    } else {
+        Paging::None
+    };
     let mut request = s.request.clone();
     let mut link = None;
     let mut requested_size = None;
     match (&s.next, paging) {
         (Next::Done, _) => return Ok(None),
-        (Next::Start, Paging::PageNumber { page_param, size_param, first_page, default_size, max_size }) | (Next::PageNumber(_), Paging::PageNumber { page_param, size_param, first_page, default_size, max_size }) => {
-            let number = if let Next::PageNumber(n) = s.next { n } else { first_page };
+        (
+            Next::Start,
+            Paging::PageNumber {
+                page_param,
+                size_param,
+                first_page,
+                default_size,
+                max_size,
+            },
+        )
+        | (
+            Next::PageNumber(_),
+            Paging::PageNumber {
+                page_param,
+                size_param,
+                first_page,
+                default_size,
+                max_size,
+            },
+        ) => {
+            let number = if let Next::PageNumber(n) = s.next {
+                n
+            } else {
+                first_page
+            };
             let size = page_size(&s.client, default_size, max_size);
             request.set_query(page_param, number.to_string());
             request.set_query(size_param, size.to_string());
@@ -90,7 +140,10 @@ async fn step<T: DeserializeOwned>(mut s: State) -> Result<Option<(Page<T>, Stat
         (Next::Cursor(c), Paging::Cursor { param, .. }) => request.set_query(param, c.clone()),
         _ => {}
     }
-    let (page, raw) = s.client.fetch_page::<T>(s.op, &request, link.as_deref()).await?;
+    let (page, raw) = s
+        .client
+        .fetch_page::<T>(s.op, &request, link.as_deref())
+        .await?;
     let fingerprint = raw.fingerprint;
     s.pages_fetched += 1;
     let first = s.pages_fetched == 1;
@@ -112,7 +165,11 @@ async fn step<T: DeserializeOwned>(mut s: State) -> Result<Option<(Page<T>, Stat
                 let fetched_through = (current - first_page + 1).saturating_mul(per_page);
                 let short = (page.items.len() as u64) < per_page;
                 let complete = page.total.is_some_and(|total| fetched_through >= total);
-                if short || complete { Next::Done } else { Next::PageNumber(current + 1) }
+                if short || complete {
+                    Next::Done
+                } else {
+                    Next::PageNumber(current + 1)
+                }
             }
             Paging::NextLink { .. } => match &page.next_link {
                 Some(l) if s.seen_cursors.insert(l.clone()) => Next::Link(l.clone()),

@@ -18,20 +18,35 @@ pub struct RateLimitStatus {
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
 }
 
 /// Parses the vendor's headers; unparsable values are ignored, never fatal.
-pub fn parse_status(spec: &RateLimitHeaders, headers: &HeaderMap, now: SystemTime) -> RateLimitStatus {
+pub fn parse_status(
+    spec: &RateLimitHeaders,
+    headers: &HeaderMap,
+    now: SystemTime,
+) -> RateLimitStatus {
     let remaining = header_str(headers, spec.remaining).and_then(|v| v.parse().ok());
-    let reset_at = header_str(headers, spec.reset).and_then(|v| v.parse::<f64>().ok()).and_then(|n| match spec.reset_unit {
-        ResetUnit::EpochSeconds => UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n).ok()?),
-        ResetUnit::EpochMillis => UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n / 1000.0).ok()?),
-        ResetUnit::DeltaSeconds => now.checked_add(Duration::try_from_secs_f64(n).ok()?),
-    });
+    let reset_at = header_str(headers, spec.reset)
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|n| match spec.reset_unit {
+            ResetUnit::EpochSeconds => UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n).ok()?),
+            ResetUnit::EpochMillis => {
+                UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(n / 1000.0).ok()?)
+            }
+            ResetUnit::DeltaSeconds => now.checked_add(Duration::try_from_secs_f64(n).ok()?),
+        });
     // A reset in the past means "now" (clock skew); never a negative or a day-long sleep.
     let reset_in = reset_at.map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
-    RateLimitStatus { remaining, reset_in, reset_at }
+    RateLimitStatus {
+        remaining,
+        reset_in,
+        reset_at,
+    }
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
@@ -52,7 +67,8 @@ pub fn seconds_in_message(message: &str) -> Option<Duration> {
     let rest = lower[at + 4..].trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let after = rest[digits.len()..].trim_start();
-    (after.starts_with("sec") && !digits.is_empty()).then(|| Duration::from_secs(digits.parse().unwrap_or(0)))
+    (after.starts_with("sec") && !digits.is_empty())
+        .then(|| Duration::from_secs(digits.parse().unwrap_or(0)))
 }
 
 /// Shared across clones of a client: when the last response said the window is used up,
@@ -78,7 +94,9 @@ impl Gate {
     /// Time to wait before the next request may be sent.
     pub(crate) async fn wait_needed(&self) -> Option<Duration> {
         let guard = self.blocked_until.lock().await;
-        guard.and_then(|until| until.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
+        guard
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+            .filter(|d| !d.is_zero())
     }
 }
 
@@ -86,7 +104,11 @@ impl Gate {
 mod tests {
     use super::*;
 
-    const BILLOMAT: RateLimitHeaders = RateLimitHeaders { remaining: "X-Rate-Limit-Remaining", reset: "X-Rate-Limit-Reset", reset_unit: ResetUnit::EpochSeconds };
+    const BILLOMAT: RateLimitHeaders = RateLimitHeaders {
+        remaining: "X-Rate-Limit-Remaining",
+        reset: "X-Rate-Limit-Reset",
+        reset_unit: ResetUnit::EpochSeconds,
+    };
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -99,7 +121,14 @@ mod tests {
     #[test]
     fn epoch_second_reset_becomes_a_wait() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
-        let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Reset", "1030")]), now);
+        let s = parse_status(
+            &BILLOMAT,
+            &headers(&[
+                ("X-Rate-Limit-Remaining", "0"),
+                ("X-Rate-Limit-Reset", "1030"),
+            ]),
+            now,
+        );
         assert_eq!(s.remaining, Some(0));
         assert_eq!(s.reset_in, Some(Duration::from_secs(30)));
     }
@@ -109,13 +138,23 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
         let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Reset", "900")]), now);
         assert_eq!(s.reset_in, Some(Duration::ZERO));
-        let s = parse_status(&BILLOMAT, &headers(&[("X-Rate-Limit-Remaining", "many"), ("X-Rate-Limit-Reset", "soon")]), now);
+        let s = parse_status(
+            &BILLOMAT,
+            &headers(&[
+                ("X-Rate-Limit-Remaining", "many"),
+                ("X-Rate-Limit-Reset", "soon"),
+            ]),
+            now,
+        );
         assert_eq!(s, RateLimitStatus::default());
     }
 
     #[test]
     fn millisecond_resets_are_supported() {
-        let spec = RateLimitHeaders { reset_unit: ResetUnit::EpochMillis, ..BILLOMAT };
+        let spec = RateLimitHeaders {
+            reset_unit: ResetUnit::EpochMillis,
+            ..BILLOMAT
+        };
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
         let s = parse_status(&spec, &headers(&[("X-Rate-Limit-Reset", "1002500")]), now);
         assert_eq!(s.reset_in, Some(Duration::from_millis(2_500)));
@@ -124,14 +163,23 @@ mod tests {
     #[test]
     fn retry_after_in_seconds_and_dates() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(retry_after(&headers(&[("Retry-After", "7")]), now), Some(Duration::from_secs(7)));
-        let date = chrono::DateTime::from_timestamp(1_700_000_010, 0).unwrap().to_rfc2822();
-        assert_eq!(retry_after(&headers(&[("Retry-After", &date)]), now), Some(Duration::from_secs(10)));
+        assert_eq!(
+            retry_after(&headers(&[("Retry-After", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
+        let date = chrono::DateTime::from_timestamp(1_700_000_010, 0)
+            .unwrap()
+            .to_rfc2822();
+        assert_eq!(
+            retry_after(&headers(&[("Retry-After", &date)]), now),
+            Some(Duration::from_secs(10))
+        );
     }
 
     #[test]
     fn seconds_are_read_from_the_vendor_message() {
-        let m = "Maximum number of requests (300 per 15 minutes) reached. Try again in 246 seconds.";
+        let m =
+            "Maximum number of requests (300 per 15 minutes) reached. Try again in 246 seconds.";
         assert_eq!(seconds_in_message(m), Some(Duration::from_secs(246)));
         assert_eq!(seconds_in_message("Try again later"), None);
     }

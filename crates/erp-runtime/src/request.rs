@@ -67,7 +67,12 @@ impl Request {
                 }
             }
             Ok(Value::Null) => {}
-            Ok(_) => self.invalid = Some(("query".to_owned(), "a query must serialize to a map of parameters".to_owned())),
+            Ok(_) => {
+                self.invalid = Some((
+                    "query".to_owned(),
+                    "a query must serialize to a map of parameters".to_owned(),
+                ))
+            }
             Err(e) => self.invalid = Some(("query".to_owned(), e.to_string())),
         }
         self
@@ -84,7 +89,10 @@ impl Request {
 
     /// The query as text pairs, with the vendor's boolean encoding.
     pub fn query_pairs(&self, booleans: BoolEncoding) -> Vec<(String, String)> {
-        self.query.iter().map(|(n, v)| (n.clone(), query_text(v, booleans))).collect()
+        self.query
+            .iter()
+            .map(|(n, v)| (n.clone(), query_text(v, booleans)))
+            .collect()
     }
 
     pub(crate) fn set_query(&mut self, name: &str, value: String) {
@@ -97,7 +105,11 @@ fn query_text(value: &Value, booleans: BoolEncoding) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Bool(b) if booleans == BoolEncoding::OneZero => u8::from(*b).to_string(),
-        Value::Array(items) => items.iter().map(|i| query_text(i, booleans)).collect::<Vec<_>>().join(","),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| query_text(i, booleans))
+            .collect::<Vec<_>>()
+            .join(","),
         Value::Null => String::new(),
         other => other.to_string(),
     }

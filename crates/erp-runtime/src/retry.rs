@@ -69,12 +69,22 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Never retries; rate-limit waits are not taken either.
     pub fn disabled() -> Self {
-        RetryPolicy { max_attempts: 1, max_rate_limit_wait: Duration::ZERO, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            max_rate_limit_wait: Duration::ZERO,
+            ..RetryPolicy::default()
+        }
     }
 
     /// Decides after attempt number `attempt` (1-based) ended with `outcome`.
     /// `server_wait` is the wait the vendor asked for (`Retry-After`, reset header), if any.
-    pub fn decide(&self, attempt: u32, idempotent: bool, outcome: Outcome, server_wait: Option<Duration>) -> Decision {
+    pub fn decide(
+        &self,
+        attempt: u32,
+        idempotent: bool,
+        outcome: Outcome,
+        server_wait: Option<Duration>,
+    ) -> Decision {
         if attempt >= self.max_attempts {
             return Decision::GiveUp;
         }
@@ -96,7 +106,9 @@ impl RetryPolicy {
     /// Backoff after attempt `attempt`: `initial * 2^(attempt-1)`, capped, with "equal jitter"
     /// (half fixed, half random) so that clients that failed together do not retry together.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
         let capped = exp.min(self.max_backoff);
         let half = capped / 2;
         half + half.mul_f64(jitter_fraction())
@@ -108,7 +120,10 @@ fn jitter_fraction() -> f64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
     if x == 0 {
-        x = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0x9E37_79B9, |d| d.as_nanos() as u64) | 1;
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
+            | 1;
     }
     x ^= x << 13;
     x ^= x >> 7;
@@ -128,47 +143,91 @@ mod tests {
     #[test]
     fn client_errors_are_never_retried() {
         for status in [400, 401, 403, 404, 409, 422] {
-            assert_eq!(policy().decide(1, true, Outcome::ClientError(status), None), Decision::GiveUp);
+            assert_eq!(
+                policy().decide(1, true, Outcome::ClientError(status), None),
+                Decision::GiveUp
+            );
         }
     }
 
     #[test]
     fn server_errors_are_retried_only_when_idempotent() {
-        assert!(matches!(policy().decide(1, true, Outcome::ServerError(503), None), Decision::RetryAfter(_)));
-        assert_eq!(policy().decide(1, false, Outcome::ServerError(503), None), Decision::GiveUp);
-        assert_eq!(policy().decide(1, false, Outcome::TimedOut, None), Decision::GiveUp);
-        assert_eq!(policy().decide(1, false, Outcome::TransportFailed, None), Decision::GiveUp);
+        assert!(matches!(
+            policy().decide(1, true, Outcome::ServerError(503), None),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            policy().decide(1, false, Outcome::ServerError(503), None),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            policy().decide(1, false, Outcome::TimedOut, None),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            policy().decide(1, false, Outcome::TransportFailed, None),
+            Decision::GiveUp
+        );
     }
 
     #[test]
     fn unsent_and_rate_limited_requests_are_retried_even_when_not_idempotent() {
-        assert!(matches!(policy().decide(1, false, Outcome::ConnectFailed, None), Decision::RetryAfter(_)));
+        assert!(matches!(
+            policy().decide(1, false, Outcome::ConnectFailed, None),
+            Decision::RetryAfter(_)
+        ));
         let wait = Duration::from_secs(3);
-        assert_eq!(policy().decide(1, false, Outcome::RateLimited, Some(wait)), Decision::RetryAfter(wait));
+        assert_eq!(
+            policy().decide(1, false, Outcome::RateLimited, Some(wait)),
+            Decision::RetryAfter(wait)
+        );
     }
 
     #[test]
     fn a_wait_longer_than_allowed_gives_up() {
-        let p = RetryPolicy { max_rate_limit_wait: Duration::from_secs(10), ..policy() };
-        assert_eq!(p.decide(1, true, Outcome::RateLimited, Some(Duration::from_secs(11))), Decision::GiveUp);
+        let p = RetryPolicy {
+            max_rate_limit_wait: Duration::from_secs(10),
+            ..policy()
+        };
+        assert_eq!(
+            p.decide(1, true, Outcome::RateLimited, Some(Duration::from_secs(11))),
+            Decision::GiveUp
+        );
     }
 
     #[test]
     fn attempts_are_bounded() {
         let p = policy();
-        assert!(matches!(p.decide(p.max_attempts - 1, true, Outcome::ServerError(500), None), Decision::RetryAfter(_)));
-        assert_eq!(p.decide(p.max_attempts, true, Outcome::ServerError(500), None), Decision::GiveUp);
-        assert_eq!(RetryPolicy::disabled().decide(1, true, Outcome::ConnectFailed, None), Decision::GiveUp);
+        assert!(matches!(
+            p.decide(p.max_attempts - 1, true, Outcome::ServerError(500), None),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            p.decide(p.max_attempts, true, Outcome::ServerError(500), None),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            RetryPolicy::disabled().decide(1, true, Outcome::ConnectFailed, None),
+            Decision::GiveUp
+        );
     }
 
     #[test]
     fn backoff_grows_and_is_capped_with_jitter_in_range() {
-        let p = RetryPolicy { initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_millis(800), ..policy() };
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(800),
+            ..policy()
+        };
         for attempt in 1..10 {
-            let expected = Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_millis(800));
+            let expected =
+                Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_millis(800));
             for _ in 0..50 {
                 let b = p.backoff(attempt);
-                assert!(b >= expected / 2 && b <= expected, "attempt {attempt}: {b:?} vs {expected:?}");
+                assert!(
+                    b >= expected / 2 && b <= expected,
+                    "attempt {attempt}: {b:?} vs {expected:?}"
+                );
             }
         }
     }

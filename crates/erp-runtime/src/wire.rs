@@ -42,7 +42,9 @@ impl FromWire for String {
 impl FromWire for Secret {
     fn from_wire(value: Value) -> Result<Self, String> {
         // Never echo the rejected value: it may be the secret itself.
-        String::from_wire(value).map(Secret::from).map_err(|_| "expected a string".to_owned())
+        String::from_wire(value)
+            .map(Secret::from)
+            .map_err(|_| "expected a string".to_owned())
     }
 }
 
@@ -51,13 +53,22 @@ impl FromWire for i64 {
         match &value {
             Value::Number(n) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
                 .ok_or_else(|| format!("expected an integer, found {n}")),
             Value::String(s) => {
                 let t = s.trim();
                 t.parse::<i64>()
                     .ok()
-                    .or_else(|| t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+                    .or_else(|| {
+                        t.parse::<f64>()
+                            .ok()
+                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                            .map(|f| f as i64)
+                    })
                     .ok_or_else(|| format!("expected an integer, found {}", describe(&value)))
             }
             other => Err(format!("expected an integer, found {}", describe(other))),
@@ -68,13 +79,19 @@ impl FromWire for i64 {
 impl FromWire for f64 {
     fn from_wire(value: Value) -> Result<Self, String> {
         match &value {
-            Value::Number(n) => n.as_f64().ok_or_else(|| format!("expected a number, found {n}")),
+            Value::Number(n) => n
+                .as_f64()
+                .ok_or_else(|| format!("expected a number, found {n}")),
             // Some vendors write decimal commas ("12,5"); accept them when there is no dot.
             Value::String(s) => {
                 let t = s.trim();
                 t.parse::<f64>()
                     .ok()
-                    .or_else(|| (!t.contains('.')).then(|| t.replace(',', ".").parse::<f64>().ok()).flatten())
+                    .or_else(|| {
+                        (!t.contains('.'))
+                            .then(|| t.replace(',', ".").parse::<f64>().ok())
+                            .flatten()
+                    })
                     .filter(|f| f.is_finite())
                     .ok_or_else(|| format!("expected a number, found {}", describe(&value)))
             }
@@ -113,7 +130,10 @@ impl FromWire for NaiveDate {
         if let Ok(dt) = DateTime::<FixedOffset>::from_wire(value.clone()) {
             return Ok(dt.date_naive());
         }
-        Err(format!("expected a date (YYYY-MM-DD), found {}", describe(&value)))
+        Err(format!(
+            "expected a date (YYYY-MM-DD), found {}",
+            describe(&value)
+        ))
     }
 }
 
@@ -128,20 +148,39 @@ impl FromWire for DateTime<FixedOffset> {
         }
         // OData v2: `/Date(1382667872203)/` or `/Date(1382667872203+0100)/`, milliseconds since the epoch.
         if let Some(inner) = t.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
-            let digits_end = inner.char_indices().skip(1).find(|(_, c)| *c == '+' || *c == '-').map_or(inner.len(), |(i, _)| i);
-            if let Some(dt) = inner[..digits_end].parse::<i64>().ok().and_then(|ms| Utc.timestamp_millis_opt(ms).single()) {
+            let digits_end = inner
+                .char_indices()
+                .skip(1)
+                .find(|(_, c)| *c == '+' || *c == '-')
+                .map_or(inner.len(), |(i, _)| i);
+            if let Some(dt) = inner[..digits_end]
+                .parse::<i64>()
+                .ok()
+                .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+            {
                 return Ok(dt.fixed_offset());
             }
         }
-        for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+        for format in [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S",
+        ] {
             if let Ok(naive) = NaiveDateTime::parse_from_str(t, format) {
                 return Ok(naive.and_utc().fixed_offset());
             }
         }
         if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().fixed_offset());
+            return Ok(date
+                .and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .fixed_offset());
         }
-        Err(format!("expected an ISO 8601 date-time, found {}", describe(&value)))
+        Err(format!(
+            "expected an ISO 8601 date-time, found {}",
+            describe(&value)
+        ))
     }
 }
 
@@ -163,7 +202,9 @@ fn is_absent(value: &Value) -> bool {
 pub mod opt {
     use super::*;
 
-    pub fn deserialize<'de, D: Deserializer<'de>, T: FromWire>(d: D) -> Result<Option<T>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: FromWire>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
         let value = Value::deserialize(d)?;
         if is_absent(&value) {
             return Ok(None);
@@ -171,7 +212,10 @@ pub mod opt {
         T::from_wire(value).map(Some).map_err(D::Error::custom)
     }
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(value: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(value, s)
     }
 }
@@ -188,7 +232,10 @@ pub mod req {
         T::from_wire(value).map_err(D::Error::custom)
     }
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
+        value: &T,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(value, s)
     }
 }
@@ -197,7 +244,9 @@ pub mod req {
 pub mod opt_model {
     use super::*;
 
-    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
         let value = Value::deserialize(d)?;
         if is_absent(&value) {
             return Ok(None);
@@ -205,7 +254,10 @@ pub mod opt_model {
         decode_nested(value).map(Some).map_err(D::Error::custom)
     }
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(value: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
+        value: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(value, s)
     }
 }
@@ -224,7 +276,10 @@ pub fn list_elements(value: Value) -> Vec<Value> {
             let only = data_keys.next().cloned();
             let single = data_keys.next().is_none();
             match only {
-                Some(key) if single && matches!(map.get(&key), Some(Value::Array(_) | Value::Object(_))) => {
+                Some(key)
+                    if single
+                        && matches!(map.get(&key), Some(Value::Array(_) | Value::Object(_))) =>
+                {
                     let mut map = map;
                     match map.remove(&key) {
                         Some(Value::Array(items)) => items,
@@ -244,7 +299,11 @@ pub fn list_elements(value: Value) -> Vec<Value> {
 fn decode_nested<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." { e.into_inner().to_string() } else { format!("at `{path}`: {}", e.into_inner()) }
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("at `{path}`: {}", e.into_inner())
+        }
     })
 }
 
@@ -262,7 +321,10 @@ pub mod list {
             .collect()
     }
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(value: &[T], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
+        value: &[T],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(value, s)
     }
 }
@@ -271,7 +333,9 @@ pub mod list {
 pub mod model_list {
     use super::*;
 
-    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Vec<T>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
         let value = Value::deserialize(d)?;
         list_elements(value)
             .into_iter()
@@ -280,7 +344,10 @@ pub mod model_list {
             .collect()
     }
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(value: &[T], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
+        value: &[T],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         serde::Serialize::serialize(value, s)
     }
 }
@@ -318,6 +385,23 @@ macro_rules! wire_enum {
             Unknown(::std::string::String),
         }
 
+        $crate::impl_wire_enum!($name { $($variant = $wire),* });
+    };
+}
+
+/// Implements wire conversions for an enum declared with the known variants plus
+/// `Unknown(String)` (generated crates declare the enum themselves so it reads like normal code).
+///
+/// ```
+/// #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// pub enum NetGross { Net, Gross, Unknown(String) }
+/// erp_runtime::impl_wire_enum!(NetGross { Net = "NET", Gross = "GROSS" });
+/// assert_eq!(NetGross::from("GROSS"), NetGross::Gross);
+/// assert_eq!(NetGross::KNOWN.len(), 2);
+/// ```
+#[macro_export]
+macro_rules! impl_wire_enum {
+    ($name:ident { $($variant:ident = $wire:literal),* $(,)? }) => {
         impl $name {
             /// Every known value, in spec order.
             pub const KNOWN: &'static [$name] = &[$($name::$variant),*];
@@ -394,28 +478,48 @@ mod tests {
 
     #[test]
     fn scalars_accept_strings_numbers_and_empties() {
-        let a: Item = serde_json::from_value(json!({"id": "12", "price": "14.28", "active": "1", "day": "2024-02-29"})).unwrap();
-        assert_eq!((a.id, a.price, a.active), (Some(12), Some(14.28), Some(true)));
+        let a: Item = serde_json::from_value(
+            json!({"id": "12", "price": "14.28", "active": "1", "day": "2024-02-29"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (a.id, a.price, a.active),
+            (Some(12), Some(14.28), Some(true))
+        );
         assert_eq!(a.day, NaiveDate::from_ymd_opt(2024, 2, 29));
-        let b: Item = serde_json::from_value(json!({"id": 12, "price": 3, "active": false, "day": ""})).unwrap();
-        assert_eq!((b.id, b.price, b.active, b.day), (Some(12), Some(3.0), Some(false), None));
-        let c: Item = serde_json::from_value(json!({"id": null, "price": "", "unknown": {"x": 1}})).unwrap();
+        let b: Item =
+            serde_json::from_value(json!({"id": 12, "price": 3, "active": false, "day": ""}))
+                .unwrap();
+        assert_eq!(
+            (b.id, b.price, b.active, b.day),
+            (Some(12), Some(3.0), Some(false), None)
+        );
+        let c: Item =
+            serde_json::from_value(json!({"id": null, "price": "", "unknown": {"x": 1}})).unwrap();
         assert_eq!((c.id, c.price), (None, None));
     }
 
     #[test]
     fn a_bad_scalar_names_what_was_expected() {
-        let err = serde_json::from_value::<Item>(json!({"id": "twelve"})).unwrap_err().to_string();
-        assert!(err.contains("expected an integer") && err.contains("twelve"), "{err}");
+        let err = serde_json::from_value::<Item>(json!({"id": "twelve"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected an integer") && err.contains("twelve"),
+            "{err}"
+        );
     }
 
     #[test]
     fn lists_accept_every_vendor_shape() {
         let one: Item = serde_json::from_value(json!({"children": {"id": "1"}})).unwrap();
         assert_eq!(one.children.len(), 1);
-        let wrapped_one: Item = serde_json::from_value(json!({"children": {"child": {"id": "1"}}})).unwrap();
+        let wrapped_one: Item =
+            serde_json::from_value(json!({"children": {"child": {"id": "1"}}})).unwrap();
         assert_eq!(wrapped_one.children[0].id, Some(1));
-        let wrapped_many: Item = serde_json::from_value(json!({"children": {"child": [{"id": "1"}, {"id": "2"}]}})).unwrap();
+        let wrapped_many: Item =
+            serde_json::from_value(json!({"children": {"child": [{"id": "1"}, {"id": "2"}]}}))
+                .unwrap();
         assert_eq!(wrapped_many.children.len(), 2);
         let empty: Item = serde_json::from_value(json!({"children": ""})).unwrap();
         assert!(empty.children.is_empty());
@@ -446,5 +550,6 @@ mod tests {
         let v: Vec<Salutation> = serde_json::from_value(json!(["Mijnh.", "Dr."])).unwrap();
         assert_eq!(v, vec![Salutation::Mr, Salutation::Unknown("Dr.".into())]);
         assert_eq!(serde_json::to_value(&v).unwrap(), json!(["Mijnh.", "Dr."]));
+        assert_eq!(Salutation::KNOWN, &[Salutation::Mr, Salutation::Mrs]);
     }
 }

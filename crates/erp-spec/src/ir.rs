@@ -60,8 +60,15 @@ pub struct Auth {
 pub enum AuthScheme {
     /// One or more headers carrying keys (Billomat, Cloudspot's token header is the one-header case).
     Headers(Vec<AuthHeader>),
-    Basic { username_doc: String, password_doc: String },
-    OAuth2 { authorize_url: String, token_url: String, refresh_min_interval_seconds: Option<u64> },
+    Basic {
+        username_doc: String,
+        password_doc: String,
+    },
+    OAuth2 {
+        authorize_url: String,
+        token_url: String,
+        refresh_min_interval_seconds: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -118,7 +125,11 @@ pub enum ListEnvelope {
     /// `{"<key>": [...]}`.
     DataField { key: String },
     /// `{"<plural>": {"<singular>": [...] | {...} | absent, "@total": ...}}`.
-    ResourceRoot { total: Option<String>, page: Option<String>, per_page: Option<String> },
+    ResourceRoot {
+        total: Option<String>,
+        page: Option<String>,
+        per_page: Option<String>,
+    },
     /// `{"d": {"results": [...], "__next": ...}}`.
     OData,
     /// The body is the array itself.
@@ -128,9 +139,13 @@ pub enum ListEnvelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemEnvelope {
     /// `{"<key>": {...}}`.
-    DataField { key: String },
+    DataField {
+        key: String,
+    },
     /// `{"<key>": [{...}]}`: take the first element (Cloudspot's get-by-query).
-    FirstOfList { key: String },
+    FirstOfList {
+        key: String,
+    },
     /// `{"<singular>": {...}}`.
     ResourceRoot,
     /// `{"d": {...}}`.
@@ -157,9 +172,20 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Paging {
     None,
-    PageNumber { page_param: String, size_param: String, first_page: u64, default_size: u64, max_size: u64 },
-    NextLink { field: String },
-    Cursor { param: String, field: String },
+    PageNumber {
+        page_param: String,
+        size_param: String,
+        first_page: u64,
+        default_size: u64,
+        max_size: u64,
+    },
+    NextLink {
+        field: String,
+    },
+    Cursor {
+        param: String,
+        field: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,7 +302,11 @@ impl Operation {
     /// UpperCamel name of the generated query struct, if the operation has query parameters.
     pub fn query_type_name(&self, resource: &Resource) -> String {
         use heck::ToUpperCamelCase;
-        format!("{}{}Query", resource.type_name, self.name.to_upper_camel_case())
+        format!(
+            "{}{}Query",
+            resource.type_name,
+            self.name.to_upper_camel_case()
+        )
     }
 }
 

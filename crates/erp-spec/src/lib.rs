@@ -22,7 +22,10 @@ pub use error::{SpecError, SpecErrors};
 /// Parses and validates one spec from text. `source` names the file in error messages.
 pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
     let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
         SpecErrors(vec![SpecError {
             file: source.to_owned(),
             line,
@@ -37,7 +40,12 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
 pub fn load(path: &Path) -> Result<ir::Spec, SpecErrors> {
     let source = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        SpecErrors(vec![SpecError { file: source.clone(), line: 0, column: 0, message: format!("cannot read: {e}") }])
+        SpecErrors(vec![SpecError {
+            file: source.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        }])
     })?;
     parse_str(&source, &text)
 }
@@ -65,7 +73,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<ir::Spec>, SpecErrors> {
             Err(e) => errors.0.extend(e.0),
         }
     }
-    if errors.is_empty() { Ok(specs) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(specs)
+    } else {
+        Err(errors)
+    }
 }
 
 /// serde-saphyr appends a source snippet after the first line; our own prefix already locates it.
@@ -73,7 +85,10 @@ fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or(message).trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
     // Drop serde-saphyr's own "line N column M: " prefix; ours is `file:line:column:`.
-    match line.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
         Some((_, message)) => message.to_owned(),
         None => line.to_owned(),
     }

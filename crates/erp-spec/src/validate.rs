@@ -11,9 +11,16 @@ use crate::raw::*;
 
 /// Validates a parsed spec. Returns every error found, not just the first.
 pub fn validate(source: &str, raw: RawSpec) -> Result<ir::Spec, SpecErrors> {
-    let mut v = Validator { file: source.to_owned(), errors: Vec::new() };
+    let mut v = Validator {
+        file: source.to_owned(),
+        errors: Vec::new(),
+    };
     let spec = v.spec(raw);
-    if v.errors.is_empty() { Ok(spec) } else { Err(SpecErrors(v.errors)) }
+    if v.errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(SpecErrors(v.errors))
+    }
 }
 
 struct Validator {
@@ -21,7 +28,9 @@ struct Validator {
     errors: Vec<SpecError>,
 }
 
-const SCALAR_TYPES: &[&str] = &["string", "integer", "number", "boolean", "date", "datetime", "json"];
+const SCALAR_TYPES: &[&str] = &[
+    "string", "integer", "number", "boolean", "date", "datetime", "json",
+];
 
 impl Validator {
     fn err(&mut self, at: &Location, message: impl Into<String>) {
@@ -34,22 +43,35 @@ impl Validator {
     }
 
     /// Maps a string choice to a value, or reports what was expected.
-    fn choice<T: Copy>(&mut self, what: &str, value: &Spanned<String>, options: &[(&str, T)]) -> Option<T> {
+    fn choice<T: Copy>(
+        &mut self,
+        what: &str,
+        value: &Spanned<String>,
+        options: &[(&str, T)],
+    ) -> Option<T> {
         if let Some((_, v)) = options.iter().find(|(name, _)| *name == value.value) {
             return Some(*v);
         }
         let expected: Vec<_> = options.iter().map(|(n, _)| format!("`{n}`")).collect();
         self.err(
             &value.referenced,
-            format!("unknown {what} `{}`; expected one of {}", value.value, expected.join(", ")),
+            format!(
+                "unknown {what} `{}`; expected one of {}",
+                value.value,
+                expected.join(", ")
+            ),
         );
         None
     }
 
     fn rust_ident(&mut self, at: &Location, what: &str, name: &str) -> String {
         let snake = name.to_snake_case();
-        if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) || !is_ident(&snake) {
-            self.err(at, format!("{what} `{name}` has no usable Rust name; set `rust_name`"));
+        if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) || !is_ident(&snake)
+        {
+            self.err(
+                at,
+                format!("{what} `{name}` has no usable Rust name; set `rust_name`"),
+            );
         }
         snake
     }
@@ -66,7 +88,10 @@ impl Validator {
         let enums = self.enums(&raw.enums);
         let known_models: BTreeSet<String> = raw.models.keys().cloned().collect();
         let known_enums: BTreeSet<String> = raw.enums.keys().cloned().collect();
-        let types = TypeResolver { models: &known_models, enums: &known_enums };
+        let types = TypeResolver {
+            models: &known_models,
+            enums: &known_enums,
+        };
         let models = self.models(&raw.models, &types);
         let resources = self.resources(&raw, &types, &envelope, &paging);
         let mut spec = ir::Spec {
@@ -91,11 +116,17 @@ impl Validator {
         let name = &raw.value.name;
         let valid = !name.value.is_empty()
             && name.value.starts_with(|c: char| c.is_ascii_lowercase())
-            && name.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             self.err(
                 &name.referenced,
-                format!("vendor name `{}` must be lower snake_case (e.g. `exact_online`)", name.value),
+                format!(
+                    "vendor name `{}` must be lower snake_case (e.g. `exact_online`)",
+                    name.value
+                ),
             );
         }
         ir::Vendor {
@@ -109,7 +140,10 @@ impl Validator {
     fn base_url(&mut self, raw: &Spanned<RawBaseUrl>) -> ir::BaseUrl {
         let template = &raw.value.template;
         if !(template.value.starts_with("https://") || template.value.starts_with("http://")) {
-            self.err(&template.referenced, format!("base URL `{}` must start with https://", template.value));
+            self.err(
+                &template.referenced,
+                format!("base URL `{}` must start with https://", template.value),
+            );
         }
         let used = placeholders(&template.value);
         for name in &used {
@@ -123,15 +157,28 @@ impl Validator {
         let mut variables = Vec::new();
         for (name, var) in &raw.value.variables {
             if !used.contains(name) {
-                self.err(&var.referenced, format!("base URL variable `{name}` is declared but not used in the template"));
+                self.err(
+                    &var.referenced,
+                    format!("base URL variable `{name}` is declared but not used in the template"),
+                );
             }
             let rust = self.rust_ident(&var.referenced, "base URL variable", name);
             if rust != *name {
-                self.err(&var.referenced, format!("base URL variable `{name}` must be snake_case (`{rust}`)"));
+                self.err(
+                    &var.referenced,
+                    format!("base URL variable `{name}` must be snake_case (`{rust}`)"),
+                );
             }
-            variables.push(ir::Variable { name: name.clone(), doc: var.value.doc.clone(), example: var.value.example.clone() });
+            variables.push(ir::Variable {
+                name: name.clone(),
+                doc: var.value.doc.clone(),
+                example: var.value.example.clone(),
+            });
         }
-        ir::BaseUrl { template: template.value.clone(), variables }
+        ir::BaseUrl {
+            template: template.value.clone(),
+            variables,
+        }
     }
 
     fn auth(&mut self, raw: &Spanned<RawAuth>) -> ir::Auth {
@@ -144,12 +191,23 @@ impl Validator {
         let scheme = self.choice(
             "auth scheme",
             &raw.value.scheme,
-            &[("api_key_headers", S::Headers), ("token_header", S::Headers), ("basic", S::Basic), ("oauth2", S::OAuth2)],
+            &[
+                ("api_key_headers", S::Headers),
+                ("token_header", S::Headers),
+                ("basic", S::Basic),
+                ("oauth2", S::OAuth2),
+            ],
         );
         let scheme = match scheme {
             Some(S::Headers) => {
                 if raw.value.headers.is_empty() {
-                    self.err(&raw.value.scheme.referenced, format!("auth scheme `{}` needs at least one entry in `headers`", raw.value.scheme.value));
+                    self.err(
+                        &raw.value.scheme.referenced,
+                        format!(
+                            "auth scheme `{}` needs at least one entry in `headers`",
+                            raw.value.scheme.value
+                        ),
+                    );
                 }
                 if raw.value.scheme.value == "token_header" && raw.value.headers.len() > 1 {
                     self.err(&raw.value.scheme.referenced, "auth scheme `token_header` takes exactly one header; use `api_key_headers` for several");
@@ -160,23 +218,47 @@ impl Validator {
                     .headers
                     .iter()
                     .map(|h| {
-                        let param = self.rust_ident(&h.value.param.referenced, "auth header param", &h.value.param.value);
+                        let param = self.rust_ident(
+                            &h.value.param.referenced,
+                            "auth header param",
+                            &h.value.param.value,
+                        );
                         if !params.insert(param.clone()) {
-                            self.err(&h.value.param.referenced, format!("auth header param `{param}` is used twice"));
+                            self.err(
+                                &h.value.param.referenced,
+                                format!("auth header param `{param}` is used twice"),
+                            );
                         }
                         if http_header_name_invalid(&h.value.name.value) {
-                            self.err(&h.value.name.referenced, format!("`{}` is not a valid HTTP header name", h.value.name.value));
+                            self.err(
+                                &h.value.name.referenced,
+                                format!("`{}` is not a valid HTTP header name", h.value.name.value),
+                            );
                         }
-                        ir::AuthHeader { name: h.value.name.value.clone(), param, required: h.value.required, doc: h.value.doc.clone() }
+                        ir::AuthHeader {
+                            name: h.value.name.value.clone(),
+                            param,
+                            required: h.value.required,
+                            doc: h.value.doc.clone(),
+                        }
                     })
                     .collect();
                 ir::AuthScheme::Headers(headers)
             }
             Some(S::Basic) => match &raw.value.basic {
-                Some(b) => ir::AuthScheme::Basic { username_doc: b.value.username_doc.clone(), password_doc: b.value.password_doc.clone() },
+                Some(b) => ir::AuthScheme::Basic {
+                    username_doc: b.value.username_doc.clone(),
+                    password_doc: b.value.password_doc.clone(),
+                },
                 None => {
-                    self.err(&raw.value.scheme.referenced, "auth scheme `basic` needs a `basic` section");
-                    ir::AuthScheme::Basic { username_doc: String::new(), password_doc: String::new() }
+                    self.err(
+                        &raw.value.scheme.referenced,
+                        "auth scheme `basic` needs a `basic` section",
+                    );
+                    ir::AuthScheme::Basic {
+                        username_doc: String::new(),
+                        password_doc: String::new(),
+                    }
                 }
             },
             Some(S::OAuth2) => match &raw.value.oauth2 {
@@ -186,7 +268,10 @@ impl Validator {
                     refresh_min_interval_seconds: o.value.refresh_min_interval_seconds,
                 },
                 None => {
-                    self.err(&raw.value.scheme.referenced, "auth scheme `oauth2` needs an `oauth2` section");
+                    self.err(
+                        &raw.value.scheme.referenced,
+                        "auth scheme `oauth2` needs an `oauth2` section",
+                    );
                     ir::AuthScheme::Headers(Vec::new())
                 }
             },
@@ -194,32 +279,79 @@ impl Validator {
         };
         let unauthorized = match &raw.value.unauthorized {
             Some(u) => self.error_example(&u.value.status, &u.value.message, u.value.code.as_ref()),
-            None => ir::ErrorExample { status: 401, message: "Unauthorized".into(), code: None },
+            None => ir::ErrorExample {
+                status: 401,
+                message: "Unauthorized".into(),
+                code: None,
+            },
         };
-        ir::Auth { scheme, doc: raw.value.doc.clone(), unauthorized }
+        ir::Auth {
+            scheme,
+            doc: raw.value.doc.clone(),
+            unauthorized,
+        }
     }
 
-    fn error_example(&mut self, status: &Spanned<u16>, message: &str, code: Option<&String>) -> ir::ErrorExample {
+    fn error_example(
+        &mut self,
+        status: &Spanned<u16>,
+        message: &str,
+        code: Option<&String>,
+    ) -> ir::ErrorExample {
         if !(400..=599).contains(&status.value) {
-            self.err(&status.referenced, format!("error status {} must be between 400 and 599", status.value));
+            self.err(
+                &status.referenced,
+                format!("error status {} must be between 400 and 599", status.value),
+            );
         }
-        ir::ErrorExample { status: status.value, message: message.to_owned(), code: code.cloned() }
+        ir::ErrorExample {
+            status: status.value,
+            message: message.to_owned(),
+            code: code.cloned(),
+        }
     }
 
     fn wire(&mut self, raw: &Spanned<RawWire>) -> ir::Wire {
         let w = &raw.value;
         ir::Wire {
-            format: self.choice("wire format", &w.format, &[("json", ir::WireFormat::Json), ("xml", ir::WireFormat::Xml)]).unwrap_or(ir::WireFormat::Json),
+            format: self
+                .choice(
+                    "wire format",
+                    &w.format,
+                    &[("json", ir::WireFormat::Json), ("xml", ir::WireFormat::Xml)],
+                )
+                .unwrap_or(ir::WireFormat::Json),
             scalars: self
-                .choice("scalar encoding", &w.scalars, &[("native", ir::Scalars::Native), ("strings", ir::Scalars::Strings)])
+                .choice(
+                    "scalar encoding",
+                    &w.scalars,
+                    &[
+                        ("native", ir::Scalars::Native),
+                        ("strings", ir::Scalars::Strings),
+                    ],
+                )
                 .unwrap_or(ir::Scalars::Native),
             booleans: self
-                .choice("boolean encoding", &w.booleans, &[("native", ir::Booleans::Native), ("one_zero", ir::Booleans::OneZero)])
+                .choice(
+                    "boolean encoding",
+                    &w.booleans,
+                    &[
+                        ("native", ir::Booleans::Native),
+                        ("one_zero", ir::Booleans::OneZero),
+                    ],
+                )
                 .unwrap_or(ir::Booleans::Native),
             empty_string_is_null: w.empty_string_is_null,
             one_or_many: w.one_or_many,
             nested_lists: self
-                .choice("nested list style", &w.nested_lists, &[("plain", ir::NestedLists::Plain), ("wrapped", ir::NestedLists::Wrapped)])
+                .choice(
+                    "nested list style",
+                    &w.nested_lists,
+                    &[
+                        ("plain", ir::NestedLists::Plain),
+                        ("wrapped", ir::NestedLists::Wrapped),
+                    ],
+                )
                 .unwrap_or(ir::NestedLists::Plain),
             send_content_type_on_get: w.send_content_type_on_get,
         }
@@ -229,7 +361,10 @@ impl Validator {
         match key {
             Some(k) if !k.value.is_empty() => k.value.clone(),
             _ => {
-                self.err(&style.referenced, format!("envelope style `{}` needs a non-empty `key`", style.value));
+                self.err(
+                    &style.referenced,
+                    format!("envelope style `{}` needs a non-empty `key`", style.value),
+                );
                 String::new()
             }
         }
@@ -247,10 +382,21 @@ impl Validator {
         let list = match self.choice(
             "list envelope style",
             &l.style,
-            &[("data_field", L::Data), ("resource_root", L::Root), ("odata", L::OData), ("bare", L::Bare)],
+            &[
+                ("data_field", L::Data),
+                ("resource_root", L::Root),
+                ("odata", L::OData),
+                ("bare", L::Bare),
+            ],
         ) {
-            Some(L::Data) => ir::ListEnvelope::DataField { key: self.key(&l.style, &l.key) },
-            Some(L::Root) => ir::ListEnvelope::ResourceRoot { total: l.total.clone(), page: l.page.clone(), per_page: l.per_page.clone() },
+            Some(L::Data) => ir::ListEnvelope::DataField {
+                key: self.key(&l.style, &l.key),
+            },
+            Some(L::Root) => ir::ListEnvelope::ResourceRoot {
+                total: l.total.clone(),
+                page: l.page.clone(),
+                per_page: l.per_page.clone(),
+            },
             Some(L::OData) => ir::ListEnvelope::OData,
             Some(L::Bare) | None => ir::ListEnvelope::Bare,
         };
@@ -266,28 +412,52 @@ impl Validator {
         let item = match self.choice(
             "item envelope style",
             &i.style,
-            &[("data_field", I::Data), ("first_of_list", I::First), ("resource_root", I::Root), ("odata", I::OData), ("bare", I::Bare)],
+            &[
+                ("data_field", I::Data),
+                ("first_of_list", I::First),
+                ("resource_root", I::Root),
+                ("odata", I::OData),
+                ("bare", I::Bare),
+            ],
         ) {
-            Some(I::Data) => ir::ItemEnvelope::DataField { key: self.key(&i.style, &i.key) },
-            Some(I::First) => ir::ItemEnvelope::FirstOfList { key: self.key(&i.style, &i.key) },
+            Some(I::Data) => ir::ItemEnvelope::DataField {
+                key: self.key(&i.style, &i.key),
+            },
+            Some(I::First) => ir::ItemEnvelope::FirstOfList {
+                key: self.key(&i.style, &i.key),
+            },
             Some(I::Root) => ir::ItemEnvelope::ResourceRoot,
             Some(I::OData) => ir::ItemEnvelope::OData,
             Some(I::Bare) | None => ir::ItemEnvelope::Bare,
         };
         let request = self
-            .choice("request envelope", &raw.value.request, &[("bare", ir::RequestEnvelope::Bare), ("resource_root", ir::RequestEnvelope::ResourceRoot)])
+            .choice(
+                "request envelope",
+                &raw.value.request,
+                &[
+                    ("bare", ir::RequestEnvelope::Bare),
+                    ("resource_root", ir::RequestEnvelope::ResourceRoot),
+                ],
+            )
             .unwrap_or(ir::RequestEnvelope::Bare);
         ir::Envelope {
             list,
             item,
             request,
             errors_in_success: raw.value.errors_in_success,
-            success_members: raw.value.success_members.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            success_members: raw
+                .value
+                .success_members
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 
     fn paging(&mut self, raw: Option<&Spanned<RawPaging>>) -> ir::Paging {
-        let Some(raw) = raw else { return ir::Paging::None };
+        let Some(raw) = raw else {
+            return ir::Paging::None;
+        };
         let p = &raw.value;
         #[derive(Clone, Copy)]
         enum P {
@@ -296,10 +466,22 @@ impl Validator {
             Next,
             Cursor,
         }
-        let style = self.choice("paging style", &p.style, &[("none", P::None), ("page_number", P::Page), ("next_link", P::Next), ("cursor", P::Cursor)]);
+        let style = self.choice(
+            "paging style",
+            &p.style,
+            &[
+                ("none", P::None),
+                ("page_number", P::Page),
+                ("next_link", P::Next),
+                ("cursor", P::Cursor),
+            ],
+        );
         let need = |v: &mut Self, name: &str, value: &Option<String>| -> String {
             value.clone().unwrap_or_else(|| {
-                v.err(&p.style.referenced, format!("paging style `{}` needs `{name}`", p.style.value));
+                v.err(
+                    &p.style.referenced,
+                    format!("paging style `{}` needs `{name}`", p.style.value),
+                );
                 String::new()
             })
         };
@@ -309,15 +491,34 @@ impl Validator {
                 let size_param = need(self, "size_param", &p.size_param);
                 let default_size = p.default_size.as_ref().map(|s| s.value).unwrap_or(100);
                 let max_size = p.max_size.as_ref().map(|s| s.value).unwrap_or(default_size);
-                if let Some(d) = &p.default_size {
-                    if d.value == 0 || d.value > max_size {
-                        self.err(&d.referenced, format!("default_size {} must be between 1 and max_size {max_size}", d.value));
-                    }
+                if let Some(d) = p
+                    .default_size
+                    .as_ref()
+                    .filter(|d| d.value == 0 || d.value > max_size)
+                {
+                    self.err(
+                        &d.referenced,
+                        format!(
+                            "default_size {} must be between 1 and max_size {max_size}",
+                            d.value
+                        ),
+                    );
                 }
-                ir::Paging::PageNumber { page_param, size_param, first_page: p.first_page.unwrap_or(1), default_size, max_size }
+                ir::Paging::PageNumber {
+                    page_param,
+                    size_param,
+                    first_page: p.first_page.unwrap_or(1),
+                    default_size,
+                    max_size,
+                }
             }
-            Some(P::Next) => ir::Paging::NextLink { field: need(self, "next_link", &p.next_link) },
-            Some(P::Cursor) => ir::Paging::Cursor { param: need(self, "cursor_param", &p.cursor_param), field: need(self, "cursor_field", &p.cursor_field) },
+            Some(P::Next) => ir::Paging::NextLink {
+                field: need(self, "next_link", &p.next_link),
+            },
+            Some(P::Cursor) => ir::Paging::Cursor {
+                param: need(self, "cursor_param", &p.cursor_param),
+                field: need(self, "cursor_field", &p.cursor_field),
+            },
             Some(P::None) | None => ir::Paging::None,
         }
     }
@@ -328,11 +529,18 @@ impl Validator {
             .choice(
                 "rate-limit reset unit",
                 &r.reset,
-                &[("epoch_seconds", ir::ResetUnit::EpochSeconds), ("epoch_millis", ir::ResetUnit::EpochMillis), ("delta_seconds", ir::ResetUnit::DeltaSeconds)],
+                &[
+                    ("epoch_seconds", ir::ResetUnit::EpochSeconds),
+                    ("epoch_millis", ir::ResetUnit::EpochMillis),
+                    ("delta_seconds", ir::ResetUnit::DeltaSeconds),
+                ],
             )
             .unwrap_or(ir::ResetUnit::EpochSeconds);
         if r.window_seconds.value == 0 {
-            self.err(&r.window_seconds.referenced, "rate-limit window_seconds must be positive");
+            self.err(
+                &r.window_seconds.referenced,
+                "rate-limit window_seconds must be positive",
+            );
         }
         if r.quota.value == 0 {
             self.err(&r.quota.referenced, "rate-limit quota must be positive");
@@ -351,18 +559,32 @@ impl Validator {
     fn errors(&mut self, raw: &Spanned<RawErrors>) -> ir::Errors {
         let e = &raw.value;
         if e.message.is_empty() {
-            self.err(&raw.referenced, "errors.message needs at least one path to the vendor's error message");
+            self.err(
+                &raw.referenced,
+                "errors.message needs at least one path to the vendor's error message",
+            );
         }
         for p in e.message.iter().chain(&e.code) {
             if p.value.is_empty() || p.value.split('.').any(str::is_empty) {
-                self.err(&p.referenced, format!("`{}` is not a dotted path like `errors.error`", p.value));
+                self.err(
+                    &p.referenced,
+                    format!("`{}` is not a dotted path like `errors.error`", p.value),
+                );
             }
         }
         ir::Errors {
             message_paths: e.message.iter().map(|p| p.value.clone()).collect(),
             code_paths: e.code.iter().map(|p| p.value.clone()).collect(),
-            not_found: self.error_example(&e.not_found.value.status, &e.not_found.value.message, e.not_found.value.code.as_ref()),
-            invalid: self.error_example(&e.invalid.value.status, &e.invalid.value.message, e.invalid.value.code.as_ref()),
+            not_found: self.error_example(
+                &e.not_found.value.status,
+                &e.not_found.value.message,
+                e.not_found.value.code.as_ref(),
+            ),
+            invalid: self.error_example(
+                &e.invalid.value.status,
+                &e.invalid.value.message,
+                e.invalid.value.code.as_ref(),
+            ),
         }
     }
 
@@ -385,35 +607,63 @@ impl Validator {
                     Some(n) => n.value.clone(),
                     None => wire.to_upper_camel_case(),
                 };
-                if rust_name.is_empty() || !is_ident(&rust_name) || rust_name.starts_with(|c: char| c.is_ascii_digit()) {
+                if rust_name.is_empty()
+                    || !is_ident(&rust_name)
+                    || rust_name.starts_with(|c: char| c.is_ascii_digit())
+                {
                     self.err(&doc.referenced, format!("enum `{name}`: value `{wire}` has no usable Rust name; add it to `rust_names`"));
                 } else if rust_name == "Unknown" {
                     self.err(&doc.referenced, format!("enum `{name}`: value `{wire}` would be named `Unknown`, which is reserved for unrecognised values; add it to `rust_names`"));
                 } else if let Some(other) = seen.insert(rust_name.clone(), wire.clone()) {
                     self.err(&doc.referenced, format!("enum `{name}`: values `{other}` and `{wire}` both become variant `{rust_name}`; add one to `rust_names`"));
                 }
-                variants.push(ir::Variant { wire: wire.clone(), rust_name, doc: doc.value.clone() });
+                variants.push(ir::Variant {
+                    wire: wire.clone(),
+                    rust_name,
+                    doc: doc.value.clone(),
+                });
             }
-            out.push(ir::Enum { name: name.clone(), doc: e.value.doc.clone(), variants, features: Vec::new() });
+            out.push(ir::Enum {
+                name: name.clone(),
+                doc: e.value.doc.clone(),
+                variants,
+                features: Vec::new(),
+            });
         }
         out
     }
 
     fn type_name(&mut self, at: &Location, what: &str, name: &str) {
         if name.to_upper_camel_case() != name || !is_ident(name) {
-            self.err(at, format!("{what} name `{name}` must be UpperCamelCase (e.g. `{}`)", name.to_upper_camel_case()));
+            self.err(
+                at,
+                format!(
+                    "{what} name `{name}` must be UpperCamelCase (e.g. `{}`)",
+                    name.to_upper_camel_case()
+                ),
+            );
         }
         if SCALAR_TYPES.contains(&name) || name.starts_with("list") {
-            self.err(at, format!("{what} name `{name}` clashes with a built-in type"));
+            self.err(
+                at,
+                format!("{what} name `{name}` clashes with a built-in type"),
+            );
         }
     }
 
-    fn models(&mut self, raw: &BTreeMap<String, Spanned<RawModel>>, types: &TypeResolver<'_>) -> Vec<ir::Model> {
+    fn models(
+        &mut self,
+        raw: &BTreeMap<String, Spanned<RawModel>>,
+        types: &TypeResolver<'_>,
+    ) -> Vec<ir::Model> {
         let mut out = Vec::new();
         for (name, m) in raw {
             self.type_name(&m.referenced, "model", name);
             if types.enums.contains(name) {
-                self.err(&m.referenced, format!("`{name}` is declared both as a model and as an enum"));
+                self.err(
+                    &m.referenced,
+                    format!("`{name}` is declared both as a model and as an enum"),
+                );
             }
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
             let mut fields = Vec::new();
@@ -421,7 +671,10 @@ impl Validator {
                 let rust_name = match &f.value.rust_name {
                     Some(rn) => {
                         if !is_ident(&rn.value) || rn.value.to_snake_case() != rn.value {
-                            self.err(&rn.referenced, format!("rust_name `{}` must be a snake_case identifier", rn.value));
+                            self.err(
+                                &rn.referenced,
+                                format!("rust_name `{}` must be a snake_case identifier", rn.value),
+                            );
                         }
                         rn.value.clone()
                     }
@@ -445,7 +698,16 @@ impl Validator {
                     examples: f.value.examples.clone(),
                 });
             }
-            out.push(ir::Model { name: name.clone(), doc: m.value.doc.clone(), fields, features: Vec::new() });
+            // `id` first, then alphabetical by Rust name: stable, and reads naturally.
+            fields.sort_by(|a, b| {
+                (a.rust_name != "id", &a.rust_name).cmp(&(b.rust_name != "id", &b.rust_name))
+            });
+            out.push(ir::Model {
+                name: name.clone(),
+                doc: m.value.doc.clone(),
+                fields,
+                features: Vec::new(),
+            });
         }
         out
     }
@@ -460,16 +722,28 @@ impl Validator {
         }
     }
 
-    fn resources(&mut self, raw: &RawSpec, types: &TypeResolver<'_>, envelope: &ir::Envelope, paging: &ir::Paging) -> Vec<ir::Resource> {
+    fn resources(
+        &mut self,
+        raw: &RawSpec,
+        types: &TypeResolver<'_>,
+        envelope: &ir::Envelope,
+        paging: &ir::Paging,
+    ) -> Vec<ir::Resource> {
         let mut out = Vec::new();
         let mut rust_names = BTreeMap::new();
         for (name, r) in &raw.resources {
             let rust_name = self.rust_ident(&r.referenced, "resource", name);
             if let Some(other) = rust_names.insert(rust_name.clone(), name.clone()) {
-                self.err(&r.referenced, format!("resources `{other}` and `{name}` both become `{rust_name}`"));
+                self.err(
+                    &r.referenced,
+                    format!("resources `{other}` and `{name}` both become `{rust_name}`"),
+                );
             }
             if !r.value.path.value.starts_with('/') {
-                self.err(&r.value.path.referenced, format!("resource path `{}` must start with `/`", r.value.path.value));
+                self.err(
+                    &r.value.path.referenced,
+                    format!("resource path `{}` must start with `/`", r.value.path.value),
+                );
             }
             let needs_root = matches!(envelope.list, ir::ListEnvelope::ResourceRoot { .. })
                 || envelope.item == ir::ItemEnvelope::ResourceRoot
@@ -480,7 +754,10 @@ impl Validator {
                 self.err(&r.referenced, format!("resource `{name}`: the vendor's envelopes use resource root keys, so `wire_singular` is required"));
             }
             if r.value.operations.is_empty() {
-                self.err(&r.referenced, format!("resource `{name}` has no operations"));
+                self.err(
+                    &r.referenced,
+                    format!("resource `{name}` has no operations"),
+                );
             }
             let mut resource = ir::Resource {
                 name: name.clone(),
@@ -536,71 +813,119 @@ impl Validator {
             Some(m) => self.choice(
                 "HTTP method",
                 m,
-                &[("GET", M::Get), ("POST", M::Post), ("PUT", M::Put), ("PATCH", M::Patch), ("DELETE", M::Delete)],
+                &[
+                    ("GET", M::Get),
+                    ("POST", M::Post),
+                    ("PUT", M::Put),
+                    ("PATCH", M::Patch),
+                    ("DELETE", M::Delete),
+                ],
             ),
             None => {
                 if default_method.is_none() {
-                    self.err(at, format!("{here}: named actions need an explicit `method`"));
+                    self.err(
+                        at,
+                        format!("{here}: named actions need an explicit `method`"),
+                    );
                 }
                 default_method
             }
         }?;
         let sub = o.path.as_ref().map(|p| p.value.clone()).unwrap_or_default();
-        if let Some(p) = &o.path {
-            if !p.value.is_empty() && !p.value.starts_with('/') && !p.value.starts_with('?') {
-                self.err(&p.referenced, format!("{here}: path `{}` must start with `/`", p.value));
-            }
+        if let Some(p) = o
+            .path
+            .as_ref()
+            .filter(|p| !p.value.is_empty() && !p.value.starts_with('/'))
+        {
+            self.err(
+                &p.referenced,
+                format!("{here}: path `{}` must start with `/`", p.value),
+            );
         }
         let path = format!("{resource_path}{sub}");
         let used = placeholders(&path);
         let path_loc = o.path.as_ref().map(|p| p.referenced).unwrap_or(*at);
         for p in &used {
             if !o.path_params.contains_key(p) {
-                self.err(&path_loc, format!("{here}: path uses `{{{p}}}` but `path_params` does not declare `{p}`"));
+                self.err(
+                    &path_loc,
+                    format!("{here}: path uses `{{{p}}}` but `path_params` does not declare `{p}`"),
+                );
             }
         }
         let mut path_params = Vec::new();
         for (pname, p) in &o.path_params {
             if !used.contains(pname) {
-                self.err(&p.referenced, format!("{here}: path parameter `{pname}` is not used in path `{path}`"));
+                self.err(
+                    &p.referenced,
+                    format!("{here}: path parameter `{pname}` is not used in path `{path}`"),
+                );
             }
             path_params.push(self.param(&here, pname, p, types, true));
         }
-        let query: Vec<_> = o.query.iter().map(|(q, p)| self.param(&here, q, p, types, false)).collect();
-        let request = o.request.as_ref().and_then(|r| self.model_ref(&here, r, types));
-        let response = o.response.as_ref().and_then(|r| self.model_ref(&here, r, types));
+        let query: Vec<_> = o
+            .query
+            .iter()
+            .map(|(q, p)| self.param(&here, q, p, types, false))
+            .collect();
+        let request = o
+            .request
+            .as_ref()
+            .and_then(|r| self.model_ref(&here, r, types));
+        let response = o
+            .response
+            .as_ref()
+            .and_then(|r| self.model_ref(&here, r, types));
         if request.is_some() && method == M::Get {
-            self.err(&o.request.as_ref().map(|r| r.referenced).unwrap_or(*at), format!("{here}: a GET operation cannot have a `request` body"));
+            self.err(
+                &o.request.as_ref().map(|r| r.referenced).unwrap_or(*at),
+                format!("{here}: a GET operation cannot have a `request` body"),
+            );
         }
         let returns = match &o.returns {
             Some(r) => self.choice(
                 "`returns`",
                 r,
-                &[("none", ir::Returns::None), ("item", ir::Returns::Item), ("list", ir::Returns::List)],
+                &[
+                    ("none", ir::Returns::None),
+                    ("item", ir::Returns::Item),
+                    ("list", ir::Returns::List),
+                ],
             )?,
             None if response.is_none() => ir::Returns::None,
             None if kind == K::List => ir::Returns::List,
             None => ir::Returns::Item,
         };
         if returns != ir::Returns::None && response.is_none() {
-            self.err(at, format!("{here}: returns a body but names no `response` model"));
+            self.err(
+                at,
+                format!("{here}: returns a body but names no `response` model"),
+            );
         }
         if kind == K::List && returns != ir::Returns::List {
             self.err(at, format!("{here}: a `list` operation must return a list"));
         }
         let paged = match o.paged {
             Some(true) if *paging == ir::Paging::None => {
-                self.err(at, format!("{here}: `paged: true` but the vendor's paging style is `none`"));
+                self.err(
+                    at,
+                    format!("{here}: `paged: true` but the vendor's paging style is `none`"),
+                );
                 false
             }
             Some(true) if returns != ir::Returns::List => {
-                self.err(at, format!("{here}: only operations that return a list can be paged"));
+                self.err(
+                    at,
+                    format!("{here}: only operations that return a list can be paged"),
+                );
                 false
             }
             Some(p) => p,
             None => returns == ir::Returns::List && *paging != ir::Paging::None,
         };
-        let idempotent = o.idempotent.unwrap_or(matches!(method, M::Get | M::Put | M::Delete));
+        let idempotent = o
+            .idempotent
+            .unwrap_or(matches!(method, M::Get | M::Put | M::Delete));
         Some(ir::Operation {
             name: name.to_owned(),
             rust_name,
@@ -618,18 +943,38 @@ impl Validator {
         })
     }
 
-    fn model_ref(&mut self, here: &str, r: &Spanned<String>, types: &TypeResolver<'_>) -> Option<String> {
+    fn model_ref(
+        &mut self,
+        here: &str,
+        r: &Spanned<String>,
+        types: &TypeResolver<'_>,
+    ) -> Option<String> {
         if types.models.contains(&r.value) {
             Some(r.value.clone())
         } else {
-            self.err(&r.referenced, format!("{here}: unknown model `{}`{}", r.value, suggest(&r.value, types.models)));
+            self.err(
+                &r.referenced,
+                format!(
+                    "{here}: unknown model `{}`{}",
+                    r.value,
+                    suggest(&r.value, types.models)
+                ),
+            );
             None
         }
     }
 
-    fn param(&mut self, here: &str, name: &str, p: &Spanned<RawParam>, types: &TypeResolver<'_>, in_path: bool) -> ir::Param {
+    fn param(
+        &mut self,
+        here: &str,
+        name: &str,
+        p: &Spanned<RawParam>,
+        types: &TypeResolver<'_>,
+        in_path: bool,
+    ) -> ir::Param {
         let ty = self.type_ref(&p.value.ty, types);
-        let scalar = |t: &TypeRef| !matches!(t, TypeRef::Model(_) | TypeRef::Json | TypeRef::List(_));
+        let scalar =
+            |t: &TypeRef| !matches!(t, TypeRef::Model(_) | TypeRef::Json | TypeRef::List(_));
         let ok = match &ty {
             TypeRef::List(inner) => !in_path && scalar(inner),
             t => scalar(t),
@@ -637,7 +982,11 @@ impl Validator {
         if !ok {
             self.err(
                 &p.value.ty.referenced,
-                format!("{here}: parameter `{name}` has type `{}`; parameters take scalars or enums{}", p.value.ty.value, if in_path { "" } else { " (or a list of them)" }),
+                format!(
+                    "{here}: parameter `{name}` has type `{}`; parameters take scalars or enums{}",
+                    p.value.ty.value,
+                    if in_path { "" } else { " (or a list of them)" }
+                ),
             );
         }
         let rust_name = match &p.value.rust_name {
@@ -646,11 +995,26 @@ impl Validator {
         };
         let filter = match &p.value.filter {
             Some(f) => self
-                .choice("filter mode", f, &[("equals", ir::FilterMode::Equals), ("contains", ir::FilterMode::Contains), ("any_of", ir::FilterMode::AnyOf)])
+                .choice(
+                    "filter mode",
+                    f,
+                    &[
+                        ("equals", ir::FilterMode::Equals),
+                        ("contains", ir::FilterMode::Contains),
+                        ("any_of", ir::FilterMode::AnyOf),
+                    ],
+                )
                 .unwrap_or(ir::FilterMode::Equals),
             None => ir::FilterMode::Equals,
         };
-        ir::Param { wire_name: name.to_owned(), rust_name, ty, required: in_path || p.value.required, doc: p.value.doc.clone(), filter }
+        ir::Param {
+            wire_name: name.to_owned(),
+            rust_name,
+            ty,
+            required: in_path || p.value.required,
+            doc: p.value.doc.clone(),
+            filter,
+        }
     }
 }
 
@@ -676,11 +1040,21 @@ impl TypeResolver<'_> {
             t if self.models.contains(t) => TypeRef::Model(t.to_owned()),
             t if self.enums.contains(t) => TypeRef::Enum(t.to_owned()),
             t => {
-                let all: BTreeSet<String> = self.models.iter().chain(self.enums).cloned().chain(SCALAR_TYPES.iter().map(|s| s.to_string())).collect();
+                let all: BTreeSet<String> = self
+                    .models
+                    .iter()
+                    .chain(self.enums)
+                    .cloned()
+                    .chain(SCALAR_TYPES.iter().map(|s| s.to_string()))
+                    .collect();
                 return Err(format!(
                     "unknown type `{t}`{}; expected one of {}, `list<T>`, or a model or enum declared in this spec",
                     suggest(t, &all),
-                    SCALAR_TYPES.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                    SCALAR_TYPES
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         })
@@ -694,7 +1068,12 @@ fn assign_features(spec: &mut ir::Spec) {
     for r in &spec.resources {
         let mut stack: Vec<TypeRef> = Vec::new();
         for op in &r.operations {
-            stack.extend(op.request.iter().chain(&op.response).map(|m| TypeRef::Model(m.clone())));
+            stack.extend(
+                op.request
+                    .iter()
+                    .chain(&op.response)
+                    .map(|m| TypeRef::Model(m.clone())),
+            );
             stack.extend(op.query.iter().chain(&op.path_params).map(|p| p.ty.clone()));
         }
         let mut seen = BTreeSet::new();
@@ -702,14 +1081,18 @@ fn assign_features(spec: &mut ir::Spec) {
             match t {
                 TypeRef::List(inner) => stack.push(*inner),
                 TypeRef::Enum(e) => {
-                    enum_features.entry(e).or_default().insert(r.feature.clone());
+                    enum_features
+                        .entry(e)
+                        .or_default()
+                        .insert(r.feature.clone());
                 }
-                TypeRef::Model(m) => {
-                    if seen.insert(m.clone()) {
-                        model_features.entry(m.clone()).or_default().insert(r.feature.clone());
-                        if let Some(model) = spec.models.iter().find(|x| x.name == m) {
-                            stack.extend(model.fields.iter().map(|f| f.ty.clone()));
-                        }
+                TypeRef::Model(m) if seen.insert(m.clone()) => {
+                    model_features
+                        .entry(m.clone())
+                        .or_default()
+                        .insert(r.feature.clone());
+                    if let Some(model) = spec.models.iter().find(|x| x.name == m) {
+                        stack.extend(model.fields.iter().map(|f| f.ty.clone()));
                     }
                 }
                 _ => {}
@@ -717,10 +1100,18 @@ fn assign_features(spec: &mut ir::Spec) {
         }
     }
     for m in &mut spec.models {
-        m.features = model_features.remove(&m.name).unwrap_or_default().into_iter().collect();
+        m.features = model_features
+            .remove(&m.name)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
     }
     for e in &mut spec.enums {
-        e.features = enum_features.remove(&e.name).unwrap_or_default().into_iter().collect();
+        e.features = enum_features
+            .remove(&e.name)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
     }
 }
 
@@ -741,11 +1132,16 @@ fn placeholders(template: &str) -> BTreeSet<String> {
 }
 
 fn is_ident(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn http_header_name_invalid(s: &str) -> bool {
-    s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// " (did you mean `X`?)" when a known name is close to the unknown one.
@@ -766,7 +1162,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }

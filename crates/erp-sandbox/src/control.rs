@@ -1,0 +1,197 @@
+//! The HTTP control endpoint `/__sandbox/faults`, for users of the binary.
+//!
+//! `POST` a JSON object whose members are named like the [`Faults`] methods:
+//!
+//! ```json
+//! {"reset": true, "rate_limit_next": 2, "retry_in_seconds": 3, "html_502_next": 1, "hang": false,
+//!  "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
+//!  "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true}
+//! ```
+//!
+//! `rate_limit_next` also takes `{"n": 2, "retry_in_seconds": 3}`; `retry_in_ms` may replace
+//! `retry_in_seconds` (default one second). `reset` is applied first. The whole object is checked
+//! before anything changes. `GET` returns the current state, including `requests_seen`.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::faults::Faults;
+use crate::ordered_json::Out;
+use crate::reply::Reply;
+
+/// The path of the control endpoint (outside the vendor's base path).
+pub(crate) const FAULTS_PATH: &str = "/__sandbox/faults";
+
+/// Answers a request to a `/__sandbox/…` path.
+pub(crate) fn handle(faults: &Faults, method: &str, path: &str, body: &[u8]) -> Reply {
+    if path != FAULTS_PATH {
+        return Reply::text(404, format!("unknown sandbox control path `{path}`; use {FAULTS_PATH}"));
+    }
+    match method {
+        "GET" => state(faults),
+        "POST" | "PUT" => match parse(body) {
+            Ok(changes) => {
+                changes.apply(faults);
+                state(faults)
+            }
+            Err(message) => Reply::text(400, message),
+        },
+        _ => Reply::text(405, "use GET or POST").with_header("Allow", "GET, POST"),
+    }
+}
+
+fn state(faults: &Faults) -> Reply {
+    Reply::json(200, &Out::from_value(&faults.snapshot()))
+}
+
+/// Validated changes, applied all at once.
+#[derive(Debug, Default, PartialEq)]
+struct Changes {
+    reset: bool,
+    rate_limit_next: Option<(u32, Duration)>,
+    counters: Vec<(&'static str, u32)>,
+    switches: Vec<(&'static str, bool)>,
+}
+
+const COUNTERS: [&str; 3] = ["html_502_next", "malformed_next", "errors_in_success_next"];
+const SWITCHES: [&str; 5] =
+    ["hang", "unknown_enum_values", "numbers_as_strings", "nulls_for_optionals", "empty_list_for_unknown_id"];
+
+impl Changes {
+    fn apply(&self, faults: &Faults) {
+        if self.reset {
+            faults.reset();
+        }
+        if let Some((n, retry_in)) = self.rate_limit_next {
+            faults.rate_limit_next(n, retry_in);
+        }
+        for (name, n) in &self.counters {
+            match *name {
+                "html_502_next" => faults.html_502_next(*n),
+                "malformed_next" => faults.malformed_next(*n),
+                _ => faults.errors_in_success_next(*n),
+            }
+        }
+        for (name, on) in &self.switches {
+            match *name {
+                "hang" => faults.hang(*on),
+                "unknown_enum_values" => faults.unknown_enum_values(*on),
+                "numbers_as_strings" => faults.numbers_as_strings(*on),
+                "nulls_for_optionals" => faults.nulls_for_optionals(*on),
+                _ => faults.empty_list_for_unknown_id(*on),
+            }
+        }
+    }
+}
+
+fn count(name: &str, value: &Value) -> Result<u32, String> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("`{name}` must be a non-negative integer, got {value}"))
+}
+
+fn retry_in(map: &Map<String, Value>) -> Result<Option<Duration>, String> {
+    if let Some(v) = map.get("retry_in_ms") {
+        let ms = v.as_u64().ok_or_else(|| format!("`retry_in_ms` must be a non-negative integer, got {v}"))?;
+        return Ok(Some(Duration::from_millis(ms)));
+    }
+    if let Some(v) = map.get("retry_in_seconds") {
+        let secs = v
+            .as_f64()
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s < 1e9)
+            .ok_or_else(|| format!("`retry_in_seconds` must be a non-negative number, got {v}"))?;
+        return Ok(Some(Duration::from_secs_f64(secs)));
+    }
+    Ok(None)
+}
+
+fn parse(body: &[u8]) -> Result<Changes, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body must be a JSON object of fault settings: {e}"))?;
+    let Value::Object(map) = value else {
+        return Err("the body must be a JSON object of fault settings".to_owned());
+    };
+    let mut changes = Changes::default();
+    let top_retry = retry_in(&map)?;
+    for (key, value) in &map {
+        match key.as_str() {
+            "reset" => changes.reset = value.as_bool().ok_or("`reset` must be true or false")?,
+            "retry_in_ms" | "retry_in_seconds" => {}
+            "rate_limit_next" => {
+                let (n, retry) = match value {
+                    Value::Object(inner) => {
+                        (count("rate_limit_next.n", inner.get("n").unwrap_or(&Value::from(1)))?, retry_in(inner)?)
+                    }
+                    other => (count(key, other)?, None),
+                };
+                let retry = retry.or(top_retry).unwrap_or(Duration::from_secs(1));
+                changes.rate_limit_next = Some((n, retry));
+            }
+            name => {
+                if let Some(counter) = COUNTERS.iter().find(|c| **c == name) {
+                    changes.counters.push((counter, count(name, value)?));
+                } else if let Some(switch) = SWITCHES.iter().find(|s| **s == name) {
+                    let on = value.as_bool().ok_or_else(|| format!("`{name}` must be true or false"))?;
+                    changes.switches.push((switch, on));
+                } else {
+                    return Err(format!(
+                        "unknown fault `{name}`; known: reset, rate_limit_next, retry_in_seconds, retry_in_ms, {}, {}",
+                        COUNTERS.join(", "),
+                        SWITCHES.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_setting() {
+        let faults = Faults::default();
+        let reply = handle(
+            &faults,
+            "POST",
+            FAULTS_PATH,
+            br#"{"rate_limit_next": {"n": 2, "retry_in_ms": 250}, "html_502_next": 1, "hang": false,
+                 "numbers_as_strings": true, "empty_list_for_unknown_id": true}"#,
+        );
+        assert_eq!(reply.status, 200);
+        let state = reply.json_value();
+        assert_eq!(state["rate_limit_next"], 2);
+        assert_eq!(state["retry_in_ms"], 250);
+        assert_eq!(state["html_502_next"], 1);
+        assert_eq!(state["numbers_as_strings"], true);
+        assert_eq!(state["empty_list_for_unknown_id"], true);
+        assert_eq!(faults.take_rate_limit(), Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn rejects_unknown_names_and_bad_values_without_changing_anything() {
+        let faults = Faults::default();
+        let reply = handle(&faults, "POST", FAULTS_PATH, br#"{"html_502_next": 1, "explode": true}"#);
+        assert_eq!(reply.status, 400);
+        assert!(!faults.take_html_502());
+        assert_eq!(handle(&faults, "POST", FAULTS_PATH, br#"{"hang": 3}"#).status, 400);
+        assert_eq!(handle(&faults, "POST", FAULTS_PATH, b"[1]").status, 400);
+        assert_eq!(handle(&faults, "POST", FAULTS_PATH, b"not json").status, 400);
+        assert_eq!(handle(&faults, "DELETE", FAULTS_PATH, b"").status, 405);
+        assert_eq!(handle(&faults, "GET", "/__sandbox/other", b"").status, 404);
+    }
+
+    #[test]
+    fn reset_comes_first() {
+        let faults = Faults::default();
+        faults.malformed_next(3);
+        handle(&faults, "POST", FAULTS_PATH, br#"{"html_502_next": 1, "reset": true}"#);
+        assert!(!faults.take_malformed());
+        assert!(faults.take_html_502());
+        assert!(!faults.take_html_502());
+    }
+}

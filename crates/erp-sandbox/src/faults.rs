@@ -1,0 +1,239 @@
+//! Fault injection: a cheap, clonable, thread-safe handle shared with the running server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// Switches that make the sandbox misbehave on purpose, and a counter of the requests it received.
+///
+/// Get one from [`Sandbox::faults`](crate::Sandbox::faults) or
+/// [`RunningSandbox::faults`](crate::RunningSandbox::faults); every clone controls the same
+/// sandbox, also after it started. The same switches can be set over HTTP with
+/// `POST /__sandbox/faults` (see the crate documentation).
+///
+/// "Next n" faults count down once per request they change. They are checked in this order:
+/// hang, HTML 502, injected 429, then (after authentication and the rate limit) errors in a
+/// 200 body; malformed items and the leniency switches change successful list/get bodies.
+#[derive(Clone, Debug)]
+pub struct Faults {
+    inner: Arc<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    requests: AtomicU64,
+    rate_limit_next: AtomicU32,
+    rate_limit_retry_ms: AtomicU64,
+    html_502_next: AtomicU32,
+    malformed_next: AtomicU32,
+    errors_in_success_next: AtomicU32,
+    hang: watch::Sender<bool>,
+    unknown_enum_values: AtomicBool,
+    numbers_as_strings: AtomicBool,
+    nulls_for_optionals: AtomicBool,
+    empty_list_for_unknown_id: AtomicBool,
+}
+
+/// The render-time leniency switches, read once per response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Leniency {
+    pub unknown_enum_values: bool,
+    pub numbers_as_strings: bool,
+    pub nulls_for_optionals: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            inner: Arc::new(State {
+                requests: AtomicU64::new(0),
+                rate_limit_next: AtomicU32::new(0),
+                rate_limit_retry_ms: AtomicU64::new(1000),
+                html_502_next: AtomicU32::new(0),
+                malformed_next: AtomicU32::new(0),
+                errors_in_success_next: AtomicU32::new(0),
+                hang: watch::Sender::new(false),
+                unknown_enum_values: AtomicBool::new(false),
+                numbers_as_strings: AtomicBool::new(false),
+                nulls_for_optionals: AtomicBool::new(false),
+                empty_list_for_unknown_id: AtomicBool::new(false),
+            }),
+        }
+    }
+}
+
+/// Decrements `counter` if it is positive; true when it was.
+fn take(counter: &AtomicU32) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+}
+
+impl Faults {
+    /// The next `n` requests get 429; the rate-limit headers (or `Retry-After` for vendors without
+    /// rate-limit headers) and the message say to retry in `retry_in`.
+    pub fn rate_limit_next(&self, n: u32, retry_in: Duration) {
+        let ms = u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX);
+        self.inner.rate_limit_retry_ms.store(ms, Ordering::SeqCst);
+        self.inner.rate_limit_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` requests get `502 Bad Gateway` with an HTML body, as a load balancer sends it.
+    pub fn html_502_next(&self, n: u32) {
+        self.inner.html_502_next.store(n, Ordering::SeqCst);
+    }
+
+    /// While on, requests are accepted but not answered (until the switch is turned off or the
+    /// sandbox shuts down); use it to test client timeouts.
+    pub fn hang(&self, on: bool) {
+        self.inner.hang.send_replace(on);
+    }
+
+    /// The next `n` successful list/get responses that hold at least one item have one field of
+    /// the first item replaced by a value of the wrong type (an integer field becomes
+    /// `"not-a-number"`, else the first field becomes an object).
+    pub fn malformed_next(&self, n: u32) {
+        self.inner.malformed_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` authenticated requests get status 200 with a body in the vendor's error shape
+    /// (e.g. `{"errors":{"error":"…"}}`).
+    pub fn errors_in_success_next(&self, n: u32) {
+        self.inner.errors_in_success_next.store(n, Ordering::SeqCst);
+    }
+
+    /// While on, every enum value in response items is replaced by `NIEUWE_WAARDE`.
+    pub fn unknown_enum_values(&self, on: bool) {
+        self.inner.unknown_enum_values.store(on, Ordering::SeqCst);
+    }
+
+    /// While on, numbers in response items are sent as JSON strings (`"12.5"`).
+    pub fn numbers_as_strings(&self, on: bool) {
+        self.inner.numbers_as_strings.store(on, Ordering::SeqCst);
+    }
+
+    /// While on, optional fields without a value are sent as `null`, and so is every second
+    /// optional field (other than `id`) of each item.
+    pub fn nulls_for_optionals(&self, on: bool) {
+        self.inner.nulls_for_optionals.store(on, Ordering::SeqCst);
+    }
+
+    /// While on, a get of an unknown id answers 200 with an empty list (`{"status":"OK","data":[]}`)
+    /// instead of the vendor's not-found error. Only vendors whose item envelope is the first
+    /// element of a list are affected.
+    pub fn empty_list_for_unknown_id(&self, on: bool) {
+        self.inner.empty_list_for_unknown_id.store(on, Ordering::SeqCst);
+    }
+
+    /// Turns every fault off and sets the request counter back to zero.
+    pub fn reset(&self) {
+        let s = &self.inner;
+        s.requests.store(0, Ordering::SeqCst);
+        s.rate_limit_next.store(0, Ordering::SeqCst);
+        s.rate_limit_retry_ms.store(1000, Ordering::SeqCst);
+        s.html_502_next.store(0, Ordering::SeqCst);
+        s.malformed_next.store(0, Ordering::SeqCst);
+        s.errors_in_success_next.store(0, Ordering::SeqCst);
+        s.hang.send_replace(false);
+        s.unknown_enum_values.store(false, Ordering::SeqCst);
+        s.numbers_as_strings.store(false, Ordering::SeqCst);
+        s.nulls_for_optionals.store(false, Ordering::SeqCst);
+        s.empty_list_for_unknown_id.store(false, Ordering::SeqCst);
+    }
+
+    /// How many vendor API requests the server received (every request except the
+    /// `/__sandbox/…` control endpoints), including the ones answered by a fault.
+    pub fn requests_seen(&self) -> u64 {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn count_request(&self) {
+        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_rate_limit(&self) -> Option<Duration> {
+        take(&self.inner.rate_limit_next)
+            .then(|| Duration::from_millis(self.inner.rate_limit_retry_ms.load(Ordering::SeqCst)))
+    }
+
+    pub(crate) fn take_html_502(&self) -> bool {
+        take(&self.inner.html_502_next)
+    }
+
+    pub(crate) fn take_malformed(&self) -> bool {
+        take(&self.inner.malformed_next)
+    }
+
+    pub(crate) fn take_errors_in_success(&self) -> bool {
+        take(&self.inner.errors_in_success_next)
+    }
+
+    pub(crate) fn hanging(&self) -> bool {
+        *self.inner.hang.borrow()
+    }
+
+    /// Resolves when the hang switch is off.
+    pub(crate) async fn hang_released(&self) {
+        let mut rx = self.inner.hang.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` holds it.
+        let _ = rx.wait_for(|on| !*on).await;
+    }
+
+    pub(crate) fn leniency(&self) -> Leniency {
+        let s = &self.inner;
+        Leniency {
+            unknown_enum_values: s.unknown_enum_values.load(Ordering::SeqCst),
+            numbers_as_strings: s.numbers_as_strings.load(Ordering::SeqCst),
+            nulls_for_optionals: s.nulls_for_optionals.load(Ordering::SeqCst),
+        }
+    }
+
+    pub(crate) fn empty_list_for_unknown_id_on(&self) -> bool {
+        self.inner.empty_list_for_unknown_id.load(Ordering::SeqCst)
+    }
+
+    /// The current state as JSON (for the HTTP control endpoint).
+    pub(crate) fn snapshot(&self) -> serde_json::Value {
+        let s = &self.inner;
+        serde_json::json!({
+            "requests_seen": s.requests.load(Ordering::SeqCst),
+            "rate_limit_next": s.rate_limit_next.load(Ordering::SeqCst),
+            "retry_in_ms": s.rate_limit_retry_ms.load(Ordering::SeqCst),
+            "html_502_next": s.html_502_next.load(Ordering::SeqCst),
+            "hang": *s.hang.borrow(),
+            "malformed_next": s.malformed_next.load(Ordering::SeqCst),
+            "errors_in_success_next": s.errors_in_success_next.load(Ordering::SeqCst),
+            "unknown_enum_values": s.unknown_enum_values.load(Ordering::SeqCst),
+            "numbers_as_strings": s.numbers_as_strings.load(Ordering::SeqCst),
+            "nulls_for_optionals": s.nulls_for_optionals.load(Ordering::SeqCst),
+            "empty_list_for_unknown_id": s.empty_list_for_unknown_id.load(Ordering::SeqCst),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_n_faults_count_down_and_reset_clears() {
+        let faults = Faults::default();
+        let clone = faults.clone();
+        faults.html_502_next(2);
+        assert!(clone.take_html_502());
+        assert!(clone.take_html_502());
+        assert!(!clone.take_html_502());
+        faults.rate_limit_next(1, Duration::from_millis(1500));
+        assert_eq!(clone.take_rate_limit(), Some(Duration::from_millis(1500)));
+        assert_eq!(clone.take_rate_limit(), None);
+        faults.numbers_as_strings(true);
+        faults.hang(true);
+        faults.count_request();
+        assert!(clone.leniency().numbers_as_strings && clone.hanging());
+        assert_eq!(clone.requests_seen(), 1);
+        faults.reset();
+        assert_eq!(clone.leniency(), Leniency::default());
+        assert!(!clone.hanging());
+        assert_eq!(clone.requests_seen(), 0);
+    }
+}

@@ -1,0 +1,1 @@
+//! Sandbox server (work in progress).

@@ -1,0 +1,359 @@
+//! `src/lib.rs`: crate docs, the vendor descriptor and the client type.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use erp_spec::ir::{self, AuthScheme, Spec};
+
+use super::docs;
+use super::names::{client_type, ident};
+
+pub fn emit(spec: &Spec) -> TokenStream {
+    let client = client_type(&spec.vendor.name);
+    let crate_doc = docs::inner(&crate_doc(spec));
+    let vendor = vendor_static(spec);
+    let title = &spec.vendor.title;
+    let client_doc = docs::outer(&format!(
+        "A client for the {title} API. Cheap to clone: clones share connections, credentials and \nrate-limit state.\n\nBuild one with [`{client}::builder`]; each resource is reached through a method \nnamed after it."
+    ));
+    let (builder_args, builder_vars): (Vec<_>, Vec<_>) = spec
+        .base_url
+        .variables
+        .iter()
+        .map(|v| {
+            let name = ident(&v.name);
+            let wire = &v.name;
+            (
+                quote!(#name: impl Into<String>),
+                quote!(.variable(#wire, #name)),
+            )
+        })
+        .unzip();
+    let builder_doc = docs::outer(&builder_doc(spec));
+    let credentials = credentials(spec);
+    let accessors = spec.resources.iter().map(|r| {
+        let method = ident(&r.rust_name);
+        let handle = ident(&r.type_name);
+        let feature = &r.feature;
+        let doc = docs::outer(&r.doc);
+        quote! {
+            #doc
+            #[cfg(feature = #feature)]
+            pub fn #method(&self) -> resources::#handle<'_> {
+                resources::#handle::new(&self.client)
+            }
+        }
+    });
+    quote! {
+        #crate_doc
+        #![forbid(unsafe_code)]
+        #![warn(missing_docs)]
+        #![allow(clippy::doc_markdown)]
+
+        pub mod models;
+        pub mod resources;
+
+        pub use erp_runtime::{chrono, futures, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret};
+
+        #vendor
+
+        #client_doc
+        #[derive(Debug, Clone)]
+        pub struct #client {
+            client: erp_runtime::Client,
+        }
+
+        impl From<erp_runtime::Client> for #client {
+            fn from(client: erp_runtime::Client) -> Self {
+                Self { client }
+            }
+        }
+
+        impl #client {
+            #builder_doc
+            pub fn builder(#(#builder_args),*) -> erp_runtime::ClientBuilder<Self> {
+                erp_runtime::ClientBuilder::new(&VENDOR)#(#builder_vars)*
+            }
+
+            #credentials
+
+            /// The shared runtime client, for calling an operation descriptor directly.
+            pub fn runtime(&self) -> &erp_runtime::Client {
+                &self.client
+            }
+
+            #(#accessors)*
+        }
+    }
+}
+
+fn builder_doc(spec: &Spec) -> String {
+    let mut doc = String::from("Starts configuring a client.");
+    for v in &spec.base_url.variables {
+        doc.push_str(&format!("\n\n`{}`: {}", v.name, v.doc));
+    }
+    doc.push_str(&format!(
+        "\n\nThe base URL is `{}`; `.base_url(..)` replaces it (e.g. with the sandbox). Timeouts, \nretries and page size have production defaults and can be changed on the builder.",
+        spec.base_url.template
+    ));
+    doc
+}
+
+fn credentials(spec: &Spec) -> TokenStream {
+    match &spec.auth.scheme {
+        AuthScheme::Headers(headers) => {
+            let required: Vec<_> = headers.iter().filter(|h| h.required).collect();
+            let optional: Vec<_> = headers.iter().filter(|h| !h.required).collect();
+            let args = required.iter().map(|h| {
+                let p = ident(&h.param);
+                quote!(#p: impl Into<erp_runtime::Secret>)
+            });
+            let calls = required.iter().map(|h| {
+                let p = ident(&h.param);
+                let name = &h.name;
+                quote!(.header(#name, #p))
+            });
+            let mut doc = format!("Credentials: {}", spec.auth.doc);
+            for h in &required {
+                doc.push_str(&format!(
+                    "\n\n`{}` is sent as `{}`: {}",
+                    h.param, h.name, h.doc
+                ));
+            }
+            for h in &optional {
+                doc.push_str(&format!(
+                    "\n\nOptional: add `.header(\"{}\", ..)` to the result for {}",
+                    h.name,
+                    lowercase_first(&h.doc)
+                ));
+            }
+            let doc = docs::outer(&doc);
+            quote! {
+                #doc
+                pub fn credentials(#(#args),*) -> erp_runtime::auth::ApiKeyHeaders {
+                    erp_runtime::auth::ApiKeyHeaders::new()#(#calls)*
+                }
+            }
+        }
+        AuthScheme::Basic {
+            username_doc,
+            password_doc,
+        } => {
+            let doc = docs::outer(&format!(
+                "Credentials: {}\n\n`username`: {username_doc}\n\n`password`: {password_doc}",
+                spec.auth.doc
+            ));
+            quote! {
+                #doc
+                pub fn credentials(username: impl Into<erp_runtime::Secret>, password: impl Into<erp_runtime::Secret>) -> erp_runtime::auth::Basic {
+                    erp_runtime::auth::Basic::new(username, password)
+                }
+            }
+        }
+        // OAuth2 providers are built by the caller (they need a token store); nothing to add here.
+        AuthScheme::OAuth2 { .. } => quote!(),
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+fn opt_str(value: &Option<String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
+
+fn vendor_static(spec: &Spec) -> TokenStream {
+    use erp_spec::ir::{
+        Booleans, ItemEnvelope, ListEnvelope, Paging, RequestEnvelope, ResetUnit, WireFormat,
+    };
+    let doc = docs::outer(&format!(
+        "How the runtime talks to the {} API (from `{}`).",
+        spec.vendor.title,
+        super::spec_display_path(&spec.source)
+    ));
+    let name = &spec.vendor.name;
+    let title = &spec.vendor.title;
+    let base_url = &spec.base_url.template;
+    let variables = spec.base_url.variables.iter().map(|v| &v.name);
+    let format = match spec.wire.format {
+        WireFormat::Json => quote!(Json),
+        WireFormat::Xml => quote!(Xml),
+    };
+    let booleans = match spec.wire.booleans {
+        Booleans::Native => quote!(Native),
+        Booleans::OneZero => quote!(OneZero),
+    };
+    let send_ct = spec.wire.send_content_type_on_get;
+    let list = match &spec.envelope.list {
+        ListEnvelope::DataField { key } => quote!(ListEnvelope::DataField(#key)),
+        ListEnvelope::ResourceRoot {
+            total,
+            page,
+            per_page,
+        } => {
+            let (total, page, per_page) = (opt_str(total), opt_str(page), opt_str(per_page));
+            quote!(ListEnvelope::ResourceRoot { total: #total, page: #page, per_page: #per_page })
+        }
+        ListEnvelope::OData => quote!(ListEnvelope::OData),
+        ListEnvelope::Bare => quote!(ListEnvelope::Bare),
+    };
+    let item = match &spec.envelope.item {
+        ItemEnvelope::DataField { key } => quote!(ItemEnvelope::DataField(#key)),
+        ItemEnvelope::FirstOfList { key } => quote!(ItemEnvelope::FirstOfList(#key)),
+        ItemEnvelope::ResourceRoot => quote!(ItemEnvelope::ResourceRoot),
+        ItemEnvelope::OData => quote!(ItemEnvelope::OData),
+        ItemEnvelope::Bare => quote!(ItemEnvelope::Bare),
+    };
+    let request = match spec.envelope.request {
+        RequestEnvelope::Bare => quote!(Bare),
+        RequestEnvelope::ResourceRoot => quote!(ResourceRoot),
+    };
+    let errors_in_success = spec.envelope.errors_in_success;
+    let paging = match &spec.paging {
+        Paging::None => quote!(Paging::None),
+        Paging::PageNumber {
+            page_param,
+            size_param,
+            first_page,
+            default_size,
+            max_size,
+        } => quote! {
+            Paging::PageNumber { page_param: #page_param, size_param: #size_param, first_page: #first_page, default_size: #default_size, max_size: #max_size }
+        },
+        Paging::NextLink { field } => quote!(Paging::NextLink { field: #field }),
+        Paging::Cursor { param, field } => quote!(Paging::Cursor { param: #param, field: #field }),
+    };
+    let rate_limit = match &spec.rate_limit {
+        Some(ir::RateLimit {
+            remaining_header,
+            reset_header,
+            reset,
+            ..
+        }) => {
+            let unit = match reset {
+                ResetUnit::EpochSeconds => quote!(EpochSeconds),
+                ResetUnit::EpochMillis => quote!(EpochMillis),
+                ResetUnit::DeltaSeconds => quote!(DeltaSeconds),
+            };
+            quote!(Some(RateLimitHeaders { remaining: #remaining_header, reset: #reset_header, reset_unit: ResetUnit::#unit }))
+        }
+        None => quote!(None),
+    };
+    let messages = &spec.errors.message_paths;
+    let codes = &spec.errors.code_paths;
+    quote! {
+        #doc
+        pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
+            use erp_runtime::descriptor::*;
+            VendorInfo {
+                name: #name,
+                title: #title,
+                base_url: #base_url,
+                base_url_variables: &[#(#variables),*],
+                format: WireFormat::#format,
+                booleans: BoolEncoding::#booleans,
+                send_content_type_on_get: #send_ct,
+                list_envelope: #list,
+                item_envelope: #item,
+                request_envelope: RequestEnvelope::#request,
+                errors_in_success: #errors_in_success,
+                paging: #paging,
+                rate_limit: #rate_limit,
+                error_message_paths: &[#(#messages),*],
+                error_code_paths: &[#(#codes),*],
+            }
+        };
+    }
+}
+
+/// The crate-level documentation, with an example that compiles.
+fn crate_doc(spec: &Spec) -> String {
+    let client = client_type(&spec.vendor.name).to_string();
+    let krate = spec.vendor.crate_name().replace('-', "_");
+    let mut doc = format!(
+        "Typed client for the [{}]({}) API.\n\n{}\n\nGenerated from `{}` by `cargo xtask codegen`; the shared behaviour (HTTP, \nauthentication, paging, retries, rate limits, errors) lives in `erp-runtime`.\n\n",
+        spec.vendor.title,
+        spec.vendor.docs_url,
+        spec.vendor.description.trim(),
+        super::spec_display_path(&spec.source),
+    );
+    doc.push_str("# Example\n\n```no_run\n");
+    doc.push_str(&format!(
+        "use {krate}::{client};\nuse {krate}::futures::TryStreamExt;\n\n"
+    ));
+    doc.push_str(&format!("# async fn run() -> {krate}::Result<()> {{\n"));
+    let vars: Vec<String> = spec
+        .base_url
+        .variables
+        .iter()
+        .map(|v| format!("{:?}", v.example))
+        .collect();
+    let creds = match &spec.auth.scheme {
+        AuthScheme::Headers(h) => h
+            .iter()
+            .filter(|h| h.required)
+            .map(|h| format!("\"YOUR_{}\"", h.param.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        AuthScheme::Basic { .. } => "\"USERNAME\", \"PASSWORD\"".to_owned(),
+        AuthScheme::OAuth2 { .. } => String::new(),
+    };
+    doc.push_str(&format!("let client = {client}::builder({})\n    .auth({client}::credentials({creds}))\n    .build()?;\n", vars.join(", ")));
+    if let Some((r, op)) = spec.resources.iter().find_map(|r| {
+        r.operations
+            .iter()
+            .find(|o| o.kind == ir::OperationKind::List)
+            .map(|o| (r, o))
+    }) {
+        let mut args: Vec<String> = op
+            .path_params
+            .iter()
+            .chain(op.query.iter().filter(|p| p.required))
+            .map(|p| example_arg(spec, &p.ty))
+            .collect();
+        if op.query.iter().any(|p| !p.required) {
+            args.push("&Default::default()".to_owned());
+        }
+        doc.push_str(&format!(
+            "\n// Items stream in lazily; pages are fetched as needed.\nlet mut {} = client.{}().{}({});\nwhile let Some(item) = {}.try_next().await? {{\n    println!(\"{{item:?}}\");\n}}\n",
+            r.rust_name,
+            r.rust_name,
+            op.rust_name,
+            args.join(", "),
+            r.rust_name
+        ));
+    }
+    doc.push_str("# Ok(())\n# }\n```\n\nErrors are [`Error`] values whose `Display` includes the vendor's own message.");
+    doc
+}
+
+fn example_arg(spec: &Spec, ty: &ir::TypeRef) -> String {
+    use ir::TypeRef::*;
+    match ty {
+        String => "\"example\"".to_owned(),
+        Integer => "1".to_owned(),
+        Number => "1.0".to_owned(),
+        Boolean => "true".to_owned(),
+        Enum(name) => {
+            let variant = spec
+                .enumeration(name)
+                .and_then(|e| e.variants.first())
+                .map(|v| v.rust_name.clone())
+                .unwrap_or_default();
+            format!(
+                "&{}::models::{name}::{variant}",
+                spec.vendor.crate_name().replace('-', "_")
+            )
+        }
+        List(_) => "&[]".to_owned(),
+        _ => "Default::default()".to_owned(),
+    }
+}

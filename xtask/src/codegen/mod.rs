@@ -1,0 +1,264 @@
+//! The code generator: specs IR -> one vendor crate per spec.
+//!
+//! Each emitter builds a `syn::File` with `quote!` and formats it with prettyplease, so the
+//! output is deterministic: the same specs always give byte-identical files.
+
+mod docs;
+mod lib_rs;
+mod manifest;
+mod models;
+mod names;
+mod resources;
+mod types;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use erp_spec::ir::Spec;
+
+/// Whether to write the generated files or only compare them with what is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Write,
+    Check,
+}
+
+/// All files of one generated crate, keyed by path relative to the crate directory.
+pub type CrateFiles = BTreeMap<PathBuf, String>;
+
+/// Generates the files of one vendor crate.
+pub fn generate(spec: &Spec) -> Result<CrateFiles, String> {
+    let mut files = CrateFiles::new();
+    files.insert("Cargo.toml".into(), manifest::cargo_toml(spec));
+    files.insert("README.md".into(), manifest::readme(spec));
+    files.insert("src/lib.rs".into(), format_file(spec, lib_rs::emit(spec))?);
+    files.insert(
+        "src/models.rs".into(),
+        format_file(spec, models::emit(spec))?,
+    );
+    files.insert(
+        "src/resources/mod.rs".into(),
+        format_file(spec, resources::emit_mod(spec))?,
+    );
+    for resource in &spec.resources {
+        let path = PathBuf::from(format!("src/resources/{}.rs", resource.rust_name));
+        files.insert(
+            path,
+            format_file(spec, resources::emit_resource(spec, resource))?,
+        );
+    }
+    Ok(files)
+}
+
+fn format_file(spec: &Spec, tokens: proc_macro2::TokenStream) -> Result<String, String> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        format!(
+            "{}: generated code does not parse (generator bug): {e}",
+            spec.source
+        )
+    })?;
+    let mut text = format!(
+        "{}\n{}",
+        header(spec),
+        add_blank_lines(&prettyplease::unparse(&file))
+    );
+    // rustfmt does not always reach its fixed point in one pass on prettyplease output.
+    for _ in 0..3 {
+        let next = rustfmt(&text)?;
+        if next == text {
+            break;
+        }
+        text = next;
+    }
+    Ok(text)
+}
+
+/// Passes the code through rustfmt, so that `cargo fmt` over the workspace leaves generated
+/// crates untouched (prettyplease and rustfmt disagree on some layouts).
+fn rustfmt(code: &str) -> Result<String, String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let program = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
+    let mut child = Command::new(&program)
+        .args([
+            "--edition",
+            "2024",
+            "--style-edition",
+            "2024",
+            "--emit",
+            "stdout",
+            "--quiet",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run `{program}` ({e}); install it with `rustup component add rustfmt`")
+        })?;
+    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
+    // Write from another thread: rustfmt may fill its stdout pipe before it has read all input.
+    let input = code.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("rustfmt failed: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "rustfmt: writer thread panicked".to_owned())?
+        .map_err(|e| format!("rustfmt: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rustfmt rejected generated code (generator bug): {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
+}
+
+/// prettyplease packs items together; put the blank lines back that a person would write
+/// between items, so generated code reads like hand-written code.
+fn add_blank_lines(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 8);
+    let mut prev = "";
+    for line in code.lines() {
+        let cur = line.trim_start();
+        let top_level = !line.starts_with(' ');
+        let prev_trim = prev.trim();
+        let prev_is_decoration = prev_trim.starts_with("///")
+            || prev_trim.starts_with("#[")
+            || prev_trim.starts_with("//");
+        let prev_opens = prev_trim.ends_with('{')
+            || prev_trim.ends_with('(')
+            || prev_trim.ends_with('[')
+            || prev_trim.ends_with(',');
+        let starts_item = cur.starts_with("///") || (cur.starts_with("#[") && !prev_is_decoration);
+        let needs_blank = !prev_trim.is_empty()
+            && ((starts_item && !prev_is_decoration && !prev_opens)
+                || (prev_trim.starts_with("#![") && !cur.starts_with("#!["))
+                || (top_level
+                    && !prev.starts_with(' ')
+                    && (prev_trim == "}" || prev_trim == "};" || prev_trim.ends_with(");"))
+                    && !cur.starts_with('}'))
+                || (top_level
+                    && prev_trim.starts_with("use ")
+                    && !cur.starts_with("use ")
+                    && !cur.starts_with('}')));
+        if needs_blank {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = line;
+    }
+    out
+}
+
+fn header(spec: &Spec) -> String {
+    format!(
+        "// DO NOT EDIT. Generated by `cargo xtask codegen` from {}.\n// Edit the spec and run the generator again.",
+        spec_display_path(&spec.source)
+    )
+}
+
+/// The spec path relative to the workspace (`specs/billomat.yaml`), whatever path it was loaded by.
+pub(crate) fn spec_display_path(source: &str) -> String {
+    match source.rfind("specs/") {
+        Some(i) => source[i..].to_owned(),
+        None => source.to_owned(),
+    }
+}
+
+/// Loads every spec and writes or checks every generated crate. Returns a summary line.
+pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
+    let specs = erp_spec::load_dir(&root.join("specs")).map_err(|e| e.to_string())?;
+    let mut stale = Vec::new();
+    let mut written = 0;
+    for spec in &specs {
+        let dir = root.join("crates").join(spec.vendor.crate_name());
+        let files = generate(spec)?;
+        for (rel, content) in &files {
+            let path = dir.join(rel);
+            let current = std::fs::read_to_string(&path).ok();
+            if current.as_deref() == Some(content.as_str()) {
+                continue;
+            }
+            match mode {
+                Mode::Check => stale.push(format!(
+                    "{} ({})",
+                    display(root, &path),
+                    if current.is_some() {
+                        "differs"
+                    } else {
+                        "missing"
+                    }
+                )),
+                Mode::Write => {
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| format!("{}: {e}", parent.display()))?;
+                    }
+                    std::fs::write(&path, content)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    written += 1;
+                }
+            }
+        }
+        // Files a previous spec generated but the current one does not (a removed resource).
+        for extra in leftover_sources(&dir, &files) {
+            match mode {
+                Mode::Check => {
+                    stale.push(format!("{} (no longer generated)", display(root, &extra)))
+                }
+                Mode::Write => {
+                    std::fs::remove_file(&extra)
+                        .map_err(|e| format!("{}: {e}", extra.display()))?;
+                    written += 1;
+                }
+            }
+        }
+    }
+    if !stale.is_empty() {
+        return Err(format!(
+            "generated code is out of date with specs/ ({} files):\n  {}\nrun `cargo xtask codegen` and commit the result",
+            stale.len(),
+            stale.join("\n  ")
+        ));
+    }
+    let names: Vec<_> = specs.iter().map(|s| s.vendor.crate_name()).collect();
+    Ok(match mode {
+        Mode::Check => format!("generated crates are up to date: {}", names.join(", ")),
+        Mode::Write => format!("generated {} ({written} files changed)", names.join(", ")),
+    })
+}
+
+fn display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn leftover_sources(dir: &Path, files: &CrateFiles) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for sub in ["src", "src/resources"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let rel = path
+                .strip_prefix(dir)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            if !files.contains_key(&rel) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

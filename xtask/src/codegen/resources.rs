@@ -1,0 +1,280 @@
+//! `src/resources/`: per resource, its operation descriptors, query types and a handle whose
+//! methods are one-line calls into `erp_runtime::Client`.
+
+use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use erp_spec::ir::{Operation, Param, Resource, Returns, Spec};
+
+use super::docs;
+use super::names::{constant, ident};
+use super::types::{param_type, rust_type};
+
+pub fn emit_mod(spec: &Spec) -> TokenStream {
+    let doc = docs::inner(&format!(
+        "One handle per resource of the {} API. Each resource is a cargo feature (all on by default), \nso a program that needs few resources can build only those.",
+        spec.vendor.title
+    ));
+    let items = spec.resources.iter().map(|r| {
+        let module = ident(&r.rust_name);
+        let handle = ident(&r.type_name);
+        let feature = &r.feature;
+        let doc = docs::outer(&r.doc);
+        quote! {
+            #doc
+            #[cfg(feature = #feature)]
+            pub mod #module;
+            #[cfg(feature = #feature)]
+            pub use #module::#handle;
+        }
+    });
+    quote! {
+        #doc
+        #(#items)*
+    }
+}
+
+pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
+    let doc = docs::inner(&format!("{}\n\nBase path: `{}`.", r.doc, r.path));
+    let statics = r.operations.iter().map(|op| descriptor(r, op));
+    let queries = r.operations.iter().filter_map(|op| query_struct(r, op));
+    let handle = ident(&r.type_name);
+    let handle_doc = docs::outer(&format!(
+        "{}\n\nGet one from the vendor client's `{}()` method.",
+        r.doc, r.rust_name
+    ));
+    let methods = r.operations.iter().map(|op| methods(spec, r, op));
+    quote! {
+        #doc
+        #![allow(clippy::doc_markdown)]
+
+        use erp_runtime::descriptor::{Method, Operation, Returns};
+        use erp_runtime::Request;
+
+        #(#statics)*
+        #(#queries)*
+
+        #handle_doc
+        #[derive(Debug, Clone, Copy)]
+        pub struct #handle<'a> {
+            client: &'a erp_runtime::Client,
+        }
+
+        impl<'a> #handle<'a> {
+            pub(crate) fn new(client: &'a erp_runtime::Client) -> Self {
+                Self { client }
+            }
+
+            #(#methods)*
+        }
+    }
+}
+
+fn descriptor(r: &Resource, op: &Operation) -> TokenStream {
+    let name = constant(&op.name);
+    let doc = docs::outer(&format!(
+        "`{} {}`: {}",
+        op.method.as_str(),
+        op.path,
+        first_sentence(&op.doc)
+    ));
+    let resource = &r.name;
+    let op_name = &op.name;
+    let method = format_ident!("{}", op.method.as_str().to_upper_camel_case());
+    let path = &op.path;
+    let singular = &r.wire_singular;
+    let plural = &r.wire_plural;
+    let returns = match op.returns {
+        Returns::None => quote!(Returns::None),
+        Returns::Item => quote!(Returns::Item),
+        Returns::List => quote!(Returns::List),
+    };
+    let paged = op.paged;
+    let idempotent = op.idempotent;
+    quote! {
+        #doc
+        pub static #name: Operation = Operation {
+            vendor: &crate::VENDOR,
+            resource: #resource,
+            name: #op_name,
+            method: Method::#method,
+            path: #path,
+            wire_singular: #singular,
+            wire_plural: #plural,
+            returns: #returns,
+            paged: #paged,
+            idempotent: #idempotent,
+        };
+    }
+}
+
+fn optional_query(op: &Operation) -> Vec<&Param> {
+    op.query.iter().filter(|p| !p.required).collect()
+}
+
+fn query_struct(r: &Resource, op: &Operation) -> Option<TokenStream> {
+    let params = optional_query(op);
+    if params.is_empty() {
+        return None;
+    }
+    let name = ident(&op.query_type_name(r));
+    let doc = docs::outer(&format!(
+        "Optional parameters of [`{}::{}`]. Unset fields are not sent; build one with \n`{} {{ field: Some(..), ..Default::default() }}`.",
+        r.type_name,
+        op.rust_name,
+        op.query_type_name(r)
+    ));
+    let fields = params.iter().map(|p| {
+        let field = ident(&p.rust_name);
+        let fdoc = docs::outer(&p.doc);
+        let inner = rust_type(&p.ty, false);
+        let rename = (p.rust_name != p.wire_name).then(|| {
+            let wire = &p.wire_name;
+            quote!(rename = #wire,)
+        });
+        if p.ty.is_list() {
+            quote! {
+                #fdoc
+                #[serde(#rename skip_serializing_if = "Vec::is_empty")]
+                pub #field: #inner,
+            }
+        } else {
+            quote! {
+                #fdoc
+                #[serde(#rename skip_serializing_if = "Option::is_none")]
+                pub #field: Option<#inner>,
+            }
+        }
+    });
+    Some(quote! {
+        #doc
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+        pub struct #name {
+            #(#fields)*
+        }
+    })
+}
+
+/// Arguments and request-building calls shared by every method of one operation.
+struct Call {
+    args: Vec<TokenStream>,
+    request: TokenStream,
+}
+
+fn call(r: &Resource, op: &Operation) -> Call {
+    let mut args = Vec::new();
+    let mut request = quote!(Request::new());
+    for p in &op.path_params {
+        let name = ident(&p.rust_name);
+        let ty = param_type(&p.ty);
+        let wire = &p.wire_name;
+        args.push(quote!(#name: #ty));
+        request = quote!(#request.path(#wire, #name));
+    }
+    for p in op.query.iter().filter(|p| p.required) {
+        let name = ident(&p.rust_name);
+        let ty = param_type(&p.ty);
+        let wire = &p.wire_name;
+        args.push(quote!(#name: #ty));
+        request = quote!(#request.query_param(#wire, #name));
+    }
+    if let Some(model) = &op.request {
+        let model = ident(model);
+        args.push(quote!(body: &crate::models::#model));
+        request = quote!(#request.body(body));
+    }
+    if !optional_query(op).is_empty() {
+        let q = ident(&op.query_type_name(r));
+        args.push(quote!(query: &#q));
+        request = quote!(#request.query(query));
+    }
+    Call { args, request }
+}
+
+fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
+    let descriptor = constant(&op.name);
+    let name = ident(&op.rust_name);
+    let Call { args, request } = call(r, op);
+    let endpoint = format!("`{} {}`", op.method.as_str(), op.path);
+    let response = op.response.as_ref().map(|m| {
+        let m = ident(m);
+        quote!(crate::models::#m)
+    });
+    match (op.returns, response) {
+        (Returns::List, Some(item)) => {
+            let paging_note = if op.paged {
+                "Pages are fetched lazily as the stream is read, with every filter kept on every page."
+            } else {
+                "The vendor returns the whole list in one response."
+            };
+            let doc = docs::outer(&format!("{}\n\n{endpoint}. {paging_note}", op.doc));
+            let all = format_ident!("{}_all", op.rust_name);
+            let all_doc = docs::outer(&format!(
+                "Like [`Self::{}`], collected into a `Vec`. Meant for small lists: use the stream to process large ones as they arrive.",
+                op.rust_name
+            ));
+            let pages = op.paged.then(|| {
+                let pages = format_ident!("{}_pages", op.rust_name);
+                let pages_doc = docs::outer(&format!(
+                    "Like [`Self::{}`], page by page, with the totals the vendor reports (for progress display).",
+                    op.rust_name
+                ));
+                quote! {
+                    #pages_doc
+                    pub fn #pages(&self, #(#args),*) -> erp_runtime::Pages<#item> {
+                        self.client.pages(&#descriptor, #request)
+                    }
+                }
+            });
+            quote! {
+                #doc
+                pub fn #name(&self, #(#args),*) -> erp_runtime::Items<#item> {
+                    self.client.items(&#descriptor, #request)
+                }
+
+                #pages
+
+                #all_doc
+                pub async fn #all(&self, #(#args),*) -> erp_runtime::Result<Vec<#item>> {
+                    self.client.all(&#descriptor, #request).await
+                }
+            }
+        }
+        (Returns::Item, Some(item)) => {
+            let not_found = if matches!(
+                spec.envelope.item,
+                erp_spec::ir::ItemEnvelope::FirstOfList { .. }
+            ) || op.method == erp_spec::ir::Method::Get
+            {
+                " An unknown id is reported as [`erp_runtime::Error::NotFound`]."
+            } else {
+                ""
+            };
+            let doc = docs::outer(&format!("{}\n\n{endpoint}.{not_found}", op.doc));
+            quote! {
+                #doc
+                pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<#item> {
+                    self.client.item(&#descriptor, #request).await
+                }
+            }
+        }
+        _ => {
+            let doc = docs::outer(&format!("{}\n\n{endpoint}.", op.doc));
+            quote! {
+                #doc
+                pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<()> {
+                    self.client.unit(&#descriptor, #request).await
+                }
+            }
+        }
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    let text = text.trim();
+    match text.find(". ") {
+        Some(i) => text[..=i].to_owned(),
+        None => text.to_owned(),
+    }
+}

@@ -1,0 +1,65 @@
+//! Rust types for spec types, and the wire helper that decodes each.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use erp_spec::ir::TypeRef;
+
+use super::names::ident;
+
+/// The Rust type of a value of `ty` (without the `Option` of an optional field).
+pub fn rust_type(ty: &TypeRef, sensitive: bool) -> TokenStream {
+    match ty {
+        TypeRef::String if sensitive => quote!(erp_runtime::Secret),
+        TypeRef::String => quote!(String),
+        TypeRef::Integer => quote!(i64),
+        TypeRef::Number => quote!(f64),
+        TypeRef::Boolean => quote!(bool),
+        TypeRef::Date => quote!(erp_runtime::chrono::NaiveDate),
+        TypeRef::DateTime => {
+            quote!(erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>)
+        }
+        TypeRef::Json => quote!(erp_runtime::JsonValue),
+        TypeRef::List(inner) => {
+            let inner = rust_type(inner, sensitive);
+            quote!(Vec<#inner>)
+        }
+        TypeRef::Model(name) | TypeRef::Enum(name) => {
+            let name = ident(name);
+            quote!(crate::models::#name)
+        }
+    }
+}
+
+/// A parameter type for generated methods (borrowed where that reads better).
+pub fn param_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::String => quote!(&str),
+        TypeRef::List(inner) => {
+            let inner = param_type(inner);
+            quote!(&[#inner])
+        }
+        TypeRef::Enum(_) => {
+            let t = rust_type(ty, false);
+            quote!(&#t)
+        }
+        other => rust_type(other, false),
+    }
+}
+
+/// The `erp_runtime::wire` module a field decodes through.
+pub fn wire_helper(ty: &TypeRef, required: bool) -> Option<&'static str> {
+    match ty {
+        TypeRef::List(inner) if matches!(**inner, TypeRef::Model(_)) => Some("wire::model_list"),
+        TypeRef::List(_) => Some("wire::list"),
+        TypeRef::Model(_) if required => None,
+        TypeRef::Model(_) => Some("wire::opt_model"),
+        _ if required => Some("wire::req"),
+        _ => Some("wire::opt"),
+    }
+}
+
+/// Whether `Default` can be derived for a required field of this type.
+pub fn has_default(ty: &TypeRef) -> bool {
+    !matches!(ty, TypeRef::Model(_) | TypeRef::Enum(_))
+}

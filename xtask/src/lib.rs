@@ -1,0 +1,3 @@
+//! Library side of `cargo xtask`, so that the generator can be tested.
+
+pub mod codegen;
