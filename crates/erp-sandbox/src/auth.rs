@@ -55,11 +55,12 @@ pub(crate) fn check(spec: &Spec, accepted: &Credentials, headers: &HeaderMap, qu
         }),
         AuthScheme::Basic { .. } => {
             let Some((user, password)) = &accepted.basic else { return false };
-            let expected = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
+            let expected = base64(format!("{user}:{password}").as_bytes());
             headers
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case(&expected))
+                .and_then(|v| v.trim().split_once(' '))
+                .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected)
         }
         // Not supported yet: the app answers 501 before authentication.
         AuthScheme::OAuth2 { .. } => false,

@@ -7,8 +7,66 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-pub use serde_saphyr::Spanned;
+use serde::{Deserialize, Deserializer};
+pub use serde_saphyr::{Location, Spanned};
+
+/// A mapping key with the place it was written, so that errors about an entry point at its
+/// key (`widgets:`) rather than at the first line of its body. Ordered by name only.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub name: String,
+    pub at: Location,
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name.cmp(&other.name)
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.name
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.name
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Spanned::<String>::deserialize(d)?;
+        Ok(Key {
+            name: s.value,
+            at: s.referenced,
+        })
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +81,11 @@ pub struct RawSpec {
     #[serde(default)]
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     pub errors: Spanned<RawErrors>,
-    pub resources: BTreeMap<String, Spanned<RawResource>>,
+    pub resources: BTreeMap<Key, Spanned<RawResource>>,
     #[serde(default)]
-    pub models: BTreeMap<String, Spanned<RawModel>>,
+    pub models: BTreeMap<Key, Spanned<RawModel>>,
     #[serde(default)]
-    pub enums: BTreeMap<String, Spanned<RawEnum>>,
+    pub enums: BTreeMap<Key, Spanned<RawEnum>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,7 +102,7 @@ pub struct RawVendor {
 pub struct RawBaseUrl {
     pub template: Spanned<String>,
     #[serde(default)]
-    pub variables: BTreeMap<String, Spanned<RawVariable>>,
+    pub variables: BTreeMap<Key, Spanned<RawVariable>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,7 +189,7 @@ pub struct RawEnvelope {
     pub errors_in_success: bool,
     /// Extra members the vendor puts beside the data, e.g. Cloudspot's `status: OK`.
     #[serde(default)]
-    pub success_members: BTreeMap<String, String>,
+    pub success_members: BTreeMap<Key, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,7 +278,7 @@ pub struct RawResource {
     pub wire_singular: Option<Spanned<String>>,
     #[serde(default)]
     pub wire_plural: Option<Spanned<String>>,
-    pub operations: BTreeMap<String, Spanned<RawOperation>>,
+    pub operations: BTreeMap<Key, Spanned<RawOperation>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,9 +291,9 @@ pub struct RawOperation {
     #[serde(default)]
     pub path: Option<Spanned<String>>,
     #[serde(default)]
-    pub path_params: BTreeMap<String, Spanned<RawParam>>,
+    pub path_params: BTreeMap<Key, Spanned<RawParam>>,
     #[serde(default)]
-    pub query: BTreeMap<String, Spanned<RawParam>>,
+    pub query: BTreeMap<Key, Spanned<RawParam>>,
     #[serde(default)]
     pub request: Option<Spanned<String>>,
     #[serde(default)]
@@ -268,7 +326,7 @@ pub struct RawParam {
 #[serde(deny_unknown_fields)]
 pub struct RawModel {
     pub doc: String,
-    pub fields: BTreeMap<String, Spanned<RawField>>,
+    pub fields: BTreeMap<Key, Spanned<RawField>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,10 +354,10 @@ pub struct RawField {
 pub struct RawEnum {
     pub doc: String,
     /// Wire value -> documentation of that value.
-    pub values: BTreeMap<String, Spanned<String>>,
+    pub values: BTreeMap<Key, Spanned<String>>,
     /// Optional Rust variant names for wire values whose derived name is poor.
     #[serde(default)]
-    pub rust_names: BTreeMap<String, Spanned<String>>,
+    pub rust_names: BTreeMap<Key, Spanned<String>>,
 }
 
 fn yes() -> bool {

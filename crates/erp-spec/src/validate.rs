@@ -86,8 +86,8 @@ impl Validator {
         let rate_limit = raw.rate_limit.as_ref().map(|r| self.rate_limit(r));
         let errors = self.errors(&raw.errors);
         let enums = self.enums(&raw.enums);
-        let known_models: BTreeSet<String> = raw.models.keys().cloned().collect();
-        let known_enums: BTreeSet<String> = raw.enums.keys().cloned().collect();
+        let known_models: BTreeSet<String> = raw.models.keys().map(|k| k.name.clone()).collect();
+        let known_enums: BTreeSet<String> = raw.enums.keys().map(|k| k.name.clone()).collect();
         let types = TypeResolver {
             models: &known_models,
             enums: &known_enums,
@@ -147,7 +147,7 @@ impl Validator {
         }
         let used = placeholders(&template.value);
         for name in &used {
-            if !raw.value.variables.contains_key(name) {
+            if !raw.value.variables.contains_key(name.as_str()) {
                 self.err(
                     &template.referenced,
                     format!("base URL uses `{{{name}}}` but `base_url.variables` does not declare `{name}`"),
@@ -155,17 +155,18 @@ impl Validator {
             }
         }
         let mut variables = Vec::new();
-        for (name, var) in &raw.value.variables {
+        for (name_key, var) in &raw.value.variables {
+            let name = &name_key.name;
             if !used.contains(name) {
                 self.err(
-                    &var.referenced,
+                    &name_key.at,
                     format!("base URL variable `{name}` is declared but not used in the template"),
                 );
             }
-            let rust = self.rust_ident(&var.referenced, "base URL variable", name);
+            let rust = self.rust_ident(&name_key.at, "base URL variable", name);
             if rust != *name {
                 self.err(
-                    &var.referenced,
+                    &name_key.at,
                     format!("base URL variable `{name}` must be snake_case (`{rust}`)"),
                 );
             }
@@ -449,7 +450,7 @@ impl Validator {
                 .value
                 .success_members
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.name.clone(), v.clone()))
                 .collect(),
         }
     }
@@ -588,22 +589,25 @@ impl Validator {
         }
     }
 
-    fn enums(&mut self, raw: &BTreeMap<String, Spanned<RawEnum>>) -> Vec<ir::Enum> {
+    fn enums(&mut self, raw: &BTreeMap<Key, Spanned<RawEnum>>) -> Vec<ir::Enum> {
         let mut out = Vec::new();
-        for (name, e) in raw {
-            self.type_name(&e.referenced, "enum", name);
+        for (name_key, e) in raw {
+            let name = &name_key.name;
+            self.type_name(&name_key.at, "enum", name);
             if e.value.values.is_empty() {
-                self.err(&e.referenced, format!("enum `{name}` has no values"));
+                self.err(&name_key.at, format!("enum `{name}` has no values"));
             }
-            for (wire, rn) in &e.value.rust_names {
-                if !e.value.values.contains_key(wire) {
+            for (wire_key, rn) in &e.value.rust_names {
+                let wire = &wire_key.name;
+                if !e.value.values.contains_key(wire.as_str()) {
                     self.err(&rn.referenced, format!("enum `{name}`: `rust_names` mentions `{wire}`, which is not one of its values"));
                 }
             }
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
             let mut variants = Vec::new();
-            for (wire, doc) in &e.value.values {
-                let rust_name = match e.value.rust_names.get(wire) {
+            for (wire_key, doc) in &e.value.values {
+                let wire = &wire_key.name;
+                let rust_name = match e.value.rust_names.get(wire.as_str()) {
                     Some(n) => n.value.clone(),
                     None => wire.to_upper_camel_case(),
                 };
@@ -653,21 +657,23 @@ impl Validator {
 
     fn models(
         &mut self,
-        raw: &BTreeMap<String, Spanned<RawModel>>,
+        raw: &BTreeMap<Key, Spanned<RawModel>>,
         types: &TypeResolver<'_>,
     ) -> Vec<ir::Model> {
         let mut out = Vec::new();
-        for (name, m) in raw {
-            self.type_name(&m.referenced, "model", name);
+        for (name_key, m) in raw {
+            let name = &name_key.name;
+            self.type_name(&name_key.at, "model", name);
             if types.enums.contains(name) {
                 self.err(
-                    &m.referenced,
+                    &name_key.at,
                     format!("`{name}` is declared both as a model and as an enum"),
                 );
             }
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
             let mut fields = Vec::new();
-            for (wire, f) in &m.value.fields {
+            for (wire_key, f) in &m.value.fields {
+                let wire = &wire_key.name;
                 let rust_name = match &f.value.rust_name {
                     Some(rn) => {
                         if !is_ident(&rn.value) || rn.value.to_snake_case() != rn.value {
@@ -678,14 +684,17 @@ impl Validator {
                         }
                         rn.value.clone()
                     }
-                    None => self.rust_ident(&f.referenced, "field", wire),
+                    None => self.rust_ident(&wire_key.at, "field", wire),
                 };
                 if let Some(other) = seen.insert(rust_name.clone(), wire.clone()) {
-                    self.err(&f.referenced, format!("model `{name}`: fields `{other}` and `{wire}` both become `{rust_name}`; set `rust_name` on one"));
+                    self.err(&wire_key.at, format!("model `{name}`: fields `{other}` and `{wire}` both become `{rust_name}`; set `rust_name` on one"));
                 }
                 let ty = self.type_ref(&f.value.ty, types);
+                if f.value.sensitive && ty != TypeRef::String {
+                    self.err(&f.value.ty.referenced, format!("model `{name}`: field `{wire}` is `sensitive`, which only string fields can be"));
+                }
                 if f.value.required && f.value.read_only {
-                    self.err(&f.referenced, format!("model `{name}`: field `{wire}` cannot be both `required` and `read_only`"));
+                    self.err(&wire_key.at, format!("model `{name}`: field `{wire}` cannot be both `required` and `read_only`"));
                 }
                 fields.push(ir::Field {
                     wire_name: wire.clone(),
@@ -731,11 +740,12 @@ impl Validator {
     ) -> Vec<ir::Resource> {
         let mut out = Vec::new();
         let mut rust_names = BTreeMap::new();
-        for (name, r) in &raw.resources {
-            let rust_name = self.rust_ident(&r.referenced, "resource", name);
+        for (name_key, r) in &raw.resources {
+            let name = &name_key.name;
+            let rust_name = self.rust_ident(&name_key.at, "resource", name);
             if let Some(other) = rust_names.insert(rust_name.clone(), name.clone()) {
                 self.err(
-                    &r.referenced,
+                    &name_key.at,
                     format!("resources `{other}` and `{name}` both become `{rust_name}`"),
                 );
             }
@@ -751,13 +761,10 @@ impl Validator {
             let wire_singular = r.value.wire_singular.as_ref().map(|s| s.value.clone());
             let wire_plural = r.value.wire_plural.as_ref().map(|s| s.value.clone());
             if needs_root && wire_singular.is_none() {
-                self.err(&r.referenced, format!("resource `{name}`: the vendor's envelopes use resource root keys, so `wire_singular` is required"));
+                self.err(&name_key.at, format!("resource `{name}`: the vendor's envelopes use resource root keys, so `wire_singular` is required"));
             }
             if r.value.operations.is_empty() {
-                self.err(
-                    &r.referenced,
-                    format!("resource `{name}` has no operations"),
-                );
+                self.err(&name_key.at, format!("resource `{name}` has no operations"));
             }
             let mut resource = ir::Resource {
                 name: name.clone(),
@@ -770,8 +777,8 @@ impl Validator {
                 wire_plural: wire_plural.unwrap_or_else(|| name.clone()),
                 operations: Vec::new(),
             };
-            for (op_name, op) in &r.value.operations {
-                if let Some(op) = self.operation(name, &resource.path, op_name, op, types, paging) {
+            for (op_key, op) in &r.value.operations {
+                if let Some(op) = self.operation(name, &resource.path, op_key, op, types, paging) {
                     resource.operations.push(op);
                 }
             }
@@ -784,13 +791,14 @@ impl Validator {
         &mut self,
         resource: &str,
         resource_path: &str,
-        name: &str,
+        key: &Key,
         raw: &Spanned<RawOperation>,
         types: &TypeResolver<'_>,
         paging: &ir::Paging,
     ) -> Option<ir::Operation> {
         use ir::{Method as M, OperationKind as K};
-        let at = &raw.referenced;
+        let name = key.name.as_str();
+        let at = &key.at;
         let o = &raw.value;
         let here = format!("operation `{resource}.{name}`");
         let kind = match name {
@@ -846,7 +854,7 @@ impl Validator {
         let used = placeholders(&path);
         let path_loc = o.path.as_ref().map(|p| p.referenced).unwrap_or(*at);
         for p in &used {
-            if !o.path_params.contains_key(p) {
+            if !o.path_params.contains_key(p.as_str()) {
                 self.err(
                     &path_loc,
                     format!("{here}: path uses `{{{p}}}` but `path_params` does not declare `{p}`"),
@@ -854,7 +862,8 @@ impl Validator {
             }
         }
         let mut path_params = Vec::new();
-        for (pname, p) in &o.path_params {
+        for (pname_key, p) in &o.path_params {
+            let pname = &pname_key.name;
             if !used.contains(pname) {
                 self.err(
                     &p.referenced,

@@ -1,0 +1,154 @@
+//! Fixed-window rate limiting with the vendor's headers and "exceeded" message.
+//!
+//! With the spec's settings, windows are aligned to the Unix epoch, so a 900-second window starts
+//! at XX:00, XX:15, XX:30 and XX:45 like Billomat's. With [`RateLimitSettings`] from the options,
+//! the first window starts when the sandbox is built (so short test windows are predictable).
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use erp_spec::ir::{RateLimit, ResetUnit};
+
+use crate::RateLimitSettings;
+
+/// The outcome of counting one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub allowed: bool,
+    pub remaining: u64,
+    pub reset_at: SystemTime,
+}
+
+/// A per-sandbox request counter over fixed windows.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    spec: RateLimit,
+    quota: u64,
+    window_ms: u128,
+    anchor: SystemTime,
+    /// `(window index, requests counted in it)`.
+    used: Mutex<(u128, u64)>,
+}
+
+fn millis_since(earlier: SystemTime, later: SystemTime) -> u128 {
+    later.duration_since(earlier).unwrap_or(Duration::ZERO).as_millis()
+}
+
+fn ceil_seconds(ms: u128) -> u128 {
+    ms.div_ceil(1000)
+}
+
+impl RateLimiter {
+    pub(crate) fn new(spec: &RateLimit, settings: Option<RateLimitSettings>, now: SystemTime) -> RateLimiter {
+        let (quota, window, anchor) = match settings {
+            Some(s) => (s.quota, s.window, now),
+            None => (spec.quota, Duration::from_secs(spec.window_seconds), UNIX_EPOCH),
+        };
+        RateLimiter { spec: spec.clone(), quota, window_ms: window.as_millis().max(1), anchor, used: Mutex::new((0, 0)) }
+    }
+
+    pub(crate) fn quota(&self) -> u64 {
+        self.quota
+    }
+
+    fn window(&self, now: SystemTime) -> (u128, SystemTime) {
+        let index = millis_since(self.anchor, now) / self.window_ms;
+        let end_ms = (index + 1) * self.window_ms;
+        let end = self.anchor + Duration::from_millis(u64::try_from(end_ms).unwrap_or(u64::MAX));
+        (index, end)
+    }
+
+    fn decide(&self, now: SystemTime, consume: bool) -> Decision {
+        let (index, reset_at) = self.window(now);
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        if used.0 != index {
+            *used = (index, 0);
+        }
+        let allowed = used.1 < self.quota;
+        if allowed && consume {
+            used.1 += 1;
+        }
+        Decision { allowed, remaining: self.quota.saturating_sub(used.1), reset_at }
+    }
+
+    /// Counts one request.
+    pub(crate) fn hit(&self, now: SystemTime) -> Decision {
+        self.decide(now, true)
+    }
+
+    /// The current state without counting.
+    pub(crate) fn peek(&self, now: SystemTime) -> Decision {
+        self.decide(now, false)
+    }
+
+    /// The vendor's rate-limit headers for a decision.
+    pub(crate) fn headers(&self, decision: &Decision, now: SystemTime) -> Vec<(String, String)> {
+        let reset = match self.spec.reset {
+            ResetUnit::EpochSeconds => ceil_seconds(millis_since(UNIX_EPOCH, decision.reset_at)),
+            ResetUnit::EpochMillis => millis_since(UNIX_EPOCH, decision.reset_at),
+            ResetUnit::DeltaSeconds => ceil_seconds(millis_since(now, decision.reset_at)),
+        };
+        let mut headers = vec![
+            (self.spec.remaining_header.clone(), decision.remaining.to_string()),
+            (self.spec.reset_header.clone(), reset.to_string()),
+        ];
+        if let Some(limit) = &self.spec.limit_header {
+            headers.push((limit.clone(), self.quota.to_string()));
+        }
+        headers
+    }
+
+    /// The vendor's message for an exhausted quota.
+    pub(crate) fn exceeded_message(&self, retry_in: Duration) -> String {
+        self.spec
+            .exceeded_message
+            .replace("{quota}", &self.quota.to_string())
+            .replace("{seconds}", &seconds_text(retry_in))
+    }
+}
+
+/// Whole seconds to wait, rounded up, at least one.
+pub(crate) fn seconds_text(wait: Duration) -> String {
+    ceil_seconds(wait.as_millis()).max(1).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RateLimit {
+        crate::builtin::load("billomat").expect("spec").rate_limit.expect("billomat has a rate limit")
+    }
+
+    #[test]
+    fn spec_windows_align_to_the_quarter_hour() {
+        let limiter = RateLimiter::new(&spec(), None, UNIX_EPOCH);
+        let now = UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 901);
+        let d = limiter.hit(now);
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 299);
+        assert_eq!(d.reset_at, UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 1800));
+        let headers = limiter.headers(&d, now);
+        assert_eq!(headers[0], ("X-Rate-Limit-Remaining".to_owned(), "299".to_owned()));
+        assert_eq!(headers[1].1, (3600 * 24 * 1000 + 1800).to_string());
+    }
+
+    #[test]
+    fn quota_is_exhausted_then_renewed() {
+        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let limiter =
+            RateLimiter::new(&spec(), Some(RateLimitSettings { quota: 2, window: Duration::from_secs(60) }), start);
+        assert!(limiter.hit(start).allowed);
+        assert_eq!(limiter.peek(start).remaining, 1);
+        assert!(limiter.hit(start + Duration::from_secs(1)).allowed);
+        let d = limiter.hit(start + Duration::from_secs(2));
+        assert!(!d.allowed);
+        assert_eq!(d.remaining, 0);
+        assert_eq!(d.reset_at, start + Duration::from_secs(60));
+        assert!(limiter.hit(start + Duration::from_secs(61)).allowed);
+        assert_eq!(
+            limiter.exceeded_message(Duration::from_millis(58_200)),
+            "Maximum number of requests (2 per 15 minutes) reached. Try again in 59 seconds."
+        );
+    }
+}

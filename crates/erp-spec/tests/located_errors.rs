@@ -1,0 +1,213 @@
+//! Broken specs must produce errors that name the file, line and column and say what was
+//! expected; all problems of a file are reported together.
+
+const MINI: &str = include_str!("fixtures/mini.yaml");
+
+/// Applies `(from, to)` replacements to the valid fixture (each `from` must occur once).
+fn broken(edits: &[(&str, &str)]) -> String {
+    let mut text = MINI.to_owned();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "fixture edit `{from}` must match once"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+fn line_of(text: &str, needle: &str) -> u64 {
+    let index = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in spec"));
+    text[..index].matches('\n').count() as u64 + 1
+}
+
+/// Asserts that validation fails with an error on the line holding `at` whose message holds `message`.
+fn assert_error(text: &str, at: &str, message: &str) {
+    let errors = erp_spec::parse_str("specs/mini.yaml", text).expect_err("spec should be rejected");
+    let line = line_of(text, at);
+    let found = errors.iter().any(|e| {
+        e.file == "specs/mini.yaml" && e.line == line && e.column > 0 && e.message.contains(message)
+    });
+    assert!(
+        found,
+        "expected an error at line {line} containing `{message}`, got:\n{errors}"
+    );
+}
+
+#[test]
+fn the_fixture_itself_is_valid() {
+    let spec = erp_spec::parse_str("specs/mini.yaml", MINI).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.resources[0].operations.len(), 4);
+}
+
+#[test]
+fn unknown_key() {
+    let text = broken(&[(
+        "  title: Mini Vendor",
+        "  title: Mini Vendor\n  colour: blue",
+    )]);
+    assert_error(&text, "colour: blue", "unknown field `colour`");
+}
+
+#[test]
+fn wrong_yaml_type() {
+    let text = broken(&[("default_size: 20", "default_size: twenty")]);
+    assert_error(&text, "twenty", "");
+}
+
+#[test]
+fn invalid_yaml_syntax() {
+    let text = broken(&[(
+        "    doc: A widget.",
+        "    doc: A widget: with a colon: here",
+    )]);
+    assert_error(&text, "with a colon", "");
+}
+
+#[test]
+fn unknown_type_reference_suggests_a_name() {
+    let text = broken(&[(
+        "{type: WidgetType, doc: Kind of widget.}",
+        "{type: WidgetTyp, doc: Kind of widget.}",
+    )]);
+    assert_error(
+        &text,
+        "WidgetTyp,",
+        "unknown type `WidgetTyp` (did you mean `WidgetType`?)",
+    );
+}
+
+#[test]
+fn unknown_choice_lists_the_options() {
+    let text = broken(&[("style: page_number", "style: pages")]);
+    assert_error(
+        &text,
+        "style: pages",
+        "unknown paging style `pages`; expected one of `none`, `page_number`, `next_link`, `cursor`",
+    );
+}
+
+#[test]
+fn undeclared_path_parameter() {
+    let text = broken(&[(
+        "        path: /{id}/archive",
+        "        path: /{widget_id}/archive",
+    )]);
+    assert_error(&text, "/{widget_id}/archive", "path uses `{widget_id}`");
+}
+
+#[test]
+fn undeclared_base_url_variable() {
+    let text = broken(&[(
+        "template: https://{account}.example.com/api",
+        "template: https://{account}.example.com/{region}/api",
+    )]);
+    assert_error(&text, "{region}", "does not declare `region`");
+}
+
+#[test]
+fn resource_root_envelope_needs_a_singular_name() {
+    let text = broken(&[("    wire_singular: widget\n", "")]);
+    assert_error(&text, "  widgets:\n    doc", "`wire_singular` is required");
+}
+
+#[test]
+fn colliding_rust_names() {
+    let text = broken(&[(
+        "      name: {type: string, doc: Name.}",
+        "      name: {type: string, doc: Name.}\n      Name: {type: string, doc: Upper name.}",
+    )]);
+    // Keys are visited in order (`Name` < `name`), so the second one is reported.
+    assert_error(
+        &text,
+        "name: {type: string, doc: Name.}",
+        "fields `Name` and `name` both become `name`",
+    );
+}
+
+#[test]
+fn action_without_method() {
+    let text = broken(&[("        method: PUT\n", "")]);
+    assert_error(
+        &text,
+        "      archive:",
+        "named actions need an explicit `method`",
+    );
+}
+
+#[test]
+fn get_with_a_request_body() {
+    let text = broken(&[(
+        "        doc: Gets one widget.",
+        "        doc: Gets one widget.\n        request: Widget",
+    )]);
+    assert_error(
+        &text,
+        "request: Widget\n        path: /{id}\n        path_params",
+        "a GET operation cannot have a `request` body",
+    );
+}
+
+#[test]
+fn default_page_size_above_the_maximum() {
+    let text = broken(&[("default_size: 20", "default_size: 500")]);
+    assert_error(
+        &text,
+        "default_size: 500",
+        "must be between 1 and max_size 100",
+    );
+}
+
+#[test]
+fn enum_value_named_unknown_is_reserved() {
+    let text = broken(&[(
+        "      LARGE: Large.",
+        "      LARGE: Large.\n      UNKNOWN: Not known.",
+    )]);
+    assert_error(
+        &text,
+        "UNKNOWN: Not known.",
+        "reserved for unrecognised values",
+    );
+}
+
+#[test]
+fn invalid_vendor_name() {
+    let text = broken(&[("  name: mini", "  name: Mini-Vendor")]);
+    assert_error(&text, "name: Mini-Vendor", "must be lower snake_case");
+}
+
+#[test]
+fn model_parameter_type_is_rejected() {
+    let text = broken(&[(
+        "name: {type: string, filter: contains, doc: Name filter.}",
+        "name: {type: Widget, filter: contains, doc: Name filter.}",
+    )]);
+    assert_error(
+        &text,
+        "name: {type: Widget",
+        "parameters take scalars or enums",
+    );
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let text = broken(&[
+        ("style: page_number", "style: pages"),
+        (
+            "{type: WidgetType, doc: Kind of widget.}",
+            "{type: Nope, doc: Kind of widget.}",
+        ),
+        ("        method: PUT\n", ""),
+    ]);
+    let errors = erp_spec::parse_str("specs/mini.yaml", &text).expect_err("broken");
+    assert!(errors.len() >= 3, "{errors}");
+    let rendered = errors.to_string();
+    assert!(
+        rendered.starts_with("error: specs/mini.yaml:"),
+        "{rendered}"
+    );
+}
