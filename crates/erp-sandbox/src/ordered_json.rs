@@ -34,6 +34,11 @@ impl Out {
         }
     }
 
+    /// True when this is an object with a member `key`.
+    pub(crate) fn has_member(&self, key: &str) -> bool {
+        matches!(self, Out::Object(members) if members.iter().any(|(k, _)| k == key))
+    }
+
     /// The member `key` of an object.
     pub(crate) fn member_mut(&mut self, key: &str) -> Option<&mut Out> {
         match self {

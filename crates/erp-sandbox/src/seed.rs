@@ -188,7 +188,7 @@ impl Generator<'_> {
                 if name.ends_with("_length") {
                     Value::from(0)
                 } else if name.contains("number") || name.contains("nummer") {
-                    Value::from(1000 + id.max(self.rng.range(1, 999)))
+                    Value::from(if depth == 0 { 1000 + id } else { self.rng.range(1000, 9999) })
                 } else {
                     Value::from(self.rng.range(1, 30))
                 }

@@ -1,0 +1,191 @@
+//! Matching a request path against the full path templates of the spec's operations.
+//!
+//! Paths are compared segment by segment below the base path: literal segments must be equal and
+//! `{param}` matches exactly one non-empty segment. A trailing slash is a segment of its own, so
+//! Cloudspot's `/artikels/` does not match `/artikels` (the sandbox answers 404 in the vendor's
+//! error shape, as a Django backend without slash redirects would). When several operations share
+//! a method and path (Cloudspot's list and get-by-`?id=`), the one whose required query
+//! parameters are all present and most numerous wins.
+
+use erp_spec::ir::Spec;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+/// One operation's route.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub resource: usize,
+    pub operation: usize,
+    method: &'static str,
+    segments: Vec<Segment>,
+    /// `key=value` pairs fixed in the template after `?`.
+    fixed_query: Vec<(String, String)>,
+    required_query: Vec<String>,
+}
+
+/// The outcome of matching one request.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Match<'a> {
+    Operation { route: &'a Route, params: Vec<(String, String)> },
+    /// The path exists, but not for this method; holds the allowed methods.
+    MethodNotAllowed(Vec<&'static str>),
+    NotFound,
+}
+
+impl PartialEq for Route {
+    fn eq(&self, other: &Route) -> bool {
+        (self.resource, self.operation) == (other.resource, other.operation)
+    }
+}
+
+/// Every operation's route.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RouteTable {
+    routes: Vec<Route>,
+}
+
+fn split(path: &str) -> Vec<&str> {
+    path.strip_prefix('/').unwrap_or(path).split('/').collect()
+}
+
+impl RouteTable {
+    pub(crate) fn new(spec: &Spec) -> RouteTable {
+        let mut routes = Vec::new();
+        for (r, resource) in spec.resources.iter().enumerate() {
+            for (o, op) in resource.operations.iter().enumerate() {
+                let (path, fixed) = op.path.split_once('?').unwrap_or((op.path.as_str(), ""));
+                let segments = split(path)
+                    .into_iter()
+                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => Segment::Param(name.to_owned()),
+                        None => Segment::Literal(s.to_owned()),
+                    })
+                    .collect();
+                let fixed_query = fixed
+                    .split('&')
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                        (k.to_owned(), v.to_owned())
+                    })
+                    .collect();
+                let required_query = op.query.iter().filter(|q| q.required).map(|q| q.wire_name.clone()).collect();
+                routes.push(Route {
+                    resource: r,
+                    operation: o,
+                    method: op.method.as_str(),
+                    segments,
+                    fixed_query,
+                    required_query,
+                });
+            }
+        }
+        RouteTable { routes }
+    }
+
+    /// Matches `method` and `path` (below the base path, starting with `/`).
+    pub(crate) fn find(&self, method: &str, path: &str, query: &[(String, String)]) -> Match<'_> {
+        let parts = split(path);
+        let has = |key: &str, value: Option<&str>| {
+            query.iter().any(|(k, v)| k == key && value.is_none_or(|want| v == want) && (value.is_some() || !v.is_empty()))
+        };
+        let mut allowed: Vec<&'static str> = Vec::new();
+        // (literal segments, required query present, route, params)
+        let mut best: Option<(usize, usize, &Route, Vec<(String, String)>)> = None;
+        for route in &self.routes {
+            let Some(params) = match_segments(&route.segments, &parts) else { continue };
+            if !route.fixed_query.iter().all(|(k, v)| has(k, Some(v))) {
+                continue;
+            }
+            if route.method != method {
+                if !allowed.contains(&route.method) {
+                    allowed.push(route.method);
+                }
+                continue;
+            }
+            let literals = route.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count() + route.fixed_query.len();
+            let present = route.required_query.iter().filter(|q| has(q, None)).count();
+            let complete = present == route.required_query.len();
+            // Prefer more literal segments, then complete required queries (the most), then the
+            // fewest missing parameters.
+            let score = (literals, if complete { 1000 + present } else { 999 - (route.required_query.len() - present) });
+            if best.as_ref().is_none_or(|(l, s, _, _)| score > (*l, *s)) {
+                best = Some((score.0, score.1, route, params));
+            }
+        }
+        match best {
+            Some((_, _, route, params)) => Match::Operation { route, params },
+            None if !allowed.is_empty() => Match::MethodNotAllowed(allowed),
+            None => Match::NotFound,
+        }
+    }
+}
+
+fn match_segments(template: &[Segment], parts: &[&str]) -> Option<Vec<(String, String)>> {
+    if template.len() != parts.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (segment, part) in template.iter().zip(parts) {
+        match segment {
+            Segment::Literal(lit) if lit == part => {}
+            Segment::Param(name) if !part.is_empty() => params.push((name.clone(), (*part).to_owned())),
+            _ => return None,
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(vendor: &str) -> (Spec, RouteTable) {
+        let spec = crate::builtin::load(vendor).expect("spec");
+        let table = RouteTable::new(&spec);
+        (spec, table)
+    }
+
+    fn op_name<'a>(spec: &'a Spec, m: &Match<'_>) -> &'a str {
+        match m {
+            Match::Operation { route, .. } => &spec.resources[route.resource].operations[route.operation].name,
+            other => panic!("no operation: {other:?}"),
+        }
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn billomat_routes() {
+        let (spec, t) = table("billomat");
+        assert_eq!(op_name(&spec, &t.find("GET", "/clients", &[])), "list");
+        let m = t.find("GET", "/clients/42", &[]);
+        assert_eq!(op_name(&spec, &m), "get");
+        let Match::Operation { params, .. } = m else { unreachable!() };
+        assert_eq!(params, q(&[("id", "42")]));
+        assert_eq!(op_name(&spec, &t.find("PUT", "/clients/42", &[])), "update");
+        assert_eq!(op_name(&spec, &t.find("DELETE", "/contacts/1", &[])), "delete");
+        assert_eq!(t.find("PATCH", "/clients/42", &[]), Match::MethodNotAllowed(vec!["GET", "PUT", "DELETE"]));
+        assert_eq!(t.find("DELETE", "/client-property-values/1", &[]), Match::MethodNotAllowed(vec!["GET"]));
+        assert_eq!(t.find("GET", "/clients/", &[]), Match::NotFound);
+        assert_eq!(t.find("GET", "/clients/1/extra", &[]), Match::NotFound);
+        assert_eq!(t.find("GET", "/invoices", &[]), Match::NotFound);
+    }
+
+    #[test]
+    fn cloudspot_list_and_get_share_a_path() {
+        let (spec, t) = table("cloudspot");
+        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &[])), "list");
+        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "3")]))), "get");
+        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "")]))), "list");
+        assert_eq!(op_name(&spec, &t.find("GET", "/klanten/", &q(&[("id", "3")]))), "list");
+        assert_eq!(t.find("GET", "/artikels", &[]), Match::NotFound);
+        assert_eq!(t.find("POST", "/artikels/", &[]), Match::MethodNotAllowed(vec!["GET"]));
+    }
+}

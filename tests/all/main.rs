@@ -1,0 +1,7 @@
+//! Integration tests: the generated clients against the in-process sandbox over real TCP.
+//! One test binary for the whole workspace keeps link time down.
+
+mod billomat;
+mod cloudspot;
+mod fixtures;
+mod resilience;
