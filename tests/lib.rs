@@ -13,12 +13,19 @@ pub fn ephemeral() -> SocketAddr {
 
 /// Starts the built-in sandbox of `vendor` with `records` seeded records per resource.
 pub async fn start(vendor: &str, options: SandboxOptions) -> RunningSandbox {
-    let sandbox = Sandbox::builtin(vendor, options).unwrap_or_else(|e| panic!("sandbox for {vendor}: {e}"));
-    sandbox.start(ephemeral()).await.unwrap_or_else(|e| panic!("cannot start the {vendor} sandbox: {e}"))
+    let sandbox =
+        Sandbox::builtin(vendor, options).unwrap_or_else(|e| panic!("sandbox for {vendor}: {e}"));
+    sandbox
+        .start(ephemeral())
+        .await
+        .unwrap_or_else(|e| panic!("cannot start the {vendor} sandbox: {e}"))
 }
 
 pub fn options(records: usize) -> SandboxOptions {
-    SandboxOptions { seed_records: records, ..SandboxOptions::default() }
+    SandboxOptions {
+        seed_records: records,
+        ..SandboxOptions::default()
+    }
 }
 
 /// Retries that keep tests fast: short backoff, short rate-limit waits.
@@ -45,7 +52,9 @@ pub fn billomat(sandbox: &RunningSandbox) -> erp_billomat::Billomat {
 pub fn cloudspot(sandbox: &RunningSandbox) -> erp_cloudspot::Cloudspot {
     erp_cloudspot::Cloudspot::builder()
         .base_url(sandbox.base_url())
-        .auth(erp_cloudspot::Cloudspot::credentials(SANDBOX_CLOUDSPOT_TOKEN))
+        .auth(erp_cloudspot::Cloudspot::credentials(
+            SANDBOX_CLOUDSPOT_TOKEN,
+        ))
         .retry(quick_retries())
         .build()
         .expect("cloudspot client")

@@ -28,15 +28,25 @@ async fn clients_full_crud_round_trip() {
     let fetched = api.clients().get(id).await.expect("get");
     assert_eq!(fetched.first_name.as_deref(), Some("Tara"));
 
-    let change = Client { street: Some("Via Ticino 1".into()), ..Default::default() };
+    let change = Client {
+        street: Some("Via Ticino 1".into()),
+        ..Default::default()
+    };
     let updated = api.clients().update(id, &change).await.expect("update");
     assert_eq!(updated.street.as_deref(), Some("Via Ticino 1"));
-    assert_eq!(updated.name.as_deref(), Some("Tour Test GmbH"), "a partial update keeps other fields");
+    assert_eq!(
+        updated.name.as_deref(),
+        Some("Tour Test GmbH"),
+        "a partial update keeps other fields"
+    );
 
     api.clients().delete(id).await.expect("delete");
     let gone = api.clients().get(id).await.expect_err("deleted");
     assert!(gone.is_not_found(), "{gone}");
-    assert!(gone.to_string().contains("billomat clients.get: not found"), "{gone}");
+    assert!(
+        gone.to_string().contains("billomat clients.get: not found"),
+        "{gone}"
+    );
 }
 
 #[tokio::test]
@@ -44,23 +54,49 @@ async fn paging_walks_every_page_and_keeps_filters() {
     let sandbox = start("billomat", options(60)).await;
     let api = Billomat::builder("sandbox")
         .base_url(sandbox.base_url())
-        .auth(Billomat::credentials(erp_clients_tests::SANDBOX_BILLOMAT_KEY))
+        .auth(Billomat::credentials(
+            erp_clients_tests::SANDBOX_BILLOMAT_KEY,
+        ))
         .page_size(4)
         .build()
         .unwrap();
-    let everyone = api.clients().list_all(&ClientsListQuery::default()).await.unwrap();
+    let everyone = api
+        .clients()
+        .list_all(&ClientsListQuery::default())
+        .await
+        .unwrap();
     assert_eq!(everyone.len(), 60);
-    let germans_expected = everyone.iter().filter(|c| c.country_code.as_deref() == Some("DE")).count();
-    assert!(germans_expected > 8, "the seed must give at least three pages of DE clients, got {germans_expected}");
+    let germans_expected = everyone
+        .iter()
+        .filter(|c| c.country_code.as_deref() == Some("DE"))
+        .count();
+    assert!(
+        germans_expected > 8,
+        "the seed must give at least three pages of DE clients, got {germans_expected}"
+    );
 
-    let query = ClientsListQuery { country_code: Some("DE".into()), ..Default::default() };
-    let pages: Vec<_> = api.clients().list_pages(&query).try_collect().await.unwrap();
+    let query = ClientsListQuery {
+        country_code: Some("DE".into()),
+        ..Default::default()
+    };
+    let pages: Vec<_> = api
+        .clients()
+        .list_pages(&query)
+        .try_collect()
+        .await
+        .unwrap();
     assert!(pages.len() >= 3, "{} pages", pages.len());
     assert_eq!(pages.len() as u64, pages[0].page_count().unwrap());
     for (i, page) in pages.iter().enumerate() {
         assert_eq!(page.number, Some(i as u64 + 1));
         assert_eq!(page.total, Some(germans_expected as u64));
-        assert!(page.items.iter().all(|c| c.country_code.as_deref() == Some("DE")), "filter lost on page {}", i + 1);
+        assert!(
+            page.items
+                .iter()
+                .all(|c| c.country_code.as_deref() == Some("DE")),
+            "filter lost on page {}",
+            i + 1
+        );
     }
     let streamed: Vec<Client> = api.clients().list(&query).try_collect().await.unwrap();
     assert_eq!(streamed.len(), germans_expected);
@@ -73,15 +109,44 @@ async fn paging_walks_every_page_and_keeps_filters() {
 async fn one_item_pages_and_empty_lists_decode() {
     let sandbox = start("billomat", options(10)).await;
     let api = billomat(&sandbox);
-    let unique = Client { name: Some("Einzigartig Unikat KG".into()), ..Default::default() };
+    let unique = Client {
+        name: Some("Einzigartig Unikat KG".into()),
+        ..Default::default()
+    };
     api.clients().create(&unique).await.unwrap();
-    let one = api.clients().list_all(&ClientsListQuery { name: Some("Unikat".into()), ..Default::default() }).await.unwrap();
-    assert_eq!(one.len(), 1, "a single item arrives as an object, not an array");
+    let one = api
+        .clients()
+        .list_all(&ClientsListQuery {
+            name: Some("Unikat".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        one.len(),
+        1,
+        "a single item arrives as an object, not an array"
+    );
     assert_eq!(one[0].name.as_deref(), Some("Einzigartig Unikat KG"));
 
-    let none = api.clients().list_all(&ClientsListQuery { name: Some("no such client anywhere".into()), ..Default::default() }).await.unwrap();
+    let none = api
+        .clients()
+        .list_all(&ClientsListQuery {
+            name: Some("no such client anywhere".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(none.is_empty());
-    let pages: Vec<_> = api.clients().list_pages(&ClientsListQuery { name: Some("no such client anywhere".into()), ..Default::default() }).try_collect().await.unwrap();
+    let pages: Vec<_> = api
+        .clients()
+        .list_pages(&ClientsListQuery {
+            name: Some("no such client anywhere".into()),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(pages.len(), 1);
     assert_eq!(pages[0].total, Some(0));
 }
@@ -90,19 +155,60 @@ async fn one_item_pages_and_empty_lists_decode() {
 async fn contacts_of_a_client_crud() {
     let sandbox = start("billomat", options(8)).await;
     let api = billomat(&sandbox);
-    let client = api.clients().create(&Client { name: Some("Kontakt AG".into()), ..Default::default() }).await.unwrap();
+    let client = api
+        .clients()
+        .create(&Client {
+            name: Some("Kontakt AG".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let client_id = client.id.unwrap();
-    let contact = Contact { client_id: Some(client_id), first_name: Some("Mustafa".into()), last_name: Some("Mustaman".into()), ..Default::default() };
+    let contact = Contact {
+        client_id: Some(client_id),
+        first_name: Some("Mustafa".into()),
+        last_name: Some("Mustaman".into()),
+        ..Default::default()
+    };
     let created = api.contacts().create(&contact).await.unwrap();
     let id = created.id.unwrap();
     assert_eq!(created.client_id, Some(client_id));
-    let listed = api.contacts().list_all(client_id, &ContactsListQuery::default()).await.unwrap();
-    assert_eq!(listed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![Some(id)]);
-    let by_name = api.contacts().list_all(client_id, &ContactsListQuery { last_name: Some("musta".into()) }).await.unwrap();
+    let listed = api
+        .contacts()
+        .list_all(client_id, &ContactsListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![Some(id)]
+    );
+    let by_name = api
+        .contacts()
+        .list_all(
+            client_id,
+            &ContactsListQuery {
+                last_name: Some("musta".into()),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(by_name.len(), 1);
-    let updated = api.contacts().update(id, &Contact { street: Some("Thomas-Mann-Straße 7".into()), ..Default::default() }).await.unwrap();
+    let updated = api
+        .contacts()
+        .update(
+            id,
+            &Contact {
+                street: Some("Thomas-Mann-Straße 7".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(updated.street.as_deref(), Some("Thomas-Mann-Straße 7"));
-    assert_eq!(api.contacts().get(id).await.unwrap().last_name.as_deref(), Some("Mustaman"));
+    assert_eq!(
+        api.contacts().get(id).await.unwrap().last_name.as_deref(),
+        Some("Mustaman")
+    );
     api.contacts().delete(id).await.unwrap();
     assert!(api.contacts().get(id).await.unwrap_err().is_not_found());
 }
@@ -111,16 +217,36 @@ async fn contacts_of_a_client_crud() {
 async fn client_property_values_list_get_create() {
     let sandbox = start("billomat", options(6)).await;
     let api = billomat(&sandbox);
-    let seeded = api.client_property_values().list_all(&Default::default()).await.unwrap();
+    let seeded = api
+        .client_property_values()
+        .list_all(&Default::default())
+        .await
+        .unwrap();
     assert!(!seeded.is_empty());
-    let client_id = api.clients().list_all(&Default::default()).await.unwrap()[0].id.unwrap();
-    let value = ClientPropertyValue { client_id: Some(client_id), client_property_id: Some(16022), value: Some("ext-1237".into()), ..Default::default() };
+    let client_id = api.clients().list_all(&Default::default()).await.unwrap()[0]
+        .id
+        .unwrap();
+    let value = ClientPropertyValue {
+        client_id: Some(client_id),
+        client_property_id: Some(16022),
+        value: Some("ext-1237".into()),
+        ..Default::default()
+    };
     let created = api.client_property_values().create(&value).await.unwrap();
-    let fetched = api.client_property_values().get(created.id.unwrap()).await.unwrap();
+    let fetched = api
+        .client_property_values()
+        .get(created.id.unwrap())
+        .await
+        .unwrap();
     assert_eq!(fetched.value.as_deref(), Some("ext-1237"));
     let filtered = api
         .client_property_values()
-        .list_all(&erp_billomat::resources::client_property_values::ClientPropertyValuesListQuery { client_id: Some(client_id), ..Default::default() })
+        .list_all(
+            &erp_billomat::resources::client_property_values::ClientPropertyValuesListQuery {
+                client_id: Some(client_id),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert!(filtered.iter().all(|v| v.client_id == Some(client_id)));
@@ -130,11 +256,27 @@ async fn client_property_values_list_get_create() {
 #[tokio::test]
 async fn wrong_credentials_are_reported_with_the_vendor_message() {
     let sandbox = start("billomat", options(2)).await;
-    let api = Billomat::builder("sandbox").base_url(sandbox.base_url()).auth(Billomat::credentials("wrong-key")).build().unwrap();
+    let api = Billomat::builder("sandbox")
+        .base_url(sandbox.base_url())
+        .auth(Billomat::credentials("wrong-key"))
+        .build()
+        .unwrap();
     let err = api.clients().get(1).await.unwrap_err();
-    assert!(matches!(err, Error::Unauthorized { status: 401, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Unauthorized { status: 401, .. }),
+        "{err:?}"
+    );
     let shown = err.to_string();
-    assert!(shown.starts_with("billomat clients.get: unauthorized (HTTP 401)"), "{shown}");
-    assert!(!shown.contains("wrong-key") && !format!("{err:?}").contains("wrong-key"), "the key never appears in errors");
-    assert!(!format!("{api:?}").contains("wrong-key"), "nor in the client's Debug");
+    assert!(
+        shown.starts_with("billomat clients.get: unauthorized (HTTP 401)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("wrong-key") && !format!("{err:?}").contains("wrong-key"),
+        "the key never appears in errors"
+    );
+    assert!(
+        !format!("{api:?}").contains("wrong-key"),
+        "nor in the client's Debug"
+    );
 }

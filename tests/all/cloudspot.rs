@@ -1,8 +1,8 @@
 //! Every generated Cloudspot operation and the leniency its undocumented wire format needs.
 
+use erp_clients_tests::{cloudspot, options, start};
 use erp_cloudspot::models::{ArtikelStatus, VoorraadBijhouden};
 use erp_cloudspot::{Cloudspot, Error};
-use erp_clients_tests::{cloudspot, options, start};
 
 #[tokio::test]
 async fn artikels_list_and_get() {
@@ -22,7 +22,11 @@ async fn categories_and_klanten() {
     let api = cloudspot(&sandbox);
     let categories = api.categories().list_all().await.unwrap();
     assert_eq!(categories.len(), 7);
-    let one = api.categories().get(categories[2].id.unwrap()).await.unwrap();
+    let one = api
+        .categories()
+        .get(categories[2].id.unwrap())
+        .await
+        .unwrap();
     assert_eq!(one.naam, categories[2].naam);
     let klanten = api.klanten().list_all().await.unwrap();
     assert_eq!(klanten.len(), 7);
@@ -35,10 +39,16 @@ async fn unknown_id_is_not_found_in_both_server_behaviours() {
     let api = cloudspot(&sandbox);
     let err = api.artikels().get(999_999).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
-    assert!(err.to_string().contains("Object not found"), "the vendor's message reaches Display: {err}");
+    assert!(
+        err.to_string().contains("Object not found"),
+        "the vendor's message reaches Display: {err}"
+    );
     sandbox.faults().empty_list_for_unknown_id(true);
     let err = api.artikels().get(999_999).await.unwrap_err();
-    assert!(err.is_not_found(), "200 with an empty data array is also not found: {err:?}");
+    assert!(
+        err.is_not_found(),
+        "200 with an empty data array is also not found: {err:?}"
+    );
 }
 
 #[tokio::test]
@@ -51,9 +61,13 @@ async fn decoding_tolerates_strings_nulls_and_unknown_enum_values() {
     faults.unknown_enum_values(true);
     let artikels = api.artikels().list_all().await.expect("lenient decoding");
     assert_eq!(artikels.len(), 10);
-    assert!(artikels.iter().any(|a| a.id.is_some()), "string ids still decode");
+    assert!(
+        artikels.iter().any(|a| a.id.is_some()),
+        "string ids still decode"
+    );
     let unknown = artikels.iter().any(|a| {
-        matches!(a.status, Some(ArtikelStatus::Unknown(_))) || matches!(a.voorraad_bijhouden, Some(VoorraadBijhouden::Unknown(_)))
+        matches!(a.status, Some(ArtikelStatus::Unknown(_)))
+            || matches!(a.voorraad_bijhouden, Some(VoorraadBijhouden::Unknown(_)))
     });
     assert!(unknown, "unknown enum values are kept, not rejected");
 }
@@ -61,8 +75,15 @@ async fn decoding_tolerates_strings_nulls_and_unknown_enum_values() {
 #[tokio::test]
 async fn missing_token_gets_the_vendor_error() {
     let sandbox = start("cloudspot", options(1)).await;
-    let api = Cloudspot::builder().base_url(sandbox.base_url()).auth(Cloudspot::credentials("nope")).build().unwrap();
+    let api = Cloudspot::builder()
+        .base_url(sandbox.base_url())
+        .auth(Cloudspot::credentials("nope"))
+        .build()
+        .unwrap();
     let err = api.klanten().list_all().await.unwrap_err();
     assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
-    assert!(err.vendor_message().is_some(), "the vendor's message is kept: {err}");
+    assert!(
+        err.vendor_message().is_some(),
+        "the vendor's message is kept: {err}"
+    );
 }

@@ -15,23 +15,52 @@ async fn a_429_is_waited_out_and_retried() {
     let before = faults.requests_seen();
     faults.rate_limit_next(1, Duration::from_secs(1));
     let started = Instant::now();
-    let clients = api.clients().list_all(&Default::default()).await.expect("retried after the reset");
+    let clients = api
+        .clients()
+        .list_all(&Default::default())
+        .await
+        .expect("retried after the reset");
     assert_eq!(clients.len(), 3);
     assert_eq!(faults.requests_seen() - before, 2, "one 429, one success");
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited for the reset: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for the reset: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn an_exhausted_quota_is_respected_before_the_next_call() {
-    let sandbox = start("billomat", SandboxOptions { seed_records: 2, rate_limit: Some(RateLimitSettings { quota: 3, window: Duration::from_secs(2) }), ..SandboxOptions::default() }).await;
+    let sandbox = start(
+        "billomat",
+        SandboxOptions {
+            seed_records: 2,
+            rate_limit: Some(RateLimitSettings {
+                quota: 3,
+                window: Duration::from_secs(2),
+            }),
+            ..SandboxOptions::default()
+        },
+    )
+    .await;
     let api = billomat(&sandbox);
     let faults = sandbox.faults();
     let started = Instant::now();
     for _ in 0..5 {
-        api.clients().get(1).await.expect("every call succeeds, waiting when the window is used up");
+        api.clients()
+            .get(1)
+            .await
+            .expect("every call succeeds, waiting when the window is used up");
     }
-    assert!(started.elapsed() >= Duration::from_secs(1), "the client waited for a window reset");
-    assert!(faults.requests_seen() <= 6, "at most one 429 was earned: {}", faults.requests_seen());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the client waited for a window reset"
+    );
+    assert!(
+        faults.requests_seen() <= 6,
+        "at most one 429 was earned: {}",
+        faults.requests_seen()
+    );
 }
 
 #[tokio::test]
@@ -40,15 +69,30 @@ async fn a_rate_limit_longer_than_allowed_is_an_error_with_the_reset() {
     let api = Billomat::builder("s")
         .base_url(sandbox.base_url())
         .auth(Billomat::credentials(SANDBOX_BILLOMAT_KEY))
-        .retry(RetryPolicy { max_rate_limit_wait: Duration::from_secs(1), ..RetryPolicy::default() })
+        .retry(RetryPolicy {
+            max_rate_limit_wait: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
-    sandbox.faults().rate_limit_next(1, Duration::from_secs(120));
+    sandbox
+        .faults()
+        .rate_limit_next(1, Duration::from_secs(120));
     let err = api.clients().get(1).await.unwrap_err();
     match &err {
-        Error::RateLimited { retry_after: Some(wait), message, .. } => {
+        Error::RateLimited {
+            retry_after: Some(wait),
+            message,
+            ..
+        } => {
             assert!(*wait > Duration::from_secs(100), "{wait:?}");
-            assert!(message.as_deref().unwrap_or_default().contains("Maximum number of requests"), "{err}");
+            assert!(
+                message
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("Maximum number of requests"),
+                "{err}"
+            );
         }
         other => panic!("expected RateLimited, got {other:?}"),
     }
@@ -59,7 +103,14 @@ async fn a_gateway_error_page_is_retried_for_reads() {
     let sandbox = start("billomat", options(2)).await;
     let api = billomat(&sandbox);
     sandbox.faults().html_502_next(2);
-    assert_eq!(api.clients().list_all(&Default::default()).await.unwrap().len(), 2);
+    assert_eq!(
+        api.clients()
+            .list_all(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -79,9 +130,20 @@ async fn writes_are_not_repeated_after_a_server_error() {
     let faults = sandbox.faults();
     faults.html_502_next(1);
     let before = faults.requests_seen();
-    let err = api.clients().create(&Client { name: Some("Once Only".into()), ..Default::default() }).await.unwrap_err();
+    let err = api
+        .clients()
+        .create(&Client {
+            name: Some("Once Only".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(502));
-    assert_eq!(faults.requests_seen() - before, 1, "a POST is not retried after a 5xx: it may have been applied");
+    assert_eq!(
+        faults.requests_seen() - before,
+        1,
+        "a POST is not retried after a 5xx: it may have been applied"
+    );
 }
 
 #[tokio::test]
@@ -92,11 +154,18 @@ async fn a_server_that_never_answers_times_out() {
         .base_url(sandbox.base_url())
         .auth(Billomat::credentials(SANDBOX_BILLOMAT_KEY))
         .request_timeout(Duration::from_millis(300))
-        .retry(RetryPolicy { max_attempts: 2, initial_backoff: Duration::from_millis(10), ..RetryPolicy::default() })
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = tokio::time::timeout(Duration::from_secs(10), api.clients().get(1)).await.expect("the client gives up by itself").unwrap_err();
+    let err = tokio::time::timeout(Duration::from_secs(10), api.clients().get(1))
+        .await
+        .expect("the client gives up by itself")
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.to_string().contains("no response within"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -117,11 +186,30 @@ async fn a_malformed_field_gives_a_decode_error_with_its_path() {
     let sandbox = start("billomat", options(3)).await;
     let api = billomat(&sandbox);
     sandbox.faults().malformed_next(1);
-    let err = api.clients().list_all(&Default::default()).await.unwrap_err();
-    let Error::Decode { path, message, excerpt, .. } = &err else { panic!("expected a decode error, got {err:?}") };
-    assert!(path.starts_with("clients.client[0]."), "path names the item and field: {path}");
+    let err = api
+        .clients()
+        .list_all(&Default::default())
+        .await
+        .unwrap_err();
+    let Error::Decode {
+        path,
+        message,
+        excerpt,
+        ..
+    } = &err
+    else {
+        panic!("expected a decode error, got {err:?}")
+    };
+    assert!(
+        path.starts_with("clients.client[0]."),
+        "path names the item and field: {path}"
+    );
     assert!(!message.is_empty() && !excerpt.is_empty(), "{err}");
-    assert!(err.to_string().starts_with("billomat clients.list: cannot decode response at `clients.client[0]."), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("billomat clients.list: cannot decode response at `clients.client[0]."),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +220,11 @@ async fn nothing_listening_is_a_transport_error() {
     let api = Billomat::builder("s")
         .base_url(format!("http://{addr}/api"))
         .auth(Billomat::credentials("k"))
-        .retry(RetryPolicy { max_attempts: 2, initial_backoff: Duration::from_millis(10), ..RetryPolicy::default() })
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
     let err = api.clients().get(1).await.unwrap_err();
@@ -141,8 +233,15 @@ async fn nothing_listening_is_a_transport_error() {
 
 #[test]
 fn plain_http_is_refused_for_remote_hosts() {
-    let err = Billomat::builder("s").base_url("http://billomat.example.com/api").auth(Billomat::credentials("k")).build().unwrap_err();
+    let err = Billomat::builder("s")
+        .base_url("http://billomat.example.com/api")
+        .auth(Billomat::credentials("k"))
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("must use https"), "{err}");
-    let err = Billomat::builder("bad id!").auth(Billomat::credentials("k")).build().unwrap_err();
+    let err = Billomat::builder("bad id!")
+        .auth(Billomat::credentials("k"))
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("billomat_id"), "{err}");
 }

@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+use erp_billomat::Billomat;
 use erp_billomat::futures::TryStreamExt;
 use erp_billomat::models::{Client, Contact, NetGross};
 use erp_billomat::resources::clients::ClientsListQuery;
 use erp_billomat::resources::contacts::ContactsListQuery;
-use erp_billomat::Billomat;
-use erp_cloudspot::Cloudspot;
 use erp_clients_tests::{SANDBOX_BILLOMAT_KEY, SANDBOX_CLOUDSPOT_TOKEN, options, start};
+use erp_cloudspot::Cloudspot;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -40,8 +40,17 @@ impl Summary {
     }
 
     fn print(&self, elapsed: Duration) {
-        println!("\nSummary ({} steps in {:.1} s)", self.rows.len(), elapsed.as_secs_f64());
-        let width = self.rows.iter().map(|(w, _)| w.chars().count()).max().unwrap_or(0);
+        println!(
+            "\nSummary ({} steps in {:.1} s)",
+            self.rows.len(),
+            elapsed.as_secs_f64()
+        );
+        let width = self
+            .rows
+            .iter()
+            .map(|(w, _)| w.chars().count())
+            .max()
+            .unwrap_or(0);
         for (what, result) in &self.rows {
             println!("  {what:<width$}  {result}");
         }
@@ -51,22 +60,42 @@ impl Summary {
 async fn cloudspot(summary: &mut Summary) -> Result<()> {
     let sandbox = start("cloudspot", options(25)).await;
     println!("Cloudspot ERP sandbox at {}", sandbox.base_url());
-    let api = Cloudspot::builder().base_url(sandbox.base_url()).auth(Cloudspot::credentials(SANDBOX_CLOUDSPOT_TOKEN)).build()?;
+    let api = Cloudspot::builder()
+        .base_url(sandbox.base_url())
+        .auth(Cloudspot::credentials(SANDBOX_CLOUDSPOT_TOKEN))
+        .build()?;
 
     let artikels = api.artikels().list_all().await?;
-    summary.add("cloudspot artikels.list", format!("{} products (the API does not page)", artikels.len()));
+    summary.add(
+        "cloudspot artikels.list",
+        format!("{} products (the API does not page)", artikels.len()),
+    );
     let first = artikels.first().ok_or("no products")?;
     let id = first.id.ok_or("product without id")?;
     let one = api.artikels().get(id).await?;
     summary.add(
         "cloudspot artikels.get",
-        format!("#{id} {} ({}), {:?}", one.naam.as_deref().unwrap_or("?"), one.sku.as_deref().unwrap_or("-"), one.status),
+        format!(
+            "#{id} {} ({}), {:?}",
+            one.naam.as_deref().unwrap_or("?"),
+            one.sku.as_deref().unwrap_or("-"),
+            one.status
+        ),
     );
     let categories = api.categories().list_all().await?;
-    summary.add("cloudspot categories.list", format!("{} categories", categories.len()));
+    summary.add(
+        "cloudspot categories.list",
+        format!("{} categories", categories.len()),
+    );
     let klanten = api.klanten().list_all().await?;
-    let companies = klanten.iter().filter(|k| k.is_bedrijf == Some(true)).count();
-    summary.add("cloudspot klanten.list", format!("{} clients, {companies} of them companies", klanten.len()));
+    let companies = klanten
+        .iter()
+        .filter(|k| k.is_bedrijf == Some(true))
+        .count();
+    summary.add(
+        "cloudspot klanten.list",
+        format!("{} clients, {companies} of them companies", klanten.len()),
+    );
     match api.artikels().get(987_654).await {
         Err(e) => summary.add("cloudspot vendor error", e.to_string()),
         Ok(_) => return Err("expected a not-found error".into()),
@@ -90,32 +119,96 @@ async fn billomat(summary: &mut Summary) -> Result<()> {
     while let Some(page) = pages.try_next().await? {
         seen += page.items.len();
         let total = page.total.unwrap_or_default();
-        println!("    page {}/{}: {seen}/{total} clients", page.number.unwrap_or_default(), page.page_count().unwrap_or_default());
+        println!(
+            "    page {}/{}: {seen}/{total} clients",
+            page.number.unwrap_or_default(),
+            page.page_count().unwrap_or_default()
+        );
     }
-    summary.add("billomat clients.list (paged)", format!("{seen} clients in pages of 50"));
+    summary.add(
+        "billomat clients.list (paged)",
+        format!("{seen} clients in pages of 50"),
+    );
 
-    let german = ClientsListQuery { country_code: Some("DE".into()), ..Default::default() };
+    let german = ClientsListQuery {
+        country_code: Some("DE".into()),
+        ..Default::default()
+    };
     let germans: Vec<Client> = api.clients().list(&german).try_collect().await?;
-    summary.add("billomat clients.list (filtered)", format!("{} clients with country_code=DE, filter kept on every page", germans.len()));
+    summary.add(
+        "billomat clients.list (filtered)",
+        format!(
+            "{} clients with country_code=DE, filter kept on every page",
+            germans.len()
+        ),
+    );
 
     let created = api
         .clients()
-        .create(&Client { name: Some("Tour GmbH".into()), first_name: Some("Tara".into()), country_code: Some("DE".into()), net_gross: Some(NetGross::Net), ..Default::default() })
+        .create(&Client {
+            name: Some("Tour GmbH".into()),
+            first_name: Some("Tara".into()),
+            country_code: Some("DE".into()),
+            net_gross: Some(NetGross::Net),
+            ..Default::default()
+        })
         .await?;
     let id = created.id.ok_or("created client without id")?;
-    summary.add("billomat clients.create", format!("#{id} {} ({})", created.name.as_deref().unwrap_or("?"), created.client_number.as_deref().unwrap_or("-")));
+    summary.add(
+        "billomat clients.create",
+        format!(
+            "#{id} {} ({})",
+            created.name.as_deref().unwrap_or("?"),
+            created.client_number.as_deref().unwrap_or("-")
+        ),
+    );
     let fetched = api.clients().get(id).await?;
-    summary.add("billomat clients.get", format!("#{id} created {}", fetched.created.map(|c| c.to_rfc3339()).unwrap_or_default()));
-    let updated = api.clients().update(id, &Client { street: Some("Musterstraße 1".into()), ..Default::default() }).await?;
-    summary.add("billomat clients.update", format!("street is now {:?}", updated.street.unwrap_or_default()));
+    summary.add(
+        "billomat clients.get",
+        format!(
+            "#{id} created {}",
+            fetched.created.map(|c| c.to_rfc3339()).unwrap_or_default()
+        ),
+    );
+    let updated = api
+        .clients()
+        .update(
+            id,
+            &Client {
+                street: Some("Musterstraße 1".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    summary.add(
+        "billomat clients.update",
+        format!("street is now {:?}", updated.street.unwrap_or_default()),
+    );
 
     let contact = api
         .contacts()
-        .create(&Contact { client_id: Some(id), first_name: Some("Max".into()), last_name: Some("Mustermann".into()), ..Default::default() })
+        .create(&Contact {
+            client_id: Some(id),
+            first_name: Some("Max".into()),
+            last_name: Some("Mustermann".into()),
+            ..Default::default()
+        })
         .await?;
-    let contacts = api.contacts().list_all(id, &ContactsListQuery::default()).await?;
-    summary.add("billomat contacts.create/list", format!("contact #{} is 1 of {} for client #{id}", contact.id.unwrap_or_default(), contacts.len()));
-    api.contacts().delete(contact.id.ok_or("contact without id")?).await?;
+    let contacts = api
+        .contacts()
+        .list_all(id, &ContactsListQuery::default())
+        .await?;
+    summary.add(
+        "billomat contacts.create/list",
+        format!(
+            "contact #{} is 1 of {} for client #{id}",
+            contact.id.unwrap_or_default(),
+            contacts.len()
+        ),
+    );
+    api.contacts()
+        .delete(contact.id.ok_or("contact without id")?)
+        .await?;
     api.clients().delete(id).await?;
     summary.add("billomat clients.delete", format!("#{id} deleted"));
 
@@ -128,7 +221,13 @@ async fn billomat(summary: &mut Summary) -> Result<()> {
     sandbox.faults().rate_limit_next(1, Duration::from_secs(2));
     let waited = Instant::now();
     api.clients().get(any_id).await?;
-    summary.add("billomat rate limit", format!("429 received, waited {:.1} s for X-Rate-Limit-Reset, then succeeded", waited.elapsed().as_secs_f64()));
+    summary.add(
+        "billomat rate limit",
+        format!(
+            "429 received, waited {:.1} s for X-Rate-Limit-Reset, then succeeded",
+            waited.elapsed().as_secs_f64()
+        ),
+    );
     sandbox.shutdown().await;
     Ok(())
 }

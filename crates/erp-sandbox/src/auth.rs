@@ -25,27 +25,54 @@ pub(crate) fn credentials(spec: &Spec) -> Credentials {
         AuthScheme::Headers(headers) => Credentials {
             headers: headers
                 .iter()
-                .map(|h| (h.name.clone(), format!("sandbox-{vendor}-{}", dashed(&h.param))))
+                .map(|h| {
+                    (
+                        h.name.clone(),
+                        format!("sandbox-{vendor}-{}", dashed(&h.param)),
+                    )
+                })
                 .collect(),
             basic: None,
         },
         AuthScheme::Basic { .. } => Credentials {
             headers: Vec::new(),
-            basic: Some((format!("sandbox-{vendor}-user"), format!("sandbox-{vendor}-password"))),
+            basic: Some((
+                format!("sandbox-{vendor}-user"),
+                format!("sandbox-{vendor}-password"),
+            )),
         },
-        AuthScheme::OAuth2 { .. } => Credentials { headers: Vec::new(), basic: None },
+        AuthScheme::OAuth2 { .. } => Credentials {
+            headers: Vec::new(),
+            basic: None,
+        },
     }
 }
 
 /// True when the request carries acceptable credentials.
-pub(crate) fn check(spec: &Spec, accepted: &Credentials, headers: &HeaderMap, query: &[(String, String)]) -> bool {
+pub(crate) fn check(
+    spec: &Spec,
+    accepted: &Credentials,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> bool {
     match &spec.auth.scheme {
         AuthScheme::Headers(declared) => declared.iter().all(|h| {
-            let expected = accepted.headers.iter().find(|(name, _)| *name == h.name).map(|(_, v)| v.as_str());
-            let sent = headers.get(h.name.as_str()).map(|v| v.to_str().unwrap_or("\u{0}"));
+            let expected = accepted
+                .headers
+                .iter()
+                .find(|(name, _)| *name == h.name)
+                .map(|(_, v)| v.as_str());
+            let sent = headers
+                .get(h.name.as_str())
+                .map(|v| v.to_str().unwrap_or("\u{0}"));
             let sent = sent.or_else(|| {
                 (h.param == API_KEY_QUERY)
-                    .then(|| query.iter().find(|(k, _)| k == API_KEY_QUERY).map(|(_, v)| v.as_str()))
+                    .then(|| {
+                        query
+                            .iter()
+                            .find(|(k, _)| k == API_KEY_QUERY)
+                            .map(|(_, v)| v.as_str())
+                    })
                     .flatten()
             });
             match sent {
@@ -54,13 +81,17 @@ pub(crate) fn check(spec: &Spec, accepted: &Credentials, headers: &HeaderMap, qu
             }
         }),
         AuthScheme::Basic { .. } => {
-            let Some((user, password)) = &accepted.basic else { return false };
+            let Some((user, password)) = &accepted.basic else {
+                return false;
+            };
             let expected = base64(format!("{user}:{password}").as_bytes());
             headers
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().split_once(' '))
-                .is_some_and(|(scheme, token)| scheme.eq_ignore_ascii_case("basic") && token.trim() == expected)
+                .is_some_and(|(scheme, token)| {
+                    scheme.eq_ignore_ascii_case("basic") && token.trim() == expected
+                })
         }
         // Not supported yet: the app answers 501 before authentication.
         AuthScheme::OAuth2 { .. } => false,
@@ -72,7 +103,11 @@ fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -101,11 +136,27 @@ mod tests {
     fn billomat_key_is_required_and_app_headers_are_optional() {
         let spec = crate::builtin::load("billomat").expect("spec");
         let creds = credentials(&spec);
-        assert_eq!(creds.headers[0], ("X-BillomatApiKey".to_owned(), "sandbox-billomat-api-key".to_owned()));
+        assert_eq!(
+            creds.headers[0],
+            (
+                "X-BillomatApiKey".to_owned(),
+                "sandbox-billomat-api-key".to_owned()
+            )
+        );
         assert_eq!(creds.headers[1].1, "sandbox-billomat-app-id");
-        assert!(check(&spec, &creds, &headers(&[("x-billomatapikey", "sandbox-billomat-api-key")]), &[]));
+        assert!(check(
+            &spec,
+            &creds,
+            &headers(&[("x-billomatapikey", "sandbox-billomat-api-key")]),
+            &[]
+        ));
         assert!(!check(&spec, &creds, &headers(&[]), &[]));
-        assert!(!check(&spec, &creds, &headers(&[("X-BillomatApiKey", "wrong")]), &[]));
+        assert!(!check(
+            &spec,
+            &creds,
+            &headers(&[("X-BillomatApiKey", "wrong")]),
+            &[]
+        ));
         let with_app = headers(&[
             ("X-BillomatApiKey", "sandbox-billomat-api-key"),
             ("X-AppId", "sandbox-billomat-app-id"),
@@ -120,15 +171,32 @@ mod tests {
     fn cloudspot_token() {
         let spec = crate::builtin::load("cloudspot").expect("spec");
         let creds = credentials(&spec);
-        assert_eq!(creds.headers, vec![("X-ERP-TOKEN".to_owned(), "sandbox-cloudspot-token".to_owned())]);
-        assert!(check(&spec, &creds, &headers(&[("X-ERP-TOKEN", "sandbox-cloudspot-token")]), &[]));
+        assert_eq!(
+            creds.headers,
+            vec![(
+                "X-ERP-TOKEN".to_owned(),
+                "sandbox-cloudspot-token".to_owned()
+            )]
+        );
+        assert!(check(
+            &spec,
+            &creds,
+            &headers(&[("X-ERP-TOKEN", "sandbox-cloudspot-token")]),
+            &[]
+        ));
         let query = [("api_key".to_owned(), "sandbox-cloudspot-token".to_owned())];
         assert!(!check(&spec, &creds, &headers(&[]), &query));
     }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
-        for (input, output) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (input, output) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(input.as_bytes()), output);
         }
     }

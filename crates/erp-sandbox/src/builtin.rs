@@ -9,10 +9,17 @@ pub(crate) fn vendors() -> Vec<&'static str> {
 
 /// Parses and validates the embedded spec of `vendor`.
 pub(crate) fn load(vendor: &str) -> Result<erp_spec::ir::Spec, String> {
-    let (_, source, text) = BUILTIN_SPECS.iter().find(|(name, _, _)| *name == vendor).ok_or_else(|| {
-        format!("unknown vendor `{vendor}`; built-in vendors: {}", vendors().join(", "))
-    })?;
-    erp_spec::parse_str(source, text).map_err(|e| format!("the built-in spec of `{vendor}` is invalid: {e}"))
+    let (_, source, text) = BUILTIN_SPECS
+        .iter()
+        .find(|(name, _, _)| *name == vendor)
+        .ok_or_else(|| {
+            format!(
+                "unknown vendor `{vendor}`; built-in vendors: {}",
+                vendors().join(", ")
+            )
+        })?;
+    erp_spec::parse_str(source, text)
+        .map_err(|e| format!("the built-in spec of `{vendor}` is invalid: {e}"))
 }
 
 #[cfg(test)]
@@ -20,7 +27,10 @@ mod tests {
     #[test]
     fn every_embedded_spec_loads() {
         let vendors = super::vendors();
-        assert!(vendors.contains(&"billomat") && vendors.contains(&"cloudspot"), "{vendors:?}");
+        assert!(
+            vendors.contains(&"billomat") && vendors.contains(&"cloudspot"),
+            "{vendors:?}"
+        );
         let mut sorted = vendors.clone();
         sorted.sort_unstable();
         assert_eq!(vendors, sorted);

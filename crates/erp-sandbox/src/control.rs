@@ -26,7 +26,10 @@ pub(crate) const FAULTS_PATH: &str = "/__sandbox/faults";
 /// Answers a request to a `/__sandbox/…` path.
 pub(crate) fn handle(faults: &Faults, method: &str, path: &str, body: &[u8]) -> Reply {
     if path != FAULTS_PATH {
-        return Reply::text(404, format!("unknown sandbox control path `{path}`; use {FAULTS_PATH}"));
+        return Reply::text(
+            404,
+            format!("unknown sandbox control path `{path}`; use {FAULTS_PATH}"),
+        );
     }
     match method {
         "GET" => state(faults),
@@ -55,8 +58,13 @@ struct Changes {
 }
 
 const COUNTERS: [&str; 3] = ["html_502_next", "malformed_next", "errors_in_success_next"];
-const SWITCHES: [&str; 5] =
-    ["hang", "unknown_enum_values", "numbers_as_strings", "nulls_for_optionals", "empty_list_for_unknown_id"];
+const SWITCHES: [&str; 5] = [
+    "hang",
+    "unknown_enum_values",
+    "numbers_as_strings",
+    "nulls_for_optionals",
+    "empty_list_for_unknown_id",
+];
 
 impl Changes {
     fn apply(&self, faults: &Faults) {
@@ -94,7 +102,9 @@ fn count(name: &str, value: &Value) -> Result<u32, String> {
 
 fn retry_in(map: &Map<String, Value>) -> Result<Option<Duration>, String> {
     if let Some(v) = map.get("retry_in_ms") {
-        let ms = v.as_u64().ok_or_else(|| format!("`retry_in_ms` must be a non-negative integer, got {v}"))?;
+        let ms = v
+            .as_u64()
+            .ok_or_else(|| format!("`retry_in_ms` must be a non-negative integer, got {v}"))?;
         return Ok(Some(Duration::from_millis(ms)));
     }
     if let Some(v) = map.get("retry_in_seconds") {
@@ -108,8 +118,8 @@ fn retry_in(map: &Map<String, Value>) -> Result<Option<Duration>, String> {
 }
 
 fn parse(body: &[u8]) -> Result<Changes, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the body must be a JSON object of fault settings: {e}"))?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the body must be a JSON object of fault settings: {e}"))?;
     let Value::Object(map) = value else {
         return Err("the body must be a JSON object of fault settings".to_owned());
     };
@@ -121,9 +131,13 @@ fn parse(body: &[u8]) -> Result<Changes, String> {
             "retry_in_ms" | "retry_in_seconds" => {}
             "rate_limit_next" => {
                 let (n, retry) = match value {
-                    Value::Object(inner) => {
-                        (count("rate_limit_next.n", inner.get("n").unwrap_or(&Value::from(1)))?, retry_in(inner)?)
-                    }
+                    Value::Object(inner) => (
+                        count(
+                            "rate_limit_next.n",
+                            inner.get("n").unwrap_or(&Value::from(1)),
+                        )?,
+                        retry_in(inner)?,
+                    ),
                     other => (count(key, other)?, None),
                 };
                 let retry = retry.or(top_retry).unwrap_or(Duration::from_secs(1));
@@ -133,7 +147,9 @@ fn parse(body: &[u8]) -> Result<Changes, String> {
                 if let Some(counter) = COUNTERS.iter().find(|c| **c == name) {
                     changes.counters.push((counter, count(name, value)?));
                 } else if let Some(switch) = SWITCHES.iter().find(|s| **s == name) {
-                    let on = value.as_bool().ok_or_else(|| format!("`{name}` must be true or false"))?;
+                    let on = value
+                        .as_bool()
+                        .ok_or_else(|| format!("`{name}` must be true or false"))?;
                     changes.switches.push((switch, on));
                 } else {
                     return Err(format!(
@@ -175,12 +191,23 @@ mod tests {
     #[test]
     fn rejects_unknown_names_and_bad_values_without_changing_anything() {
         let faults = Faults::default();
-        let reply = handle(&faults, "POST", FAULTS_PATH, br#"{"html_502_next": 1, "explode": true}"#);
+        let reply = handle(
+            &faults,
+            "POST",
+            FAULTS_PATH,
+            br#"{"html_502_next": 1, "explode": true}"#,
+        );
         assert_eq!(reply.status, 400);
         assert!(!faults.take_html_502());
-        assert_eq!(handle(&faults, "POST", FAULTS_PATH, br#"{"hang": 3}"#).status, 400);
+        assert_eq!(
+            handle(&faults, "POST", FAULTS_PATH, br#"{"hang": 3}"#).status,
+            400
+        );
         assert_eq!(handle(&faults, "POST", FAULTS_PATH, b"[1]").status, 400);
-        assert_eq!(handle(&faults, "POST", FAULTS_PATH, b"not json").status, 400);
+        assert_eq!(
+            handle(&faults, "POST", FAULTS_PATH, b"not json").status,
+            400
+        );
         assert_eq!(handle(&faults, "DELETE", FAULTS_PATH, b"").status, 405);
         assert_eq!(handle(&faults, "GET", "/__sandbox/other", b"").status, 404);
     }
@@ -189,7 +216,12 @@ mod tests {
     fn reset_comes_first() {
         let faults = Faults::default();
         faults.malformed_next(3);
-        handle(&faults, "POST", FAULTS_PATH, br#"{"html_502_next": 1, "reset": true}"#);
+        handle(
+            &faults,
+            "POST",
+            FAULTS_PATH,
+            br#"{"html_502_next": 1, "reset": true}"#,
+        );
         assert!(!faults.take_malformed());
         assert!(faults.take_html_502());
         assert!(!faults.take_html_502());

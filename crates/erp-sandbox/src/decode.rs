@@ -13,20 +13,32 @@ use serde_json::{Map, Number, Value};
 use crate::schema::Schema;
 
 /// Decodes the body of a create or update into field values; `Value::Null` means "clear".
-pub(crate) fn body(schema: &Schema, resource: &Resource, model: &Model, bytes: &[u8]) -> Result<Map<String, Value>, String> {
+pub(crate) fn body(
+    schema: &Schema,
+    resource: &Resource,
+    model: &Model,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err("The request body is empty; expected a JSON object.".to_owned());
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("The request body is not valid JSON: {e}."))?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
     let object = match schema.spec.envelope.request {
         RequestEnvelope::ResourceRoot => {
             let root = &resource.wire_singular;
             match value {
-                Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => match map.remove(root) {
-                    Some(Value::Object(inner)) => inner,
-                    _ => return Err(format!("`{root}` must be a JSON object.")),
-                },
-                _ => return Err(format!("The body must be wrapped in the root key `{root}`: {{\"{root}\": {{...}}}}.")),
+                Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => {
+                    match map.remove(root) {
+                        Some(Value::Object(inner)) => inner,
+                        _ => return Err(format!("`{root}` must be a JSON object.")),
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "The body must be wrapped in the root key `{root}`: {{\"{root}\": {{...}}}}."
+                    ));
+                }
             }
         }
         RequestEnvelope::Bare => match value {
@@ -37,11 +49,20 @@ pub(crate) fn body(schema: &Schema, resource: &Resource, model: &Model, bytes: &
     fields(schema, model, object, "")
 }
 
-fn fields(schema: &Schema, model: &Model, object: Map<String, Value>, prefix: &str) -> Result<Map<String, Value>, String> {
+fn fields(
+    schema: &Schema,
+    model: &Model,
+    object: Map<String, Value>,
+    prefix: &str,
+) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (key, value) in object {
         let path = format!("{prefix}{key}");
-        let field = model.fields.iter().find(|f| f.wire_name == key).ok_or_else(|| format!("Unknown field `{path}`."))?;
+        let field = model
+            .fields
+            .iter()
+            .find(|f| f.wire_name == key)
+            .ok_or_else(|| format!("Unknown field `{path}`."))?;
         if field.read_only {
             continue;
         }
@@ -69,11 +90,17 @@ fn decode(schema: &Schema, ty: &TypeRef, value: Value, path: &str) -> Result<Val
         },
         TypeRef::Integer => {
             let parsed = match &value {
-                Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)),
+                Value::Number(n) => n.as_i64().or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                }),
                 Value::String(s) => s.trim().parse::<i64>().ok(),
                 _ => None,
             };
-            parsed.map(Value::from).ok_or_else(|| wrong(path, "an integer", &value))
+            parsed
+                .map(Value::from)
+                .ok_or_else(|| wrong(path, "an integer", &value))
         }
         TypeRef::Number => {
             let parsed = match &value {
@@ -81,32 +108,52 @@ fn decode(schema: &Schema, ty: &TypeRef, value: Value, path: &str) -> Result<Val
                 Value::String(s) => s.trim().parse::<f64>().ok().and_then(Number::from_f64),
                 _ => None,
             };
-            parsed.map(Value::Number).ok_or_else(|| wrong(path, "a number", &value))
+            parsed
+                .map(Value::Number)
+                .ok_or_else(|| wrong(path, "a number", &value))
         }
-        TypeRef::Boolean => lenient_bool(&value).map(Value::Bool).ok_or_else(|| wrong(path, "a boolean (1/0)", &value)),
+        TypeRef::Boolean => lenient_bool(&value)
+            .map(Value::Bool)
+            .ok_or_else(|| wrong(path, "a boolean (1/0)", &value)),
         TypeRef::Date => match value.as_str().map(str::trim) {
-            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(Value::String(s.to_owned())),
+            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+                Ok(Value::String(s.to_owned()))
+            }
             _ => Err(wrong(path, "a date (YYYY-MM-DD)", &value)),
         },
         TypeRef::DateTime => match value.as_str().map(str::trim) {
-            Some(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => Ok(Value::String(s.to_owned())),
+            Some(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => {
+                Ok(Value::String(s.to_owned()))
+            }
             _ => Err(wrong(path, "a datetime (RFC 3339)", &value)),
         },
         TypeRef::Enum(name) => {
-            let variants = schema.spec.enumeration(name).map(|e| e.variants.as_slice()).unwrap_or_default();
+            let variants = schema
+                .spec
+                .enumeration(name)
+                .map(|e| e.variants.as_slice())
+                .unwrap_or_default();
             match value.as_str() {
                 Some(s) if variants.iter().any(|v| v.wire == s) => Ok(value),
                 _ => {
                     let allowed: Vec<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
-                    Err(wrong(path, &format!("one of {}", allowed.join(", ")), &value))
+                    Err(wrong(
+                        path,
+                        &format!("one of {}", allowed.join(", ")),
+                        &value,
+                    ))
                 }
             }
         }
         TypeRef::Json => Ok(value),
         TypeRef::Model(name) => {
-            let model = schema.model(name).ok_or_else(|| format!("Field `{path}` cannot be written."))?;
+            let model = schema
+                .model(name)
+                .ok_or_else(|| format!("Field `{path}` cannot be written."))?;
             match value {
-                Value::Object(map) => fields(schema, model, map, &format!("{path}.")).map(Value::Object),
+                Value::Object(map) => {
+                    fields(schema, model, map, &format!("{path}.")).map(Value::Object)
+                }
                 other => Err(wrong(path, "an object", &other)),
             }
         }
@@ -114,11 +161,13 @@ fn decode(schema: &Schema, ty: &TypeRef, value: Value, path: &str) -> Result<Val
             let items = match value {
                 Value::Array(items) => items,
                 // The wrapped form `{"<item>": [...] | {...}}`.
-                Value::Object(map) if map.len() == 1 => match map.into_iter().next().map(|(_, v)| v) {
-                    Some(Value::Array(items)) => items,
-                    Some(one) => vec![one],
-                    None => Vec::new(),
-                },
+                Value::Object(map) if map.len() == 1 => {
+                    match map.into_iter().next().map(|(_, v)| v) {
+                        Some(Value::Array(items)) => items,
+                        Some(one) => vec![one],
+                        None => Vec::new(),
+                    }
+                }
                 other => return Err(wrong(path, "a list", &other)),
             };
             items
@@ -136,8 +185,8 @@ pub(crate) fn lenient_bool(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Some(true),
-            Some(x) if x == 0.0 => Some(false),
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
             _ => None,
         },
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -164,7 +213,17 @@ mod tests {
     }
 
     fn body_of(schema: &Schema, model: &Model, body: &Value) -> Result<Map<String, Value>, String> {
-        super::body(schema, &schema.spec.resources[0], model, body.to_string().as_bytes())
+        let resource = if model.name == "Client" {
+            "clients"
+        } else {
+            "artikels"
+        };
+        super::body(
+            schema,
+            crate::testing::resource(&schema.spec, resource),
+            model,
+            body.to_string().as_bytes(),
+        )
     }
 
     #[test]
@@ -179,7 +238,10 @@ mod tests {
         assert_eq!(out["reduction"], 2.5);
         assert_eq!(out["dig_exclude"], false);
         assert!(out["sepa_mandate_date"].is_null());
-        assert!(!out.contains_key("id") && !out.contains_key("client_number"), "read-only fields are ignored");
+        assert!(
+            !out.contains_key("id") && !out.contains_key("client_number"),
+            "read-only fields are ignored"
+        );
     }
 
     #[test]
@@ -196,15 +258,29 @@ mod tests {
         let wrong = client(&s, json!({"client": {"name": {"a": 1}}})).unwrap_err();
         assert!(wrong.contains("`name`"), "{wrong}");
         let model = s.model("Client").expect("Client");
-        assert!(super::body(&s, &s.spec.resources[0], model, b"{oops").unwrap_err().contains("not valid JSON"));
-        assert!(super::body(&s, &s.spec.resources[0], model, b"  ").unwrap_err().contains("empty"));
+        let clients = crate::testing::resource(&s.spec, "clients");
+        assert!(
+            super::body(&s, clients, model, b"{oops")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        assert!(
+            super::body(&s, clients, model, b"  ")
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 
     #[test]
     fn nested_lists_and_models() {
         let s = schema("cloudspot");
         let model = s.model("Artikel").expect("Artikel");
-        let out = body_of(&s, model, &json!({"fotos": {"foto": {"url": "u", "is_hoofdfoto": "1"}}, "EAN": ["1", 2]})).expect("ok");
+        let out = body_of(
+            &s,
+            model,
+            &json!({"fotos": {"foto": {"url": "u", "is_hoofdfoto": "1"}}, "EAN": ["1", 2]}),
+        )
+        .expect("ok");
         assert_eq!(out["fotos"], json!([{"url": "u", "is_hoofdfoto": true}]));
         assert_eq!(out["EAN"], json!(["1", "2"]));
         let err = body_of(&s, model, &json!({"fotos": [{"link": "u"}]})).unwrap_err();

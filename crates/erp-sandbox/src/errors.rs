@@ -11,7 +11,12 @@ use crate::reply::Reply;
 /// The vendor's error body for `message` (and `code`, when the vendor has a code path).
 pub(crate) fn body(spec: &Spec, message: &str, code: Option<&str>) -> Out {
     let mut root = Out::Object(Vec::new());
-    let message_path = spec.errors.message_paths.first().map(String::as_str).unwrap_or("message");
+    let message_path = spec
+        .errors
+        .message_paths
+        .first()
+        .map(String::as_str)
+        .unwrap_or("message");
     set_path(&mut root, message_path, Out::str(message));
     if let (Some(code), Some(code_path)) = (code, spec.errors.code_paths.first()) {
         set_path(&mut root, code_path, Out::str(code));
@@ -49,7 +54,12 @@ pub(crate) fn reply(spec: &Spec, status: u16, message: &str, code: Option<&str>)
 }
 
 fn example(spec: &Spec, example: &ErrorExample) -> Reply {
-    reply(spec, example.status, &example.message, example.code.as_deref())
+    reply(
+        spec,
+        example.status,
+        &example.message,
+        example.code.as_deref(),
+    )
 }
 
 /// The spec's "not found" answer.
@@ -70,7 +80,8 @@ pub(crate) fn unauthorized(spec: &Spec) -> Reply {
 
 /// 405 for a known path with a method no operation uses.
 pub(crate) fn method_not_allowed(spec: &Spec, allowed: &[&str]) -> Reply {
-    reply(spec, 405, "Method Not Allowed", Some("NOT_ALLOWED")).with_header("Allow", allowed.join(", "))
+    reply(spec, 405, "Method Not Allowed", Some("NOT_ALLOWED"))
+        .with_header("Allow", allowed.join(", "))
 }
 
 #[cfg(test)]
@@ -84,7 +95,10 @@ mod tests {
     #[test]
     fn billomat_errors_nest_under_errors_error() {
         let spec = spec("billomat");
-        assert_eq!(body(&spec, "Resource not found", Some("X")).to_json(), r#"{"errors":{"error":"Resource not found"}}"#);
+        assert_eq!(
+            body(&spec, "Resource not found", Some("X")).to_json(),
+            r#"{"errors":{"error":"Resource not found"}}"#
+        );
         assert_eq!(not_found(&spec).status, 404);
     }
 

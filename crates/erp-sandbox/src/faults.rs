@@ -66,7 +66,9 @@ impl Default for Faults {
 
 /// Decrements `counter` if it is positive; true when it was.
 fn take(counter: &AtomicU32) -> bool {
-    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 impl Faults {
@@ -122,7 +124,9 @@ impl Faults {
     /// instead of the vendor's not-found error. Only vendors whose item envelope is the first
     /// element of a list are affected.
     pub fn empty_list_for_unknown_id(&self, on: bool) {
-        self.inner.empty_list_for_unknown_id.store(on, Ordering::SeqCst);
+        self.inner
+            .empty_list_for_unknown_id
+            .store(on, Ordering::SeqCst);
     }
 
     /// Turns every fault off and sets the request counter back to zero.

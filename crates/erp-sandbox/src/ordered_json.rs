@@ -30,7 +30,11 @@ impl Out {
             Value::Number(n) => Out::Number(format_number(n)),
             Value::String(s) => Out::String(s.clone()),
             Value::Array(items) => Out::Array(items.iter().map(Out::from_value).collect()),
-            Value::Object(map) => Out::Object(map.iter().map(|(k, v)| (k.clone(), Out::from_value(v))).collect()),
+            Value::Object(map) => Out::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Out::from_value(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -121,7 +125,10 @@ mod tests {
     fn keeps_member_order_and_escapes() {
         let out = Out::Object(vec![
             ("z".into(), Out::str("a\"b")),
-            ("a".into(), Out::Array(vec![Out::Null, Out::Bool(true), Out::Number("1.5".into())])),
+            (
+                "a".into(),
+                Out::Array(vec![Out::Null, Out::Bool(true), Out::Number("1.5".into())]),
+            ),
         ]);
         assert_eq!(out.to_json(), r#"{"z":"a\"b","a":[null,true,1.5]}"#);
     }
@@ -132,6 +139,9 @@ mod tests {
         assert_eq!(format_f64(0.0), "0");
         assert_eq!(format_f64(21.0), "21");
         assert_eq!(format_number(&serde_json::Number::from(-3)), "-3");
-        assert_eq!(format_number(&serde_json::Number::from_f64(7.5).unwrap()), "7.5");
+        assert_eq!(
+            format_number(&serde_json::Number::from_f64(7.5).unwrap()),
+            "7.5"
+        );
     }
 }

@@ -15,7 +15,10 @@ use crate::ordered_json::format_number;
 
 /// The first non-empty value of a query parameter.
 pub(crate) fn get<'q>(query: &'q [(String, String)], key: &str) -> Option<&'q str> {
-    query.iter().find(|(k, v)| k == key && !v.trim().is_empty()).map(|(_, v)| v.trim())
+    query
+        .iter()
+        .find(|(k, v)| k == key && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
 }
 
 fn valid_scalar(ty: &TypeRef, value: &str) -> bool {
@@ -33,7 +36,9 @@ fn valid_scalar(ty: &TypeRef, value: &str) -> bool {
 pub(crate) fn check(op: &Operation, query: &[(String, String)]) -> Result<(), String> {
     for param in &op.query {
         match get(query, &param.wire_name) {
-            None if param.required => return Err(format!("Missing required parameter `{}`.", param.wire_name)),
+            None if param.required => {
+                return Err(format!("Missing required parameter `{}`.", param.wire_name));
+            }
             None => {}
             Some(value) => {
                 let ty = match (&param.ty, param.filter) {
@@ -42,7 +47,10 @@ pub(crate) fn check(op: &Operation, query: &[(String, String)]) -> Result<(), St
                     (ty, _) => ty.clone(),
                 };
                 if !valid_scalar(&ty, value) {
-                    return Err(format!("Invalid value for parameter `{}`: `{value}`.", param.wire_name));
+                    return Err(format!(
+                        "Invalid value for parameter `{}`: `{value}`.",
+                        param.wire_name
+                    ));
                 }
             }
         }
@@ -81,7 +89,12 @@ fn matches(mode: FilterMode, value: Option<&Value>, wanted: &str) -> bool {
 }
 
 /// Keeps the records that match every filter parameter sent.
-pub(crate) fn filter(op: &Operation, model: &Model, records: &mut Vec<(i64, Value)>, query: &[(String, String)]) {
+pub(crate) fn filter(
+    op: &Operation,
+    model: &Model,
+    records: &mut Vec<(i64, Value)>,
+    query: &[(String, String)],
+) {
     for param in &op.query {
         if !model.fields.iter().any(|f| f.wire_name == param.wire_name) {
             continue;
@@ -94,9 +107,11 @@ pub(crate) fn filter(op: &Operation, model: &Model, records: &mut Vec<(i64, Valu
 
 fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     match (a, b) {
-        (Some(Value::Number(x)), Some(Value::Number(y))) => {
-            x.as_f64().unwrap_or(0.0).partial_cmp(&y.as_f64().unwrap_or(0.0)).unwrap_or(Ordering::Equal)
-        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
         (Some(x), Some(y)) => text(x).to_lowercase().cmp(&text(y).to_lowercase()),
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
@@ -105,18 +120,29 @@ fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
 }
 
 /// Sorts by a declared `order_by` parameter: `field [ASC|DESC]`, comma-separated.
-pub(crate) fn sort(op: &Operation, model: &Model, records: &mut [(i64, Value)], query: &[(String, String)]) {
+pub(crate) fn sort(
+    op: &Operation,
+    model: &Model,
+    records: &mut [(i64, Value)],
+    query: &[(String, String)],
+) {
     if !op.query.iter().any(|p| p.wire_name == "order_by") {
         return;
     }
-    let Some(order) = get(query, "order_by") else { return };
+    let Some(order) = get(query, "order_by") else {
+        return;
+    };
     let keys: Vec<(String, bool)> = order
         .split(',')
         .filter_map(|part| {
             let mut words = part.split([' ', '+']).filter(|w| !w.is_empty());
             let field = words.next()?;
             let descending = words.next().is_some_and(|d| d.eq_ignore_ascii_case("desc"));
-            model.fields.iter().any(|f| f.wire_name == field).then(|| (field.to_owned(), descending))
+            model
+                .fields
+                .iter()
+                .any(|f| f.wire_name == field)
+                .then(|| (field.to_owned(), descending))
         })
         .collect();
     records.sort_by(|(_, a), (_, b)| {
@@ -141,19 +167,39 @@ pub(crate) struct PageWindow {
 
 /// Page and page size of a paged list (`None` when the operation is not paged): unparsable or
 /// too small values fall back to the defaults, the size is capped at the maximum.
-pub(crate) fn page_window(paging: &Paging, op: &Operation, query: &[(String, String)]) -> Option<PageWindow> {
-    let Paging::PageNumber { page_param, size_param, first_page, default_size, max_size } = paging else { return None };
+pub(crate) fn page_window(
+    paging: &Paging,
+    op: &Operation,
+    query: &[(String, String)],
+) -> Option<PageWindow> {
+    let Paging::PageNumber {
+        page_param,
+        size_param,
+        first_page,
+        default_size,
+        max_size,
+    } = paging
+    else {
+        return None;
+    };
     if !op.paged {
         return None;
     }
-    let page = get(query, page_param).and_then(|p| p.parse::<u64>().ok()).filter(|p| p >= first_page).unwrap_or(*first_page);
+    let page = get(query, page_param)
+        .and_then(|p| p.parse::<u64>().ok())
+        .filter(|p| p >= first_page)
+        .unwrap_or(*first_page);
     let per_page = get(query, size_param)
         .and_then(|p| p.parse::<u64>().ok())
         .filter(|p| *p > 0)
         .unwrap_or(*default_size)
         .min(*max_size)
         .max(1);
-    Some(PageWindow { page, per_page, offset: (page - first_page).saturating_mul(per_page) })
+    Some(PageWindow {
+        page,
+        per_page,
+        offset: (page - first_page).saturating_mul(per_page),
+    })
 }
 
 #[cfg(test)]
@@ -162,7 +208,10 @@ mod tests {
     use serde_json::json;
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn billomat() -> erp_spec::ir::Spec {
@@ -172,11 +221,19 @@ mod tests {
     #[test]
     fn required_and_typed_parameters_are_checked() {
         let spec = billomat();
-        let contacts_list = &spec.resources[2].operations[0];
-        assert!(check(contacts_list, &[]).unwrap_err().contains("`client_id`"));
-        assert!(check(contacts_list, &q(&[("client_id", "x")])).unwrap_err().contains("`client_id`"));
+        let contacts_list = crate::testing::op(&spec, "contacts", "list");
+        assert!(
+            check(contacts_list, &[])
+                .unwrap_err()
+                .contains("`client_id`")
+        );
+        assert!(
+            check(contacts_list, &q(&[("client_id", "x")]))
+                .unwrap_err()
+                .contains("`client_id`")
+        );
         assert!(check(contacts_list, &q(&[("client_id", "3")])).is_ok());
-        let clients_list = &spec.resources[0].operations[0];
+        let clients_list = crate::testing::op(&spec, "clients", "list");
         assert!(check(clients_list, &q(&[("invoice_id", "1,2")])).is_ok());
         assert!(check(clients_list, &q(&[("invoice_id", "1,b")])).is_err());
     }
@@ -184,10 +241,13 @@ mod tests {
     #[test]
     fn filters_and_sorting() {
         let spec = billomat();
-        let op = &spec.resources[0].operations[0];
+        let op = crate::testing::op(&spec, "clients", "list");
         let model = spec.model("Client").expect("Client");
         let all = vec![
-            (1, json!({"name": "Beispiel AG", "country_code": "DE", "archived": false})),
+            (
+                1,
+                json!({"name": "Beispiel AG", "country_code": "DE", "archived": false}),
+            ),
             (2, json!({"name": "Nordlicht KG", "country_code": "AT"})),
             (3, json!({"name": "beispiel gmbh", "country_code": "CH"})),
         ];
@@ -202,7 +262,10 @@ mod tests {
         assert_eq!(run(&[("country_code", "A")]), Vec::<i64>::new());
         assert_eq!(run(&[("name", "")]), vec![1, 2, 3]);
         assert_eq!(run(&[("order_by", "country_code DESC")]), vec![1, 3, 2]);
-        assert_eq!(run(&[("order_by", "name+ASC"), ("name", "e")]), vec![1, 3, 2]);
+        assert_eq!(
+            run(&[("order_by", "name+ASC"), ("name", "i")]),
+            vec![1, 3, 2]
+        );
         assert!(matches(FilterMode::AnyOf, Some(&json!(5)), "4, 5"));
         assert!(matches(FilterMode::Equals, Some(&json!(true)), "1"));
         assert!(matches(FilterMode::Equals, Some(&json!(["a", "b"])), "b"));
@@ -211,13 +274,41 @@ mod tests {
     #[test]
     fn page_numbers() {
         let spec = billomat();
-        let op = &spec.resources[0].operations[0];
+        let op = crate::testing::op(&spec, "clients", "list");
         let w = |pairs: &[(&str, &str)]| page_window(&spec.paging, op, &q(pairs)).expect("paged");
-        assert_eq!(w(&[]), PageWindow { page: 1, per_page: 100, offset: 0 });
-        assert_eq!(w(&[("page", "3"), ("per_page", "10")]), PageWindow { page: 3, per_page: 10, offset: 20 });
+        assert_eq!(
+            w(&[]),
+            PageWindow {
+                page: 1,
+                per_page: 100,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            w(&[("page", "3"), ("per_page", "10")]),
+            PageWindow {
+                page: 3,
+                per_page: 10,
+                offset: 20
+            }
+        );
         assert_eq!(w(&[("per_page", "5000")]).per_page, 1000);
-        assert_eq!(w(&[("page", "0"), ("per_page", "x")]), PageWindow { page: 1, per_page: 100, offset: 0 });
+        assert_eq!(
+            w(&[("page", "0"), ("per_page", "x")]),
+            PageWindow {
+                page: 1,
+                per_page: 100,
+                offset: 0
+            }
+        );
         let cloudspot = crate::builtin::load("cloudspot").expect("spec");
-        assert_eq!(page_window(&cloudspot.paging, &cloudspot.resources[0].operations[0], &[]), None);
+        assert_eq!(
+            page_window(
+                &cloudspot.paging,
+                crate::testing::op(&cloudspot, "artikels", "list"),
+                &[]
+            ),
+            None
+        );
     }
 }

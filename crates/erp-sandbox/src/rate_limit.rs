@@ -31,7 +31,10 @@ pub(crate) struct RateLimiter {
 }
 
 fn millis_since(earlier: SystemTime, later: SystemTime) -> u128 {
-    later.duration_since(earlier).unwrap_or(Duration::ZERO).as_millis()
+    later
+        .duration_since(earlier)
+        .unwrap_or(Duration::ZERO)
+        .as_millis()
 }
 
 fn ceil_seconds(ms: u128) -> u128 {
@@ -39,16 +42,26 @@ fn ceil_seconds(ms: u128) -> u128 {
 }
 
 impl RateLimiter {
-    pub(crate) fn new(spec: &RateLimit, settings: Option<RateLimitSettings>, now: SystemTime) -> RateLimiter {
+    pub(crate) fn new(
+        spec: &RateLimit,
+        settings: Option<RateLimitSettings>,
+        now: SystemTime,
+    ) -> RateLimiter {
         let (quota, window, anchor) = match settings {
             Some(s) => (s.quota, s.window, now),
-            None => (spec.quota, Duration::from_secs(spec.window_seconds), UNIX_EPOCH),
+            None => (
+                spec.quota,
+                Duration::from_secs(spec.window_seconds),
+                UNIX_EPOCH,
+            ),
         };
-        RateLimiter { spec: spec.clone(), quota, window_ms: window.as_millis().max(1), anchor, used: Mutex::new((0, 0)) }
-    }
-
-    pub(crate) fn quota(&self) -> u64 {
-        self.quota
+        RateLimiter {
+            spec: spec.clone(),
+            quota,
+            window_ms: window.as_millis().max(1),
+            anchor,
+            used: Mutex::new((0, 0)),
+        }
     }
 
     fn window(&self, now: SystemTime) -> (u128, SystemTime) {
@@ -68,7 +81,11 @@ impl RateLimiter {
         if allowed && consume {
             used.1 += 1;
         }
-        Decision { allowed, remaining: self.quota.saturating_sub(used.1), reset_at }
+        Decision {
+            allowed,
+            remaining: self.quota.saturating_sub(used.1),
+            reset_at,
+        }
     }
 
     /// Counts one request.
@@ -89,7 +106,10 @@ impl RateLimiter {
             ResetUnit::DeltaSeconds => ceil_seconds(millis_since(now, decision.reset_at)),
         };
         let mut headers = vec![
-            (self.spec.remaining_header.clone(), decision.remaining.to_string()),
+            (
+                self.spec.remaining_header.clone(),
+                decision.remaining.to_string(),
+            ),
             (self.spec.reset_header.clone(), reset.to_string()),
         ];
         if let Some(limit) = &self.spec.limit_header {
@@ -117,7 +137,10 @@ mod tests {
     use super::*;
 
     fn spec() -> RateLimit {
-        crate::builtin::load("billomat").expect("spec").rate_limit.expect("billomat has a rate limit")
+        crate::builtin::load("billomat")
+            .expect("spec")
+            .rate_limit
+            .expect("billomat has a rate limit")
     }
 
     #[test]
@@ -127,17 +150,29 @@ mod tests {
         let d = limiter.hit(now);
         assert!(d.allowed);
         assert_eq!(d.remaining, 299);
-        assert_eq!(d.reset_at, UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 1800));
+        assert_eq!(
+            d.reset_at,
+            UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 1800)
+        );
         let headers = limiter.headers(&d, now);
-        assert_eq!(headers[0], ("X-Rate-Limit-Remaining".to_owned(), "299".to_owned()));
+        assert_eq!(
+            headers[0],
+            ("X-Rate-Limit-Remaining".to_owned(), "299".to_owned())
+        );
         assert_eq!(headers[1].1, (3600 * 24 * 1000 + 1800).to_string());
     }
 
     #[test]
     fn quota_is_exhausted_then_renewed() {
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let limiter =
-            RateLimiter::new(&spec(), Some(RateLimitSettings { quota: 2, window: Duration::from_secs(60) }), start);
+        let limiter = RateLimiter::new(
+            &spec(),
+            Some(RateLimitSettings {
+                quota: 2,
+                window: Duration::from_secs(60),
+            }),
+            start,
+        );
         assert!(limiter.hit(start).allowed);
         assert_eq!(limiter.peek(start).remaining, 1);
         assert!(limiter.hit(start + Duration::from_secs(1)).allowed);

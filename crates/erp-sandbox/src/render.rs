@@ -6,7 +6,9 @@
 //! without a value is left out. Nested lists are arrays (`plain`) or `{"<item>": [...] | {...}}`
 //! (`wrapped`, one item as an object when `one_or_many`, no items as `""`).
 
-use erp_spec::ir::{Booleans, ItemEnvelope, ListEnvelope, Model, NestedLists, Resource, Scalars, TypeRef, Wire};
+use erp_spec::ir::{
+    Booleans, ItemEnvelope, ListEnvelope, Model, NestedLists, Resource, Scalars, TypeRef, Wire,
+};
 use serde_json::Value;
 
 use crate::faults::Leniency;
@@ -35,7 +37,11 @@ pub(crate) struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     pub(crate) fn new(schema: &'a Schema, store: &'a Store, leniency: Leniency) -> Renderer<'a> {
-        Renderer { schema, store, leniency }
+        Renderer {
+            schema,
+            store,
+            leniency,
+        }
     }
 
     fn wire(&self) -> &Wire {
@@ -56,8 +62,14 @@ impl<'a> Renderer<'a> {
         let mut members = Vec::with_capacity(model.fields.len());
         let mut optional_seen = 0usize;
         for field in &model.fields {
-            let linked = if depth == 0 { self.linked(model, &field.wire_name, record) } else { None };
-            let value = linked.as_ref().or_else(|| map.and_then(|m| m.get(&field.wire_name)));
+            let linked = if depth == 0 {
+                self.linked(model, &field.wire_name, record)
+            } else {
+                None
+            };
+            let value = linked
+                .as_ref()
+                .or_else(|| map.and_then(|m| m.get(&field.wire_name)));
             let mut out = match value {
                 Some(v) => Some(self.value(&field.wire_name, &field.ty, v, depth)),
                 None if self.strings() => Some(Out::str("")),
@@ -65,7 +77,7 @@ impl<'a> Renderer<'a> {
             };
             if self.leniency.nulls_for_optionals && !field.required && field.wire_name != "id" {
                 optional_seen += 1;
-                if out.is_none() || optional_seen % 2 == 0 {
+                if out.is_none() || optional_seen.is_multiple_of(2) {
                     out = Some(Out::Null);
                 }
             }
@@ -81,7 +93,11 @@ impl<'a> Renderer<'a> {
         let link = self.schema.link(&model.name, field)?;
         let id = record.get("id")?;
         let child = &self.schema.spec.resources[link.child].name;
-        let items = self.store.records(child).filter(|(_, r)| r.get(&link.foreign_key) == Some(id)).map(|(_, r)| r.clone());
+        let items = self
+            .store
+            .records(child)
+            .filter(|(_, r)| r.get(&link.foreign_key) == Some(id))
+            .map(|(_, r)| r.clone());
         Some(Value::Array(items.collect()))
     }
 
@@ -94,17 +110,27 @@ impl<'a> Renderer<'a> {
                 None => Out::from_value(value),
             },
             (TypeRef::Json, v) => Out::from_value(v),
-            (TypeRef::Enum(_), Value::String(_)) if self.leniency.unknown_enum_values => Out::str(UNKNOWN_ENUM_VALUE),
+            (TypeRef::Enum(_), Value::String(_)) if self.leniency.unknown_enum_values => {
+                Out::str(UNKNOWN_ENUM_VALUE)
+            }
             (_, v) => self.scalar(v),
         }
     }
 
     fn null(&self) -> Out {
-        if self.strings() && self.wire().empty_string_is_null { Out::str("") } else { Out::Null }
+        if self.strings() && self.wire().empty_string_is_null {
+            Out::str("")
+        } else {
+            Out::Null
+        }
     }
 
     fn number(&self, text: String) -> Out {
-        if self.strings() || self.leniency.numbers_as_strings { Out::String(text) } else { Out::Number(text) }
+        if self.strings() || self.leniency.numbers_as_strings {
+            Out::String(text)
+        } else {
+            Out::Number(text)
+        }
     }
 
     fn scalar(&self, value: &Value) -> Out {
@@ -122,11 +148,18 @@ impl<'a> Renderer<'a> {
     }
 
     fn list(&self, name: &str, inner: &TypeRef, items: &[Value], depth: usize) -> Out {
-        let mut rendered: Vec<Out> = items.iter().map(|v| self.value(name, inner, v, depth)).collect();
+        let mut rendered: Vec<Out> = items
+            .iter()
+            .map(|v| self.value(name, inner, v, depth))
+            .collect();
         match self.wire().nested_lists {
             NestedLists::Plain => Out::Array(rendered),
             NestedLists::Wrapped if rendered.is_empty() => {
-                if self.strings() || self.wire().empty_string_is_null { Out::str("") } else { Out::Object(Vec::new()) }
+                if self.strings() || self.wire().empty_string_is_null {
+                    Out::str("")
+                } else {
+                    Out::Object(Vec::new())
+                }
             }
             NestedLists::Wrapped => {
                 let items = if self.wire().one_or_many && rendered.len() == 1 {
@@ -140,22 +173,41 @@ impl<'a> Renderer<'a> {
     }
 
     fn meta(&self, n: u64) -> Out {
-        if self.strings() { Out::String(n.to_string()) } else { Out::Number(n.to_string()) }
+        if self.strings() {
+            Out::String(n.to_string())
+        } else {
+            Out::Number(n.to_string())
+        }
     }
 
     /// The spec's success members (e.g. `"status": "OK"`) followed by `members`.
     fn success(&self, members: Vec<(String, Out)>) -> Out {
-        let mut all: Vec<(String, Out)> =
-            self.schema.spec.envelope.success_members.iter().map(|(k, v)| (k.clone(), Out::str(v.as_str()))).collect();
+        let mut all: Vec<(String, Out)> = self
+            .schema
+            .spec
+            .envelope
+            .success_members
+            .iter()
+            .map(|(k, v)| (k.clone(), Out::str(v.as_str())))
+            .collect();
         all.extend(members);
         Out::Object(all)
     }
 
     /// Items in the vendor's list envelope.
-    pub(crate) fn list_envelope(&self, resource: &Resource, mut items: Vec<Out>, meta: ListMeta) -> Out {
+    pub(crate) fn list_envelope(
+        &self,
+        resource: &Resource,
+        mut items: Vec<Out>,
+        meta: ListMeta,
+    ) -> Out {
         match &self.schema.spec.envelope.list {
             ListEnvelope::DataField { key } => self.success(vec![(key.clone(), Out::Array(items))]),
-            ListEnvelope::ResourceRoot { total, page, per_page } => {
+            ListEnvelope::ResourceRoot {
+                total,
+                page,
+                per_page,
+            } => {
                 let mut inner = Vec::new();
                 if !items.is_empty() {
                     let value = if self.wire().one_or_many && items.len() == 1 {
@@ -178,7 +230,10 @@ impl<'a> Renderer<'a> {
                 }
                 self.success(vec![(resource.wire_plural.clone(), Out::Object(inner))])
             }
-            ListEnvelope::OData => Out::Object(vec![("d".to_owned(), Out::Object(vec![("results".to_owned(), Out::Array(items))]))]),
+            ListEnvelope::OData => Out::Object(vec![(
+                "d".to_owned(),
+                Out::Object(vec![("results".to_owned(), Out::Array(items))]),
+            )]),
             ListEnvelope::Bare => Out::Array(items),
         }
     }
@@ -187,8 +242,12 @@ impl<'a> Renderer<'a> {
     pub(crate) fn item_envelope(&self, resource: &Resource, item: Out) -> Out {
         match &self.schema.spec.envelope.item {
             ItemEnvelope::DataField { key } => self.success(vec![(key.clone(), item)]),
-            ItemEnvelope::FirstOfList { key } => self.success(vec![(key.clone(), Out::Array(vec![item]))]),
-            ItemEnvelope::ResourceRoot => self.success(vec![(resource.wire_singular.clone(), item)]),
+            ItemEnvelope::FirstOfList { key } => {
+                self.success(vec![(key.clone(), Out::Array(vec![item]))])
+            }
+            ItemEnvelope::ResourceRoot => {
+                self.success(vec![(resource.wire_singular.clone(), item)])
+            }
             ItemEnvelope::OData => Out::Object(vec![("d".to_owned(), item)]),
             ItemEnvelope::Bare => item,
         }
@@ -197,7 +256,9 @@ impl<'a> Renderer<'a> {
     /// The empty list a first-of-list vendor may send for an unknown id.
     pub(crate) fn empty_item_list(&self) -> Option<Out> {
         match &self.schema.spec.envelope.item {
-            ItemEnvelope::FirstOfList { key } => Some(self.success(vec![(key.clone(), Out::Array(Vec::new()))])),
+            ItemEnvelope::FirstOfList { key } => {
+                Some(self.success(vec![(key.clone(), Out::Array(Vec::new()))]))
+            }
             _ => None,
         }
     }
@@ -212,7 +273,13 @@ pub(crate) fn corrupt(item: &mut Out, model: &Model) {
         .iter()
         .filter(numeric)
         .find(|f| f.wire_name == "id")
-        .or_else(|| model.fields.iter().filter(numeric).find(|f| item.has_member(&f.wire_name)))
+        .or_else(|| {
+            model
+                .fields
+                .iter()
+                .filter(numeric)
+                .find(|f| item.has_member(&f.wire_name))
+        })
         .map(|f| f.wire_name.clone());
     if let Some(name) = target
         && let Some(slot) = item.member_mut(&name)
@@ -245,9 +312,14 @@ mod tests {
     #[test]
     fn billomat_scalars_are_strings_and_empty_values_are_empty_strings() {
         let (schema, mut store) = setup("billomat");
-        store.insert("client-property-values", 9, json!({"id": 9, "client_id": 1, "value": "x"}));
+        store.insert(
+            "client-property-values",
+            9,
+            json!({"id": 9, "client_id": 1, "value": "x"}),
+        );
         let model = schema.model("Client").expect("Client");
-        let record = json!({"id": 1, "archived": true, "reduction": 14.28, "revenue_net": 0, "name": "A"});
+        let record =
+            json!({"id": 1, "archived": true, "reduction": 14.28, "revenue_net": 0, "name": "A"});
         let out = parse(&Renderer::new(&schema, &store, Leniency::default()).item(model, &record));
         assert_eq!(out["id"], "1");
         assert_eq!(out["archived"], "1");
@@ -266,22 +338,34 @@ mod tests {
     fn billomat_list_envelope_shapes() {
         let (schema, store) = setup("billomat");
         let r = Renderer::new(&schema, &store, Leniency::default());
-        let clients = &schema.spec.resources[0];
+        let clients = crate::testing::resource(&schema.spec, "clients");
         let item = |id: i64| Out::Object(vec![("id".into(), Out::str(id.to_string()))]);
-        let meta = ListMeta { total: 2, page: Some((1, 100)) };
+        let meta = ListMeta {
+            total: 2,
+            page: Some((1, 100)),
+        };
         let many = parse(&r.list_envelope(clients, vec![item(1), item(2)], meta));
-        assert_eq!(many, json!({"clients": {"client": [{"id": "1"}, {"id": "2"}], "@page": "1", "@per_page": "100", "@total": "2"}}));
+        assert_eq!(
+            many,
+            json!({"clients": {"client": [{"id": "1"}, {"id": "2"}], "@page": "1", "@per_page": "100", "@total": "2"}})
+        );
         let one = parse(&r.list_envelope(clients, vec![item(1)], ListMeta { total: 1, ..meta }));
         assert_eq!(one["clients"]["client"], json!({"id": "1"}));
         let none = parse(&r.list_envelope(clients, vec![], ListMeta { total: 0, ..meta }));
-        assert_eq!(none, json!({"clients": {"@page": "1", "@per_page": "100", "@total": "0"}}));
-        assert_eq!(parse(&r.item_envelope(clients, item(4))), json!({"client": {"id": "4"}}));
+        assert_eq!(
+            none,
+            json!({"clients": {"@page": "1", "@per_page": "100", "@total": "0"}})
+        );
+        assert_eq!(
+            parse(&r.item_envelope(clients, item(4))),
+            json!({"client": {"id": "4"}})
+        );
     }
 
     #[test]
     fn cloudspot_native_values_and_leniency_switches() {
         let (schema, store) = setup("cloudspot");
-        let artikels = &schema.spec.resources[0];
+        let artikels = crate::testing::resource(&schema.spec, "artikels");
         let model = schema.model("Artikel").expect("Artikel");
         let record = json!({"id": 5, "naam": "Zeep", "BTW": 21, "status": "ZICHTBAAR", "fotos": [{"url": "u", "is_hoofdfoto": true}]});
         let plain = Renderer::new(&schema, &store, Leniency::default());
@@ -290,19 +374,29 @@ mod tests {
         assert_eq!(out["data"][0]["id"], 5);
         assert_eq!(out["data"][0]["fotos"][0]["is_hoofdfoto"], true);
         assert!(out["data"][0].get("merk").is_none());
-        let lenient = Leniency { unknown_enum_values: true, numbers_as_strings: true, nulls_for_optionals: true };
+        let lenient = Leniency {
+            unknown_enum_values: true,
+            numbers_as_strings: true,
+            nulls_for_optionals: true,
+        };
         let r = Renderer::new(&schema, &store, lenient);
         let out = parse(&r.item(model, &record));
         assert_eq!(out["id"], "5");
         assert_eq!(out["status"], UNKNOWN_ENUM_VALUE);
         assert!(out["merk"].is_null());
-        assert_eq!(parse(&plain.empty_item_list().expect("first_of_list")), json!({"status": "OK", "data": []}));
+        assert_eq!(
+            parse(&plain.empty_item_list().expect("first_of_list")),
+            json!({"status": "OK", "data": []})
+        );
     }
 
     #[test]
     fn corrupt_breaks_the_id_or_the_first_field() {
         let (schema, _) = setup("cloudspot");
-        let mut item = Out::Object(vec![("id".into(), Out::Number("3".into())), ("naam".into(), Out::str("x"))]);
+        let mut item = Out::Object(vec![
+            ("id".into(), Out::Number("3".into())),
+            ("naam".into(), Out::str("x")),
+        ]);
         corrupt(&mut item, schema.model("Artikel").expect("Artikel"));
         assert_eq!(item.to_json(), r#"{"id":"not-a-number","naam":"x"}"#);
         let mut klant = Out::Object(vec![("voornaam".into(), Out::str("Jan"))]);

@@ -25,22 +25,42 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn json(status: u16, body: &Out) -> Reply {
-        Reply { status, body: Body::Json(body.to_json()), headers: Vec::new() }
+        Reply {
+            status,
+            body: Body::Json(body.to_json()),
+            headers: Vec::new(),
+        }
     }
 
     pub(crate) fn empty(status: u16) -> Reply {
-        Reply { status, body: Body::Empty, headers: Vec::new() }
+        Reply {
+            status,
+            body: Body::Empty,
+            headers: Vec::new(),
+        }
     }
 
     pub(crate) fn html(status: u16, html: &str) -> Reply {
-        Reply { status, body: Body::Html(html.to_owned()), headers: Vec::new() }
+        Reply {
+            status,
+            body: Body::Html(html.to_owned()),
+            headers: Vec::new(),
+        }
     }
 
     pub(crate) fn text(status: u16, text: impl Into<String>) -> Reply {
-        Reply { status, body: Body::Text(text.into()), headers: Vec::new() }
+        Reply {
+            status,
+            body: Body::Text(text.into()),
+            headers: Vec::new(),
+        }
     }
 
-    pub(crate) fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Reply {
+    pub(crate) fn with_header(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Reply {
         self.headers.push((name.into(), value.into()));
         self
     }
@@ -62,13 +82,16 @@ impl Reply {
             Body::Text(text) => (Some("text/plain; charset=utf-8"), AxumBody::from(text)),
         };
         let mut response = Response::new(body);
-        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let headers = response.headers_mut();
         if let Some(content_type) = content_type {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::try_from(name), HeaderValue::try_from(value))
+            {
                 headers.append(name, value);
             }
         }

@@ -30,7 +30,10 @@ pub(crate) struct Route {
 /// The outcome of matching one request.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Match<'a> {
-    Operation { route: &'a Route, params: Vec<(String, String)> },
+    Operation {
+        route: &'a Route,
+        params: Vec<(String, String)>,
+    },
     /// The path exists, but not for this method; holds the allowed methods.
     MethodNotAllowed(Vec<&'static str>),
     NotFound,
@@ -60,10 +63,12 @@ impl RouteTable {
                 let (path, fixed) = op.path.split_once('?').unwrap_or((op.path.as_str(), ""));
                 let segments = split(path)
                     .into_iter()
-                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => Segment::Param(name.to_owned()),
-                        None => Segment::Literal(s.to_owned()),
-                    })
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => Segment::Param(name.to_owned()),
+                            None => Segment::Literal(s.to_owned()),
+                        },
+                    )
                     .collect();
                 let fixed_query = fixed
                     .split('&')
@@ -73,7 +78,12 @@ impl RouteTable {
                         (k.to_owned(), v.to_owned())
                     })
                     .collect();
-                let required_query = op.query.iter().filter(|q| q.required).map(|q| q.wire_name.clone()).collect();
+                let required_query = op
+                    .query
+                    .iter()
+                    .filter(|q| q.required)
+                    .map(|q| q.wire_name.clone())
+                    .collect();
                 routes.push(Route {
                     resource: r,
                     operation: o,
@@ -91,13 +101,16 @@ impl RouteTable {
     pub(crate) fn find(&self, method: &str, path: &str, query: &[(String, String)]) -> Match<'_> {
         let parts = split(path);
         let has = |key: &str, value: Option<&str>| {
-            query.iter().any(|(k, v)| k == key && value.is_none_or(|want| v == want) && (value.is_some() || !v.is_empty()))
+            query.iter().any(|(k, v)| {
+                k == key && value.is_none_or(|want| v == want) && (value.is_some() || !v.is_empty())
+            })
         };
         let mut allowed: Vec<&'static str> = Vec::new();
-        // (literal segments, required query present, route, params)
-        let mut best: Option<(usize, usize, &Route, Vec<(String, String)>)> = None;
+        let mut best: Option<Candidate<'_>> = None;
         for route in &self.routes {
-            let Some(params) = match_segments(&route.segments, &parts) else { continue };
+            let Some(params) = match_segments(&route.segments, &parts) else {
+                continue;
+            };
             if !route.fixed_query.iter().all(|(k, v)| has(k, Some(v))) {
                 continue;
             }
@@ -107,22 +120,38 @@ impl RouteTable {
                 }
                 continue;
             }
-            let literals = route.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count() + route.fixed_query.len();
+            let literals = route
+                .segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count()
+                + route.fixed_query.len();
             let present = route.required_query.iter().filter(|q| has(q, None)).count();
-            let complete = present == route.required_query.len();
-            // Prefer more literal segments, then complete required queries (the most), then the
-            // fewest missing parameters.
-            let score = (literals, if complete { 1000 + present } else { 999 - (route.required_query.len() - present) });
-            if best.as_ref().is_none_or(|(l, s, _, _)| score > (*l, *s)) {
-                best = Some((score.0, score.1, route, params));
+            let missing = route.required_query.len() - present;
+            // Prefer more literal segments, then routes whose required query parameters are all
+            // present (the more the better), then the fewest missing ones.
+            let score = (literals, missing == 0, present, usize::MAX - missing);
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(Candidate {
+                    score,
+                    route,
+                    params,
+                });
             }
         }
         match best {
-            Some((_, _, route, params)) => Match::Operation { route, params },
+            Some(Candidate { route, params, .. }) => Match::Operation { route, params },
             None if !allowed.is_empty() => Match::MethodNotAllowed(allowed),
             None => Match::NotFound,
         }
     }
+}
+
+/// A route that matched, with its preference score.
+struct Candidate<'a> {
+    score: (usize, bool, usize, usize),
+    route: &'a Route,
+    params: Vec<(String, String)>,
 }
 
 fn match_segments(template: &[Segment], parts: &[&str]) -> Option<Vec<(String, String)>> {
@@ -133,7 +162,9 @@ fn match_segments(template: &[Segment], parts: &[&str]) -> Option<Vec<(String, S
     for (segment, part) in template.iter().zip(parts) {
         match segment {
             Segment::Literal(lit) if lit == part => {}
-            Segment::Param(name) if !part.is_empty() => params.push((name.clone(), (*part).to_owned())),
+            Segment::Param(name) if !part.is_empty() => {
+                params.push((name.clone(), (*part).to_owned()))
+            }
             _ => return None,
         }
     }
@@ -152,13 +183,18 @@ mod tests {
 
     fn op_name<'a>(spec: &'a Spec, m: &Match<'_>) -> &'a str {
         match m {
-            Match::Operation { route, .. } => &spec.resources[route.resource].operations[route.operation].name,
+            Match::Operation { route, .. } => {
+                &spec.resources[route.resource].operations[route.operation].name
+            }
             other => panic!("no operation: {other:?}"),
         }
     }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -167,12 +203,23 @@ mod tests {
         assert_eq!(op_name(&spec, &t.find("GET", "/clients", &[])), "list");
         let m = t.find("GET", "/clients/42", &[]);
         assert_eq!(op_name(&spec, &m), "get");
-        let Match::Operation { params, .. } = m else { unreachable!() };
+        let Match::Operation { params, .. } = m else {
+            unreachable!()
+        };
         assert_eq!(params, q(&[("id", "42")]));
         assert_eq!(op_name(&spec, &t.find("PUT", "/clients/42", &[])), "update");
-        assert_eq!(op_name(&spec, &t.find("DELETE", "/contacts/1", &[])), "delete");
-        assert_eq!(t.find("PATCH", "/clients/42", &[]), Match::MethodNotAllowed(vec!["GET", "PUT", "DELETE"]));
-        assert_eq!(t.find("DELETE", "/client-property-values/1", &[]), Match::MethodNotAllowed(vec!["GET"]));
+        assert_eq!(
+            op_name(&spec, &t.find("DELETE", "/contacts/1", &[])),
+            "delete"
+        );
+        assert_eq!(
+            t.find("PATCH", "/clients/42", &[]),
+            Match::MethodNotAllowed(vec!["DELETE", "GET", "PUT"])
+        );
+        assert_eq!(
+            t.find("DELETE", "/client-property-values/1", &[]),
+            Match::MethodNotAllowed(vec!["GET"])
+        );
         assert_eq!(t.find("GET", "/clients/", &[]), Match::NotFound);
         assert_eq!(t.find("GET", "/clients/1/extra", &[]), Match::NotFound);
         assert_eq!(t.find("GET", "/invoices", &[]), Match::NotFound);
@@ -182,10 +229,22 @@ mod tests {
     fn cloudspot_list_and_get_share_a_path() {
         let (spec, t) = table("cloudspot");
         assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &[])), "list");
-        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "3")]))), "get");
-        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "")]))), "list");
-        assert_eq!(op_name(&spec, &t.find("GET", "/klanten/", &q(&[("id", "3")]))), "list");
+        assert_eq!(
+            op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "3")]))),
+            "get"
+        );
+        assert_eq!(
+            op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "")]))),
+            "list"
+        );
+        assert_eq!(
+            op_name(&spec, &t.find("GET", "/klanten/", &q(&[("id", "3")]))),
+            "list"
+        );
         assert_eq!(t.find("GET", "/artikels", &[]), Match::NotFound);
-        assert_eq!(t.find("POST", "/artikels/", &[]), Match::MethodNotAllowed(vec!["GET"]));
+        assert_eq!(
+            t.find("POST", "/artikels/", &[]),
+            Match::MethodNotAllowed(vec!["GET"])
+        );
     }
 }

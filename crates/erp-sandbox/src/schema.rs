@@ -29,7 +29,11 @@ pub(crate) struct Schema {
 impl Schema {
     pub(crate) fn new(spec: Spec) -> Schema {
         let resource_models: Vec<Option<String>> = spec.resources.iter().map(model_of).collect();
-        let mut schema = Schema { spec, resource_models, links: Vec::new() };
+        let mut schema = Schema {
+            spec,
+            resource_models,
+            links: Vec::new(),
+        };
         schema.links = schema.find_links();
         schema
     }
@@ -40,22 +44,31 @@ impl Schema {
 
     /// The model a resource's records follow.
     pub(crate) fn resource_model(&self, resource: usize) -> Option<&Model> {
-        self.resource_models.get(resource).and_then(|m| m.as_deref()).and_then(|m| self.model(m))
+        self.resource_models
+            .get(resource)
+            .and_then(|m| m.as_deref())
+            .and_then(|m| self.model(m))
     }
 
     /// The first resource whose records follow `model`.
     pub(crate) fn resource_of_model(&self, model: &str) -> Option<usize> {
-        self.resource_models.iter().position(|m| m.as_deref() == Some(model))
+        self.resource_models
+            .iter()
+            .position(|m| m.as_deref() == Some(model))
     }
 
     pub(crate) fn link(&self, model: &str, field: &str) -> Option<&Link> {
-        self.links.iter().find(|l| l.model == model && l.field == field)
+        self.links
+            .iter()
+            .find(|l| l.model == model && l.field == field)
     }
 
     /// The resource that a field named `<singular>_id` points at.
     pub(crate) fn referenced_resource(&self, field: &str) -> Option<usize> {
         let singular = field.strip_suffix("_id")?;
-        self.spec.resources.iter().position(|r| r.wire_singular == singular || r.wire_singular.replace('-', "_") == singular)
+        self.spec.resources.iter().position(|r| {
+            r.wire_singular == singular || r.wire_singular.replace('-', "_") == singular
+        })
     }
 
     /// Item key of a wrapped nested list: the singular of the resource with that plural, else
@@ -63,17 +76,24 @@ impl Schema {
     pub(crate) fn item_key(&self, field: &str) -> String {
         match self.spec.resources.iter().find(|r| r.wire_plural == field) {
             Some(r) => r.wire_singular.clone(),
-            None => field.strip_suffix('s').filter(|s| !s.is_empty()).unwrap_or(field).to_owned(),
+            None => field
+                .strip_suffix('s')
+                .filter(|s| !s.is_empty())
+                .unwrap_or(field)
+                .to_owned(),
         }
     }
 
     /// Resources in an order where the resources a record refers to come first.
     pub(crate) fn seed_order(&self) -> Vec<usize> {
-        let deps: Vec<Vec<usize>> = (0..self.spec.resources.len()).map(|r| self.dependencies(r)).collect();
+        let deps: Vec<Vec<usize>> = (0..self.spec.resources.len())
+            .map(|r| self.dependencies(r))
+            .collect();
         let mut done = vec![false; deps.len()];
         let mut order = Vec::new();
         while order.len() < deps.len() {
-            let ready = (0..deps.len()).find(|&r| !done[r] && deps[r].iter().all(|&d| done[d] || d == r));
+            let ready =
+                (0..deps.len()).find(|&r| !done[r] && deps[r].iter().all(|&d| done[d] || d == r));
             // A cycle: take the first remaining resource in spec order.
             let next = ready.or_else(|| (0..deps.len()).find(|&r| !done[r]));
             let Some(next) = next else { break };
@@ -84,7 +104,9 @@ impl Schema {
     }
 
     fn dependencies(&self, resource: usize) -> Vec<usize> {
-        let Some(model) = self.resource_model(resource) else { return Vec::new() };
+        let Some(model) = self.resource_model(resource) else {
+            return Vec::new();
+        };
         let mut deps = Vec::new();
         for field in &model.fields {
             if field.wire_name != "id"
@@ -107,17 +129,29 @@ impl Schema {
     fn find_links(&self) -> Vec<Link> {
         let mut links = Vec::new();
         for (r, resource) in self.spec.resources.iter().enumerate() {
-            let Some(model) = self.resource_model(r) else { continue };
+            let Some(model) = self.resource_model(r) else {
+                continue;
+            };
             let foreign_key = format!("{}_id", resource.wire_singular.replace('-', "_"));
             for field in &model.fields {
-                let TypeRef::List(inner) = &field.ty else { continue };
-                let TypeRef::Model(child_model) = inner.as_ref() else { continue };
+                let TypeRef::List(inner) = &field.ty else {
+                    continue;
+                };
+                let TypeRef::Model(child_model) = inner.as_ref() else {
+                    continue;
+                };
                 let child = self.spec.resources.iter().position(|c| {
                     c.wire_plural == field.wire_name && model_of(c).as_deref() == Some(child_model)
                 });
                 let Some(child) = child else { continue };
-                let has_key = self.model(child_model).is_some_and(|m| m.fields.iter().any(|f| f.wire_name == foreign_key));
-                if has_key && !links.iter().any(|l: &Link| l.model == model.name && l.field == field.wire_name) {
+                let has_key = self
+                    .model(child_model)
+                    .is_some_and(|m| m.fields.iter().any(|f| f.wire_name == foreign_key));
+                if has_key
+                    && !links
+                        .iter()
+                        .any(|l: &Link| l.model == model.name && l.field == field.wire_name)
+                {
                     links.push(Link {
                         model: model.name.clone(),
                         field: field.wire_name.clone(),
@@ -133,10 +167,21 @@ impl Schema {
 
 /// The model of a resource: the response of its list or get, else any model its operations use.
 fn model_of(resource: &Resource) -> Option<String> {
-    let by_kind = |kind: OperationKind| resource.operations.iter().find(|o| o.kind == kind).and_then(|o| o.response.clone());
+    let by_kind = |kind: OperationKind| {
+        resource
+            .operations
+            .iter()
+            .find(|o| o.kind == kind)
+            .and_then(|o| o.response.clone())
+    };
     by_kind(OperationKind::List)
         .or_else(|| by_kind(OperationKind::Get))
-        .or_else(|| resource.operations.iter().find_map(|o| o.response.clone().or_else(|| o.request.clone())))
+        .or_else(|| {
+            resource
+                .operations
+                .iter()
+                .find_map(|o| o.response.clone().or_else(|| o.request.clone()))
+        })
 }
 
 /// `bank_account_owner` -> `Bank account owner`.
@@ -144,7 +189,10 @@ pub(crate) fn humanize(name: &str) -> String {
     let spaced = name.replace(['_', '-'], " ");
     let mut chars = spaced.trim().chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
         None => String::new(),
     }
 }
@@ -163,20 +211,38 @@ mod tests {
         let link = s.link("Client", "client-property-values").expect("link");
         assert_eq!(s.spec.resources[link.child].name, "client-property-values");
         assert_eq!(link.foreign_key, "client_id");
-        let order: Vec<&str> = s.seed_order().iter().map(|&r| s.spec.resources[r].name.as_str()).collect();
+        let order: Vec<&str> = s
+            .seed_order()
+            .iter()
+            .map(|&r| s.spec.resources[r].name.as_str())
+            .collect();
         assert_eq!(order[0], "clients");
-        assert_eq!(s.referenced_resource("client_id"), Some(0));
-        assert_eq!(s.item_key("client-property-values"), "client-property-value");
+        assert_eq!(
+            s.referenced_resource("client_id"),
+            Some(crate::testing::resource_index(&s.spec, "clients"))
+        );
+        assert_eq!(
+            s.item_key("client-property-values"),
+            "client-property-value"
+        );
         assert_eq!(s.item_key("taxes"), "taxe");
     }
 
     #[test]
     fn cloudspot_artikels_follow_categories() {
         let s = schema("cloudspot");
-        let order: Vec<&str> = s.seed_order().iter().map(|&r| s.spec.resources[r].name.as_str()).collect();
+        let order: Vec<&str> = s
+            .seed_order()
+            .iter()
+            .map(|&r| s.spec.resources[r].name.as_str())
+            .collect();
         let pos = |name: &str| order.iter().position(|n| *n == name).expect("seeded");
         assert!(pos("categories") < pos("artikels"), "{order:?}");
-        assert_eq!(s.resource_model(2).map(|m| m.name.as_str()), Some("Klant"));
+        assert_eq!(
+            s.resource_model(crate::testing::resource_index(&s.spec, "klanten"))
+                .map(|m| m.name.as_str()),
+            Some("Klant")
+        );
         assert_eq!(humanize("bank_account_owner"), "Bank account owner");
     }
 }

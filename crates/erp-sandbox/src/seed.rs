@@ -1,7 +1,10 @@
 //! Deterministic seed data: `seed_records` records per listable resource, from the field
 //! examples of the spec where it has them and synthesized by type (and field name) otherwise.
 
-use chrono::{DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, SecondsFormat, TimeZone};
+use chrono::{
+    DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, Offset, SecondsFormat,
+    TimeZone,
+};
 use erp_spec::ir::{Field, Model, OperationKind, TypeRef};
 use serde_json::{Map, Number, Value};
 
@@ -60,13 +63,25 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
     let mut store = Store::default();
     for r in schema.seed_order() {
         let resource = &schema.spec.resources[r];
-        if !resource.operations.iter().any(|o| o.kind == OperationKind::List) {
+        if !resource
+            .operations
+            .iter()
+            .any(|o| o.kind == OperationKind::List)
+        {
             continue;
         }
-        let Some(model) = schema.resource_model(r) else { continue };
+        let Some(model) = schema.resource_model(r) else {
+            continue;
+        };
         let mut rng = Rng::for_stream(seed, &resource.name);
         for id in 1..=records as i64 {
-            let record = Generator { schema, store: &store, rng: &mut rng, resource: r }.record(model, id, 0);
+            let record = Generator {
+                schema,
+                store: &store,
+                rng: &mut rng,
+                resource: r,
+            }
+            .record(model, id, 0);
             store.insert(&resource.name, id, record);
         }
     }
@@ -97,7 +112,11 @@ impl Generator<'_> {
             let name = field.wire_name.to_ascii_lowercase();
             let value = if field.ty == TypeRef::DateTime && name.contains("created") {
                 Some(Value::String(rfc3339(created)))
-            } else if field.ty == TypeRef::DateTime && ["updated", "modified", "changed"].iter().any(|w| name.contains(w)) {
+            } else if field.ty == TypeRef::DateTime
+                && ["updated", "modified", "changed"]
+                    .iter()
+                    .any(|w| name.contains(w))
+            {
                 Some(Value::String(rfc3339(updated)))
             } else {
                 self.field(field, id, depth)
@@ -114,7 +133,11 @@ impl Generator<'_> {
         let name = field.wire_name.to_ascii_lowercase();
         if field.ty == TypeRef::Integer {
             if name == "id" {
-                return Some(Value::from(if depth == 0 { id } else { self.rng.range(100, 999) }));
+                return Some(Value::from(if depth == 0 {
+                    id
+                } else {
+                    self.rng.range(100, 999)
+                }));
             }
             if let Some(target) = self.schema.referenced_resource(&field.wire_name) {
                 let ids = self.store.ids(&self.schema.spec.resources[target].name);
@@ -140,9 +163,16 @@ impl Generator<'_> {
     fn list(&mut self, field: &Field, inner: &TypeRef, id: i64, depth: usize) -> Value {
         if let TypeRef::Model(model_name) = inner {
             // Items of another seeded resource: copy existing records.
-            if let Some(source) = self.schema.resource_of_model(model_name).filter(|&r| r != self.resource) {
-                let records: Vec<Value> =
-                    self.store.records(&self.schema.spec.resources[source].name).map(|(_, v)| v.clone()).collect();
+            if let Some(source) = self
+                .schema
+                .resource_of_model(model_name)
+                .filter(|&r| r != self.resource)
+            {
+                let records: Vec<Value> = self
+                    .store
+                    .records(&self.schema.spec.resources[source].name)
+                    .map(|(_, v)| v.clone())
+                    .collect();
                 if !records.is_empty() {
                     let count = self.rng.range(0, 2);
                     let mut picked: Vec<Value> = Vec::new();
@@ -159,9 +189,13 @@ impl Generator<'_> {
             if depth >= MAX_DEPTH {
                 return Value::Array(Vec::new());
             }
-            let Some(model) = self.schema.model(model_name) else { return Value::Array(Vec::new()) };
+            let Some(model) = self.schema.model(model_name) else {
+                return Value::Array(Vec::new());
+            };
             let count = self.rng.range(0, 2);
-            let items = (0..count).map(|_| self.record(model, 0, depth + 1)).collect();
+            let items = (0..count)
+                .map(|_| self.record(model, 0, depth + 1))
+                .collect();
             return Value::Array(items);
         }
         let count = self.rng.range(1, 2);
@@ -188,15 +222,23 @@ impl Generator<'_> {
                 if name.ends_with("_length") {
                     Value::from(0)
                 } else if name.contains("number") || name.contains("nummer") {
-                    Value::from(if depth == 0 { 1000 + id } else { self.rng.range(1000, 9999) })
+                    Value::from(if depth == 0 {
+                        1000 + id
+                    } else {
+                        self.rng.range(1000, 9999)
+                    })
                 } else {
                     Value::from(self.rng.range(1, 30))
                 }
             }
-            TypeRef::Number => money(self.rng.range(50, 50_000)),
+            TypeRef::Number => self.number(name),
             TypeRef::Boolean => Value::Bool(self.rng.chance(40)),
             TypeRef::Date => {
-                let (from, to) = if name.contains("birth") || name.contains("geboorte") { (1950, 2004) } else { (2018, 2025) };
+                let (from, to) = if name.contains("birth") || name.contains("geboorte") {
+                    (1950, 2004)
+                } else {
+                    (2018, 2025)
+                };
                 Value::String(self.date_between(from, to).format("%Y-%m-%d").to_string())
             }
             TypeRef::DateTime => Value::String(rfc3339(self.datetime_between(2018, 2025))),
@@ -209,12 +251,42 @@ impl Generator<'_> {
                 self.record(model, 0, depth + 1)
             }
             TypeRef::Model(_) | TypeRef::Json => return None,
-            TypeRef::List(inner) => Value::Array(self.synthesize(inner, name, id, depth).into_iter().collect()),
+            TypeRef::List(inner) => Value::Array(
+                self.synthesize(inner, name, id, depth)
+                    .into_iter()
+                    .collect(),
+            ),
         })
     }
 
+    /// A number that fits the field's name: whole days and quantities, percentages up to 30,
+    /// prices with two decimals.
+    fn number(&mut self, name: &str) -> Value {
+        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+        if has(&["days", "dagen"]) {
+            Value::from(self.rng.range(0, 60))
+        } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
+            Value::from(self.rng.range(0, 250))
+        } else if has(&[
+            "rate",
+            "reduction",
+            "korting",
+            "discount",
+            "percent",
+            "btw",
+            "vat",
+            "tax",
+        ]) {
+            money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50)
+        } else {
+            money(self.rng.range(99, 49_999))
+        }
+    }
+
     fn digits(&mut self, count: usize) -> String {
-        (0..count).map(|_| char::from(b'0' + self.rng.below(10) as u8)).collect()
+        (0..count)
+            .map(|_| char::from(b'0' + self.rng.below(10) as u8))
+            .collect()
     }
 
     /// A plausible string for a field without examples, guessed from its name.
@@ -226,19 +298,35 @@ impl Generator<'_> {
             return format!("DE{}", self.digits(20));
         }
         if name.contains("swift") || name.contains("bic") {
-            return self.rng.pick(&["COBADEFFXXX", "DEUTDEFFXXX", "GENODEM1GLS"]).copied().unwrap_or("").to_owned();
+            return self
+                .rng
+                .pick(&["COBADEFFXXX", "DEUTDEFFXXX", "GENODEM1GLS"])
+                .copied()
+                .unwrap_or("")
+                .to_owned();
         }
         if name.contains("url") || name == "www" || name.contains("website") {
             return format!("https://www.example.com/{id}");
         }
-        if ["phone", "fax", "mobile", "telefoon", "gsm"].iter().any(|w| name.contains(w)) {
+        if ["phone", "fax", "mobile", "telefoon", "gsm"]
+            .iter()
+            .any(|w| name.contains(w))
+        {
             return format!("+49 30 {}", self.digits(7));
         }
         if name.contains("customfield") {
             return String::new();
         }
-        if name.ends_with("_number") || name.contains("nummer") || name == "zip" || name.contains("postcode") {
-            let len = if name == "zip" || name.contains("postcode") { 5 } else { 10 };
+        if name.ends_with("_number")
+            || name.contains("nummer")
+            || name == "zip"
+            || name.contains("postcode")
+        {
+            let len = if name == "zip" || name.contains("postcode") {
+                5
+            } else {
+                10
+            };
             return self.digits(len);
         }
         format!("{} {id}", crate::schema::humanize(name))
@@ -254,11 +342,20 @@ impl Generator<'_> {
     fn datetime_between(&mut self, from_year: i32, to_year: i32) -> DateTime<FixedOffset> {
         let date = self.date_between(from_year, to_year);
         let seconds = self.rng.range(7 * 3600, 19 * 3600) as u32;
-        let time = date.and_hms_opt(seconds / 3600, seconds / 60 % 60, seconds % 60).unwrap_or_default();
+        let time = date
+            .and_hms_opt(seconds / 3600, seconds / 60 % 60, seconds % 60)
+            .unwrap_or_default();
         // Central European time: +02:00 from April to October, +01:00 otherwise.
-        let hours = if (4..=10).contains(&date.month()) { 2 } else { 1 };
-        let offset = FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
-        offset.from_local_datetime(&time).single().unwrap_or_else(|| offset.from_utc_datetime(&time))
+        let hours = if (4..=10).contains(&date.month()) {
+            2
+        } else {
+            1
+        };
+        let offset = FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| chrono::Utc.fix());
+        offset
+            .from_local_datetime(&time)
+            .single()
+            .unwrap_or_else(|| offset.from_utc_datetime(&time))
     }
 }
 
@@ -280,15 +377,24 @@ pub(crate) fn from_example(schema: &Schema, ty: &TypeRef, text: &str) -> Option<
     match ty {
         TypeRef::String | TypeRef::Date | TypeRef::DateTime => Some(Value::String(text.to_owned())),
         TypeRef::Integer => text.trim().parse::<i64>().ok().map(Value::from),
-        TypeRef::Number => text.trim().parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number),
+        TypeRef::Number => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(Number::from_f64)
+            .map(Value::Number),
         TypeRef::Boolean => match text.trim() {
             "1" | "true" => Some(Value::Bool(true)),
             "0" | "false" => Some(Value::Bool(false)),
             _ => None,
         },
-        TypeRef::Enum(name) => {
-            schema.spec.enumeration(name)?.variants.iter().any(|v| v.wire == text).then(|| Value::String(text.to_owned()))
-        }
+        TypeRef::Enum(name) => schema
+            .spec
+            .enumeration(name)?
+            .variants
+            .iter()
+            .any(|v| v.wire == text)
+            .then(|| Value::String(text.to_owned())),
         TypeRef::List(inner) => from_example(schema, inner, text),
         TypeRef::Json => serde_json::from_str(text).ok(),
         TypeRef::Model(_) => None,
@@ -313,7 +419,10 @@ mod tests {
             assert!((3..=5).contains(&x));
         }
         assert_eq!(a.below(0), 0);
-        assert_ne!(Rng::for_stream(1, "clients").next_u64(), Rng::for_stream(1, "contacts").next_u64());
+        assert_ne!(
+            Rng::for_stream(1, "clients").next_u64(),
+            Rng::for_stream(1, "contacts").next_u64()
+        );
     }
 
     #[test]
@@ -325,11 +434,19 @@ mod tests {
         assert_eq!(client["id"], 3);
         assert_eq!(client["number"], 3);
         assert_eq!(client["client_number"], "KD3");
-        assert!(client.get("client-property-values").is_none(), "linked collections are not stored");
+        assert!(
+            client.get("client-property-values").is_none(),
+            "linked collections are not stored"
+        );
         let created = client["created"].as_str().expect("created");
-        assert!(created.ends_with("+01:00") || created.ends_with("+02:00"), "{created}");
+        assert!(
+            created.ends_with("+01:00") || created.ends_with("+02:00"),
+            "{created}"
+        );
         assert!(client["updated"].as_str().expect("updated") >= created);
-        assert!(["TAX", "NO_TAX", "COUNTRY"].contains(&client["tax_rule"].as_str().expect("tax_rule")));
+        assert!(
+            ["TAX", "NO_TAX", "COUNTRY"].contains(&client["tax_rule"].as_str().expect("tax_rule"))
+        );
         assert!(client["archived"].is_boolean());
         for (_, contact) in store.records("contacts") {
             let client_id = contact["client_id"].as_i64().expect("client_id");
@@ -337,7 +454,10 @@ mod tests {
         }
         let again = seed(&schema, 10, 1);
         assert_eq!(again.get("contacts", 4), store.get("contacts", 4));
-        assert_ne!(seed(&schema, 10, 2).get("clients", 4), store.get("clients", 4));
+        assert_ne!(
+            seed(&schema, 10, 2).get("clients", 4),
+            store.get("clients", 4)
+        );
     }
 
     #[test]
@@ -350,7 +470,9 @@ mod tests {
         let klant = store.get("klanten", 1).expect("klant");
         assert!(klant.get("id").is_none());
         assert!(klant["geboortedatum"].as_str().expect("date") < "2005");
-        let nested = store.records("artikels").flat_map(|(_, a)| a["categorieen"].as_array().cloned().unwrap_or_default());
+        let nested = store
+            .records("artikels")
+            .flat_map(|(_, a)| a["categorieen"].as_array().cloned().unwrap_or_default());
         for category in nested {
             let id = category["id"].as_i64().expect("id");
             assert_eq!(store.get("categories", id), Some(&category));

@@ -17,7 +17,10 @@ pub(crate) struct Store {
 impl Store {
     /// The records of a resource, in id order (empty when it has none).
     pub(crate) fn records(&self, resource: &str) -> impl Iterator<Item = (i64, &Value)> {
-        self.tables.get(resource).into_iter().flat_map(|t| t.iter().map(|(id, v)| (*id, v)))
+        self.tables
+            .get(resource)
+            .into_iter()
+            .flat_map(|t| t.iter().map(|(id, v)| (*id, v)))
     }
 
     pub(crate) fn get(&self, resource: &str, id: i64) -> Option<&Value> {
@@ -29,7 +32,10 @@ impl Store {
     }
 
     pub(crate) fn insert(&mut self, resource: &str, id: i64, record: Value) {
-        self.tables.entry(resource.to_owned()).or_default().insert(id, record);
+        self.tables
+            .entry(resource.to_owned())
+            .or_default()
+            .insert(id, record);
     }
 
     pub(crate) fn remove(&mut self, resource: &str, id: i64) -> Option<Value> {
@@ -38,12 +44,18 @@ impl Store {
 
     /// The ids of a resource, ascending.
     pub(crate) fn ids(&self, resource: &str) -> Vec<i64> {
-        self.tables.get(resource).map(|t| t.keys().copied().collect()).unwrap_or_default()
+        self.tables
+            .get(resource)
+            .map(|t| t.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// One more than the largest id (1 for an empty resource).
     pub(crate) fn next_id(&self, resource: &str) -> i64 {
-        self.tables.get(resource).and_then(|t| t.keys().next_back()).map_or(1, |max| max.saturating_add(1))
+        self.tables
+            .get(resource)
+            .and_then(|t| t.keys().next_back())
+            .map_or(1, |max| max.saturating_add(1))
     }
 }
 

@@ -1,0 +1,471 @@
+//! The operations: list, get, create, update, delete and named actions on the in-memory store.
+
+use chrono::SecondsFormat;
+use erp_spec::ir::{Model, Operation, OperationKind, Resource, Returns};
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::errors;
+use crate::ordered_json::Out;
+use crate::query;
+use crate::render::{ListMeta, Renderer, corrupt};
+use crate::reply::Reply;
+use crate::routes::Match;
+use crate::store::Store;
+use crate::{decode, derive};
+
+/// One request below the base path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    /// Path below the base path, starting with `/`.
+    pub path: &'a str,
+    pub query: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+/// Routes the request to its operation and runs it.
+pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
+    let spec = app.spec();
+    match app.routes.find(request.method, request.path, request.query) {
+        Match::NotFound => errors::not_found(spec),
+        Match::MethodNotAllowed(allowed) => errors::method_not_allowed(spec, &allowed),
+        Match::Operation { route, params } => {
+            let resource = &spec.resources[route.resource];
+            let ctx = Ctx {
+                app,
+                resource_index: route.resource,
+                resource,
+                op: &resource.operations[route.operation],
+                params: &params,
+                request,
+            };
+            let result = match ctx.op.kind {
+                OperationKind::List => ctx.list(),
+                OperationKind::Get => ctx.get(),
+                OperationKind::Create => ctx.create(),
+                OperationKind::Update => ctx.update(),
+                OperationKind::Delete => ctx.delete(),
+                OperationKind::Action => ctx.action(),
+            };
+            result.unwrap_or_else(|reply| reply)
+        }
+    }
+}
+
+/// The current time as the vendor writes datetimes.
+fn now() -> String {
+    chrono::Local::now()
+        .fixed_offset()
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+struct Ctx<'a> {
+    app: &'a App,
+    resource_index: usize,
+    resource: &'a Resource,
+    op: &'a Operation,
+    params: &'a [(String, String)],
+    request: &'a Request<'a>,
+}
+
+type Outcome = Result<Reply, Reply>;
+
+impl Ctx<'_> {
+    fn not_found(&self) -> Reply {
+        errors::not_found(self.app.spec())
+    }
+
+    fn invalid(&self, message: &str) -> Reply {
+        errors::invalid(self.app.spec(), message)
+    }
+
+    /// The model of the response body (the resource's model when the operation names none).
+    fn response_model(&self) -> Option<&Model> {
+        self.op
+            .response
+            .as_deref()
+            .and_then(|m| self.app.schema.model(m))
+            .or_else(|| self.app.schema.resource_model(self.resource_index))
+    }
+
+    fn request_model(&self) -> Option<&Model> {
+        self.op
+            .request
+            .as_deref()
+            .and_then(|m| self.app.schema.model(m))
+            .or_else(|| self.app.schema.resource_model(self.resource_index))
+    }
+
+    fn renderer<'s>(&'s self, store: &'s Store) -> Renderer<'s> {
+        Renderer::new(&self.app.schema, store, self.app.faults.leniency())
+    }
+
+    /// The id of the addressed record from the `id` path parameter (or the only one).
+    fn path_id(&self) -> Option<Option<i64>> {
+        let param = self
+            .params
+            .iter()
+            .find(|(k, _)| k == "id")
+            .or_else(|| self.params.first())?;
+        Some(param.1.parse::<i64>().ok())
+    }
+
+    fn render_item(
+        &self,
+        store: &Store,
+        record: &Value,
+        status: u16,
+        allow_malformed: bool,
+    ) -> Reply {
+        let renderer = self.renderer(store);
+        let Some(model) = self.response_model() else {
+            return Reply::json(
+                status,
+                &renderer.item_envelope(self.resource, Out::from_value(record)),
+            );
+        };
+        let mut item = renderer.item(model, record);
+        if allow_malformed && self.app.faults.take_malformed() {
+            corrupt(&mut item, model);
+        }
+        Reply::json(status, &renderer.item_envelope(self.resource, item))
+    }
+
+    /// The reply of a write: the record in the item envelope, or an empty body.
+    fn write_reply(&self, store: &Store, record: &Value, status: u16) -> Reply {
+        match self.op.returns {
+            Returns::Item | Returns::List => self.render_item(store, record, status, false),
+            Returns::None => Reply::empty(status),
+        }
+    }
+
+    fn list(&self) -> Outcome {
+        query::check(self.op, self.request.query).map_err(|m| self.invalid(&m))?;
+        let store = self.app.store();
+        let mut records: Vec<(i64, Value)> = store
+            .records(&self.resource.name)
+            .map(|(id, v)| (id, v.clone()))
+            .collect();
+        let model = self.response_model();
+        if let Some(model) = model {
+            query::filter(self.op, model, &mut records, self.request.query);
+            query::sort(self.op, model, &mut records, self.request.query);
+        }
+        let total = records.len() as u64;
+        let window = query::page_window(&self.app.spec().paging, self.op, self.request.query);
+        if let Some(w) = window {
+            records = records
+                .into_iter()
+                .skip(usize::try_from(w.offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(w.per_page).unwrap_or(usize::MAX))
+                .collect();
+        }
+        let renderer = self.renderer(&store);
+        let mut items: Vec<Out> = records
+            .iter()
+            .map(|(_, r)| model.map_or_else(|| Out::from_value(r), |m| renderer.item(m, r)))
+            .collect();
+        if let (Some(first), Some(model)) = (items.first_mut(), model)
+            && self.app.faults.take_malformed()
+        {
+            corrupt(first, model);
+        }
+        let meta = ListMeta {
+            total,
+            page: window.map(|w| (w.page, w.per_page)),
+        };
+        Ok(Reply::json(
+            200,
+            &renderer.list_envelope(self.resource, items, meta),
+        ))
+    }
+
+    fn get(&self) -> Outcome {
+        query::check(self.op, self.request.query).map_err(|m| self.invalid(&m))?;
+        let id = match self.path_id() {
+            Some(id) => id.ok_or_else(|| self.not_found())?,
+            None => {
+                // Get by query parameter (Cloudspot's `?id=`): the first required one.
+                let name = self
+                    .op
+                    .query
+                    .iter()
+                    .find(|q| q.required)
+                    .map_or("id", |q| q.wire_name.as_str());
+                let value = query::get(self.request.query, name).ok_or_else(|| {
+                    self.invalid(&format!("Missing required parameter `{name}`."))
+                })?;
+                value.parse::<i64>().map_err(|_| {
+                    self.invalid(&format!("Invalid value for parameter `{name}`: `{value}`."))
+                })?
+            }
+        };
+        let store = self.app.store();
+        match store.get(&self.resource.name, id) {
+            Some(record) => Ok(self.render_item(&store, record, 200, true)),
+            None => {
+                let empty = self.renderer(&store).empty_item_list();
+                match empty {
+                    Some(body) if self.app.faults.empty_list_for_unknown_id_on() => {
+                        Ok(Reply::json(200, &body))
+                    }
+                    _ => Err(self.not_found()),
+                }
+            }
+        }
+    }
+
+    fn decode(&self) -> Result<(Map<String, Value>, &Model), Reply> {
+        let model = self
+            .request_model()
+            .ok_or_else(|| self.invalid("This operation takes no request body."))?;
+        let fields = decode::body(&self.app.schema, self.resource, model, self.request.body)
+            .map_err(|m| self.invalid(&m))?;
+        Ok((fields, model))
+    }
+
+    fn create(&self) -> Outcome {
+        let (fields, model) = self.decode()?;
+        if let Some(missing) = model.fields.iter().find(|f| {
+            f.required && !f.read_only && fields.get(&f.wire_name).is_none_or(Value::is_null)
+        }) {
+            return Err(self.invalid(&format!("Missing required field `{}`.", missing.wire_name)));
+        }
+        let mut store = self.app.store();
+        let id = store.next_id(&self.resource.name);
+        let mut record: Map<String, Value> =
+            fields.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        if model.fields.iter().any(|f| f.wire_name == "id") {
+            record.insert("id".to_owned(), Value::from(id));
+        }
+        let next_number = store
+            .records(&self.resource.name)
+            .filter_map(|(_, r)| r.get("number").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        derive::defaults_on_create(model, &mut record, next_number);
+        derive::stamp(model, &mut record, &now(), true);
+        derive::refresh(model, &mut record);
+        let record = Value::Object(record);
+        store.insert(&self.resource.name, id, record.clone());
+        Ok(self.write_reply(&store, &record, 201))
+    }
+
+    fn update(&self) -> Outcome {
+        let id = self.path_id().flatten().ok_or_else(|| self.not_found())?;
+        if self.app.store().get(&self.resource.name, id).is_none() {
+            return Err(self.not_found());
+        }
+        let (fields, model) = self.decode()?;
+        let mut store = self.app.store();
+        let Some(Value::Object(record)) = store.get_mut(&self.resource.name, id) else {
+            return Err(self.not_found());
+        };
+        for (key, value) in fields {
+            if value.is_null() {
+                record.remove(&key);
+            } else {
+                record.insert(key, value);
+            }
+        }
+        derive::stamp(model, record, &now(), false);
+        derive::refresh(model, record);
+        let record = Value::Object(record.clone());
+        Ok(self.write_reply(&store, &record, 200))
+    }
+
+    fn delete(&self) -> Outcome {
+        let id = self.path_id().flatten().ok_or_else(|| self.not_found())?;
+        let mut store = self.app.store();
+        let record = store
+            .remove(&self.resource.name, id)
+            .ok_or_else(|| self.not_found())?;
+        Ok(self.write_reply(&store, &record, 200))
+    }
+
+    fn action(&self) -> Outcome {
+        let store = self.app.store();
+        let record = match self.path_id() {
+            Some(id) => {
+                let id = id.ok_or_else(|| self.not_found())?;
+                Some(
+                    store
+                        .get(&self.resource.name, id)
+                        .ok_or_else(|| self.not_found())?,
+                )
+            }
+            None => None,
+        };
+        match (record, self.op.returns) {
+            (Some(record), Returns::Item) => Ok(self.render_item(&store, record, 200, false)),
+            _ => Ok(Reply::empty(200)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SandboxOptions;
+    use serde_json::json;
+
+    fn app(vendor: &str, records: usize) -> App {
+        App::new(
+            crate::builtin::load(vendor).expect("spec"),
+            &SandboxOptions {
+                seed_records: records,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn call(app: &App, method: &str, path: &str, query: &[(&str, &str)], body: &str) -> Reply {
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        dispatch(
+            app,
+            &Request {
+                method,
+                path,
+                query: &query,
+                body: body.as_bytes(),
+            },
+        )
+    }
+
+    #[test]
+    fn billomat_list_pages_and_filters() {
+        let app = app("billomat", 5);
+        let reply = call(
+            &app,
+            "GET",
+            "/clients",
+            &[("per_page", "2"), ("page", "3")],
+            "",
+        );
+        assert_eq!(reply.status, 200);
+        let body = reply.json_value();
+        assert_eq!(
+            body["clients"]["client"]["id"], "5",
+            "one item on the last page is an object"
+        );
+        assert_eq!(body["clients"]["@total"], "5");
+        assert_eq!(body["clients"]["@page"], "3");
+        let reply = call(&app, "GET", "/contacts", &[], "");
+        assert_eq!(reply.status, 400);
+        assert!(
+            reply.json_value()["errors"]["error"]
+                .as_str()
+                .expect("message")
+                .contains("client_id")
+        );
+        let client = app.store().get("contacts", 1).expect("contact")["client_id"]
+            .as_i64()
+            .expect("id")
+            .to_string();
+        let body = call(&app, "GET", "/contacts", &[("client_id", &client)], "").json_value();
+        assert!(body["contacts"].get("contact").is_some());
+    }
+
+    #[test]
+    fn billomat_crud() {
+        let app = app("billomat", 2);
+        let reply = call(
+            &app,
+            "POST",
+            "/clients",
+            &[],
+            r#"{"client":{"name":"Neu GmbH","archived":0,"number_pre":"KD"}}"#,
+        );
+        assert_eq!(reply.status, 201);
+        let created = reply.json_value();
+        assert_eq!(created["client"]["id"], "3");
+        assert_eq!(created["client"]["client_number"], "KD3");
+        assert_eq!(created["client"]["client-property-values"], "");
+        let reply = call(
+            &app,
+            "PUT",
+            "/clients/3",
+            &[],
+            r#"{"client":{"city":"Köln"}}"#,
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json_value()["client"]["name"], "Neu GmbH");
+        assert_eq!(reply.json_value()["client"]["city"], "Köln");
+        assert_eq!(
+            call(&app, "PUT", "/clients/99", &[], r#"{"client":{}}"#).status,
+            404
+        );
+        assert_eq!(
+            call(&app, "PUT", "/clients/3", &[], r#"{"name":"x"}"#).status,
+            400
+        );
+        let reply = call(&app, "DELETE", "/clients/3", &[], "");
+        assert_eq!(
+            (reply.status, reply.body.clone()),
+            (200, crate::reply::Body::Empty)
+        );
+        assert_eq!(call(&app, "GET", "/clients/3", &[], "").status, 404);
+        assert_eq!(call(&app, "DELETE", "/clients/3", &[], "").status, 404);
+        assert_eq!(call(&app, "GET", "/clients/abc", &[], "").status, 404);
+    }
+
+    #[test]
+    fn property_values_show_up_in_their_client() {
+        let app = app("billomat", 1);
+        let body = r#"{"client-property-value":{"client_id":"1","client_property_id":"18291","value":"ext-1237"}}"#;
+        assert_eq!(
+            call(&app, "POST", "/client-property-values", &[], body).status,
+            201
+        );
+        let client = call(&app, "GET", "/clients/1", &[], "").json_value();
+        let nested = &client["client"]["client-property-values"]["client-property-value"];
+        let values: Vec<&Value> = match nested {
+            Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        assert!(values.iter().any(|v| v["value"] == "ext-1237"), "{nested}");
+    }
+
+    #[test]
+    fn cloudspot_get_by_query() {
+        let app = app("cloudspot", 3);
+        let body = call(&app, "GET", "/artikels/", &[("id", "2")], "").json_value();
+        assert_eq!(body["status"], "OK");
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(1));
+        assert_eq!(body["data"][0]["id"], 2);
+        let missing = call(&app, "GET", "/artikels/", &[("id", "9")], "");
+        assert_eq!(missing.status, 404);
+        assert_eq!(
+            missing.json_value(),
+            json!({"message": "Object not found", "status": "NOT_FOUND"})
+        );
+        app.faults.empty_list_for_unknown_id(true);
+        let empty = call(&app, "GET", "/artikels/", &[("id", "9")], "");
+        assert_eq!(
+            (empty.status, empty.json_value()),
+            (200, json!({"status": "OK", "data": []}))
+        );
+        assert_eq!(
+            call(&app, "GET", "/artikels/", &[("id", "abc")], "").status,
+            400
+        );
+        let list = call(&app, "GET", "/klanten/", &[], "").json_value();
+        assert_eq!(list["data"].as_array().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn malformed_fault_hits_the_first_item_once() {
+        let app = app("cloudspot", 2);
+        app.faults.malformed_next(1);
+        let body = call(&app, "GET", "/artikels/", &[], "").json_value();
+        assert_eq!(body["data"][0]["id"], "not-a-number");
+        assert_eq!(body["data"][1]["id"], 2);
+        let body = call(&app, "GET", "/artikels/", &[], "").json_value();
+        assert_eq!(body["data"][0]["id"], 1);
+    }
+}

@@ -1,0 +1,307 @@
+//! The HTTP side: one axum fallback handler that runs every request through the pipeline
+//! faults -> authentication -> rate limit -> operation.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
+use crate::app::App;
+use crate::ops;
+use crate::rate_limit::{Decision, seconds_text};
+use crate::reply::Reply;
+use crate::{auth, control, errors};
+
+/// Largest request body read (bigger bodies get the vendor's "invalid" error).
+const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The page a load balancer sends when the backend is down.
+pub(crate) const BAD_GATEWAY_HTML: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map(|q| q.0)
+        .unwrap_or_default()
+}
+
+async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path();
+    let body = axum::body::to_bytes(body, BODY_LIMIT).await;
+    if path.starts_with("/__sandbox/") {
+        let reply = match &body {
+            Ok(bytes) => control::handle(&app.faults, parts.method.as_str(), path, bytes),
+            Err(_) => Reply::text(400, "cannot read the request body"),
+        };
+        return reply.into_response();
+    }
+    app.faults.count_request();
+    if app.faults.hanging() {
+        let mut shutdown = app.shutdown.subscribe();
+        tokio::select! {
+            () = app.faults.hang_released() => {}
+            _ = shutdown.wait_for(|stop| *stop) => {
+                return Reply::text(503, "the sandbox is shutting down").into_response();
+            }
+        }
+    }
+    let query = query_pairs(&parts.uri);
+    let reply = match &body {
+        Ok(bytes) => pipeline(
+            &app,
+            parts.method.as_str(),
+            path,
+            &query,
+            &parts.headers,
+            bytes,
+            SystemTime::now(),
+        ),
+        Err(_) => errors::invalid(
+            app.spec(),
+            "The request body could not be read (is it larger than 4 MiB?).",
+        ),
+    };
+    reply.into_response()
+}
+
+/// Answers one vendor API request (everything but the hang fault, which needs to wait).
+pub(crate) fn pipeline(
+    app: &App,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Reply {
+    let spec = app.spec();
+    if app.faults.take_html_502() {
+        return Reply::html(502, BAD_GATEWAY_HTML);
+    }
+    if let Some(retry_in) = app.faults.take_rate_limit() {
+        return too_many_requests(app, retry_in, now);
+    }
+    if !app.unsupported.is_empty() {
+        return Reply::text(
+            501,
+            format!(
+                "vendor `{}` uses {}, which is not supported by this sandbox version",
+                spec.vendor.name,
+                app.unsupported.join(", ")
+            ),
+        );
+    }
+    if !auth::check(spec, &app.credentials, headers, query) {
+        let decision = app.rate.as_ref().map(|r| r.peek(now));
+        return with_rate_headers(app, errors::unauthorized(spec), decision, now);
+    }
+    let decision = app.rate.as_ref().map(|r| r.hit(now));
+    if let Some(d) = decision
+        && !d.allowed
+    {
+        let wait = d.reset_at.duration_since(now).unwrap_or(Duration::ZERO);
+        let message = app
+            .rate
+            .as_ref()
+            .map(|r| r.exceeded_message(wait))
+            .unwrap_or_default();
+        return with_rate_headers(
+            app,
+            errors::reply(spec, 429, &message, Some("TOO_MANY_REQUESTS")),
+            decision,
+            now,
+        );
+    }
+    let reply = if app.faults.take_errors_in_success() {
+        errors::reply(
+            spec,
+            200,
+            "The request could not be processed (sandbox fault: error in a 200 body).",
+            None,
+        )
+    } else {
+        match app.below_prefix(path) {
+            Some(rest) => ops::dispatch(
+                app,
+                &ops::Request {
+                    method,
+                    path: rest,
+                    query,
+                    body,
+                },
+            ),
+            None => errors::not_found(spec),
+        }
+    };
+    with_rate_headers(app, reply, decision, now)
+}
+
+fn with_rate_headers(
+    app: &App,
+    mut reply: Reply,
+    decision: Option<Decision>,
+    now: SystemTime,
+) -> Reply {
+    if let (Some(limiter), Some(decision)) = (&app.rate, decision) {
+        reply.headers.extend(limiter.headers(&decision, now));
+    }
+    reply
+}
+
+/// The injected 429: the vendor's rate-limit headers and message saying "retry in `retry_in`";
+/// vendors without rate-limit headers get `Retry-After` instead.
+fn too_many_requests(app: &App, retry_in: Duration, now: SystemTime) -> Reply {
+    let spec = app.spec();
+    match &app.rate {
+        Some(limiter) => {
+            let decision = Decision {
+                allowed: false,
+                remaining: 0,
+                reset_at: now + retry_in,
+            };
+            let reply = errors::reply(
+                spec,
+                429,
+                &limiter.exceeded_message(retry_in),
+                Some("TOO_MANY_REQUESTS"),
+            );
+            with_rate_headers(app, reply, Some(decision), now)
+        }
+        None => {
+            let seconds = seconds_text(retry_in);
+            let message = format!("Too many requests. Try again in {seconds} seconds.");
+            errors::reply(spec, 429, &message, Some("TOO_MANY_REQUESTS"))
+                .with_header("Retry-After", seconds)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RateLimitSettings, SandboxOptions};
+
+    fn app(vendor: &str, options: SandboxOptions) -> App {
+        App::new(crate::builtin::load(vendor).expect("spec"), &options)
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().expect("value"));
+        }
+        map
+    }
+
+    fn header<'r>(reply: &'r Reply, name: &str) -> Option<&'r str> {
+        reply
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn billomat_pipeline_auth_quota_and_faults() {
+        let options = SandboxOptions {
+            seed_records: 2,
+            rate_limit: Some(RateLimitSettings {
+                quota: 2,
+                window: Duration::from_secs(600),
+            }),
+            ..Default::default()
+        };
+        let app = app("billomat", options);
+        let now = SystemTime::now();
+        let key = headers(&[("X-BillomatApiKey", "sandbox-billomat-api-key")]);
+        let denied = pipeline(
+            &app,
+            "GET",
+            "/api/clients",
+            &[],
+            &HeaderMap::new(),
+            b"",
+            now,
+        );
+        assert_eq!(denied.status, 401);
+        assert_eq!(header(&denied, "X-Rate-Limit-Remaining"), Some("2"));
+        let ok = pipeline(&app, "GET", "/api/clients", &[], &key, b"", now);
+        assert_eq!(
+            (ok.status, header(&ok, "X-Rate-Limit-Remaining")),
+            (200, Some("1"))
+        );
+        let unknown = pipeline(&app, "GET", "/api/nothing", &[], &key, b"", now);
+        assert_eq!(
+            (unknown.status, header(&unknown, "X-Rate-Limit-Remaining")),
+            (404, Some("0"))
+        );
+        let limited = pipeline(&app, "GET", "/api/clients", &[], &key, b"", now);
+        assert_eq!(limited.status, 429);
+        let message = limited.json_value()["errors"]["error"]
+            .as_str()
+            .expect("message")
+            .to_owned();
+        assert!(
+            message.starts_with(
+                "Maximum number of requests (2 per 15 minutes) reached. Try again in "
+            ),
+            "{message}"
+        );
+        assert!(header(&limited, "Retry-After").is_none());
+    }
+
+    #[test]
+    fn injected_faults_come_before_authentication() {
+        let app = app(
+            "cloudspot",
+            SandboxOptions {
+                seed_records: 1,
+                ..Default::default()
+            },
+        );
+        let now = SystemTime::now();
+        app.faults.html_502_next(1);
+        let reply = pipeline(
+            &app,
+            "GET",
+            "/api/v1/artikels/",
+            &[],
+            &HeaderMap::new(),
+            b"",
+            now,
+        );
+        assert_eq!(
+            (reply.status, reply.body.clone()),
+            (502, crate::reply::Body::Html(BAD_GATEWAY_HTML.to_owned()))
+        );
+        app.faults.rate_limit_next(1, Duration::from_millis(1500));
+        let reply = pipeline(
+            &app,
+            "GET",
+            "/api/v1/artikels/",
+            &[],
+            &HeaderMap::new(),
+            b"",
+            now,
+        );
+        assert_eq!(
+            (reply.status, header(&reply, "Retry-After")),
+            (429, Some("2"))
+        );
+        let token = headers(&[("X-ERP-TOKEN", "sandbox-cloudspot-token")]);
+        app.faults.errors_in_success_next(1);
+        let reply = pipeline(&app, "GET", "/api/v1/artikels/", &[], &token, b"", now);
+        assert_eq!(reply.status, 200);
+        assert!(reply.json_value()["message"].is_string());
+        let reply = pipeline(&app, "GET", "/api/v1/artikels", &[], &token, b"", now);
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.json_value()["status"], "NOT_FOUND");
+    }
+}
