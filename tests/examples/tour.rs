@@ -76,10 +76,12 @@ async fn cloudspot(summary: &mut Summary) -> Result<()> {
     summary.add(
         "cloudspot artikels.get",
         format!(
-            "#{id} {} ({}), {:?}",
+            "#{id} {} (SKU {}), status {}",
             one.naam.as_deref().unwrap_or("?"),
             one.sku.as_deref().unwrap_or("-"),
             one.status
+                .as_ref()
+                .map_or("unknown".to_owned(), ToString::to_string)
         ),
     );
     let categories = api.categories().list_all().await?;
