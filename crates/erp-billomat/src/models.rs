@@ -61,7 +61,7 @@ pub struct Client {
         skip_serializing,
         with = "wire::model_list"
     )]
-    pub client_property_values: Vec<crate::models::ClientPropertyValue>,
+    pub client_property_values: Vec<ClientPropertyValue>,
     /// ISO 3166 alpha-2 country code.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub country_code: Option<String>,
@@ -90,19 +90,19 @@ pub struct Client {
     pub discount_days: Option<f64>,
     /// Source of the cash discount period.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub discount_days_type: Option<crate::models::DefaultValueType>,
+    pub discount_days_type: Option<DefaultValueType>,
     /// Cash discount rate in percent.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub discount_rate: Option<f64>,
     /// Source of the cash discount rate.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub discount_rate_type: Option<crate::models::DefaultValueType>,
+    pub discount_rate_type: Option<DefaultValueType>,
     /// Payment term in days after the invoice date.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub due_days: Option<i64>,
     /// Source of the payment term.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub due_days_type: Option<crate::models::DefaultValueType>,
+    pub due_days_type: Option<DefaultValueType>,
     /// Whether automatic dunning runs for this client.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub dunning_run: Option<bool>,
@@ -132,7 +132,7 @@ pub struct Client {
     pub name: Option<String>,
     /// Price basis.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub net_gross: Option<crate::models::NetGross>,
+    pub net_gross: Option<NetGross>,
     /// Note.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub note: Option<String>,
@@ -150,7 +150,7 @@ pub struct Client {
     pub offer_validity_days: Option<i64>,
     /// Source of the offer validity.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub offer_validity_days_type: Option<crate::models::DefaultValueType>,
+    pub offer_validity_days_type: Option<DefaultValueType>,
     /// Phone number.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub phone: Option<String>,
@@ -165,7 +165,7 @@ pub struct Client {
     pub reminder_due_days: Option<i64>,
     /// Source of the reminder payment term.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub reminder_due_days_type: Option<crate::models::DefaultValueType>,
+    pub reminder_due_days_type: Option<DefaultValueType>,
     /// Gross revenue with this client.
     ///
     /// Set by the vendor; never sent on create or update.
@@ -196,7 +196,7 @@ pub struct Client {
     pub tax_number: Option<String>,
     /// Tax rule.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub tax_rule: Option<crate::models::TaxRule>,
+    pub tax_rule: Option<TaxRule>,
     /// When the client was last changed.
     ///
     /// Set by the vendor; never sent on create or update.
@@ -244,7 +244,7 @@ pub struct ClientPropertyValue {
     ///
     /// Set by the vendor; never sent on create or update.
     #[serde(skip_serializing, with = "wire::opt")]
-    pub r#type: Option<crate::models::PropertyType>,
+    pub r#type: Option<PropertyType>,
     /// The value.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub value: Option<String>,

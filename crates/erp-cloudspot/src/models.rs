@@ -22,7 +22,7 @@ pub struct Artikel {
     pub beschrijving: Option<String>,
     /// Order type; the meaning of the two modes is not documented by the vendor.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub bestellingtype: Option<crate::models::Bestellingtype>,
+    pub bestellingtype: Option<Bestellingtype>,
     /// VAT percentage that applies to the product.
     #[serde(
         rename = "BTW",
@@ -38,7 +38,7 @@ pub struct Artikel {
     pub categorie_id: Option<i64>,
     /// All categories the product belongs to.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub categorieen: Vec<crate::models::ArtikelCategorie>,
+    pub categorieen: Vec<ArtikelCategorie>,
     /// EAN barcodes.
     #[serde(
         rename = "EAN",
@@ -48,10 +48,10 @@ pub struct Artikel {
     pub ean: Vec<String>,
     /// Photos of the product.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub fotos: Vec<crate::models::Foto>,
+    pub fotos: Vec<Foto>,
     /// Instructions for use, per language.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub gebruiksaanwijzingen: Vec<crate::models::MeertaligeTekst>,
+    pub gebruiksaanwijzingen: Vec<MeertaligeTekst>,
     /// Purchase price excluding VAT.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub inkoopprijs_excl: Option<f64>,
@@ -63,7 +63,7 @@ pub struct Artikel {
     pub interne_notitie: Option<String>,
     /// More information, per language.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub meer_info: Vec<crate::models::MeertaligeTekst>,
+    pub meer_info: Vec<MeertaligeTekst>,
     /// Brand name.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub merk: Option<String>,
@@ -78,16 +78,16 @@ pub struct Artikel {
     pub op_voorraad: Option<f64>,
     /// Prices per price category.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub prijscategorieen: Vec<crate::models::Prijscategorie>,
+    pub prijscategorieen: Vec<Prijscategorie>,
     /// External page with product information.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub product_url: Option<String>,
     /// Raw materials, per language.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub ruwe_grondstoffen: Vec<crate::models::MeertaligeTekst>,
+    pub ruwe_grondstoffen: Vec<MeertaligeTekst>,
     /// Composition or ingredients, per language.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub samenstellingen: Vec<crate::models::MeertaligeTekst>,
+    pub samenstellingen: Vec<MeertaligeTekst>,
     /// Stock keeping unit.
     #[serde(
         rename = "SKU",
@@ -97,7 +97,7 @@ pub struct Artikel {
     pub sku: Option<String>,
     /// Visibility of the product (not the response status).
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub status: Option<crate::models::ArtikelStatus>,
+    pub status: Option<ArtikelStatus>,
     /// Minimum number of units for an order to the supplier.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub units_per_bestelling: Option<f64>,
@@ -109,7 +109,7 @@ pub struct Artikel {
     pub verkoopprijs_incl: Option<f64>,
     /// Whether and how stock is tracked.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub voorraad_bijhouden: Option<crate::models::VoorraadBijhouden>,
+    pub voorraad_bijhouden: Option<VoorraadBijhouden>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -125,7 +125,7 @@ pub struct ArtikelCategorie {
     pub id: Option<i64>,
     /// Sub-categories.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub children: Vec<crate::models::ArtikelCategorie>,
+    pub children: Vec<ArtikelCategorie>,
     /// Name of the category.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub naam: Option<String>,
@@ -157,7 +157,7 @@ pub struct Foto {
 pub struct Klant {
     /// Salutation.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub aanspreektitel: Option<crate::models::Aanspreektitel>,
+    pub aanspreektitel: Option<Aanspreektitel>,
     /// Last name.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub achternaam: Option<String>,

@@ -7,7 +7,7 @@ use erp_spec::ir::{Enum, Field, Model, Spec, TypeRef};
 
 use super::docs;
 use super::names::ident;
-use super::types::{has_default, rust_type, wire_helper};
+use super::types::{has_default, model_field_type, wire_helper};
 
 pub fn emit(spec: &Spec) -> TokenStream {
     let module_doc = docs::inner(&format!(
@@ -78,7 +78,7 @@ fn field(model: &Model, f: &Field, container_default: bool) -> TokenStream {
         doc_text.push_str("\n\nRequired.");
     }
     let doc = docs::outer(&doc_text);
-    let base = rust_type(&f.ty, f.sensitive);
+    let base = model_field_type(&f.ty, f.sensitive);
     // A model that contains itself needs a box to have a size.
     let base = match &f.ty {
         TypeRef::Model(m) if *m == model.name => quote!(Box<#base>),

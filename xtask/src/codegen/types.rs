@@ -7,8 +7,18 @@ use erp_spec::ir::TypeRef;
 
 use super::names::ident;
 
-/// The Rust type of a value of `ty` (without the `Option` of an optional field).
+/// The Rust type of a value of `ty` (without the `Option` of an optional field), as named
+/// outside `models.rs`.
 pub fn rust_type(ty: &TypeRef, sensitive: bool) -> TokenStream {
+    type_tokens(ty, sensitive, true)
+}
+
+/// The same type as named inside `models.rs`, where models and enums need no path.
+pub fn model_field_type(ty: &TypeRef, sensitive: bool) -> TokenStream {
+    type_tokens(ty, sensitive, false)
+}
+
+fn type_tokens(ty: &TypeRef, sensitive: bool, qualified: bool) -> TokenStream {
     match ty {
         TypeRef::String if sensitive => quote!(erp_runtime::Secret),
         TypeRef::String => quote!(String),
@@ -21,12 +31,16 @@ pub fn rust_type(ty: &TypeRef, sensitive: bool) -> TokenStream {
         }
         TypeRef::Json => quote!(erp_runtime::JsonValue),
         TypeRef::List(inner) => {
-            let inner = rust_type(inner, sensitive);
+            let inner = type_tokens(inner, sensitive, qualified);
             quote!(Vec<#inner>)
         }
         TypeRef::Model(name) | TypeRef::Enum(name) => {
             let name = ident(name);
-            quote!(crate::models::#name)
+            if qualified {
+                quote!(crate::models::#name)
+            } else {
+                quote!(#name)
+            }
         }
     }
 }

@@ -38,13 +38,13 @@ pub struct Widget {
     pub name: Option<String>,
     /// Parts.
     #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
-    pub parts: Vec<crate::models::Part>,
+    pub parts: Vec<Part>,
     /// A secret.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub secret_code: Option<erp_runtime::Secret>,
     /// Kind of widget.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
-    pub r#type: Option<crate::models::WidgetType>,
+    pub r#type: Option<WidgetType>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
