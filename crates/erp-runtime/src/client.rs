@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::auth::{Auth, AuthContext};
 use crate::codec::Codec;
 use crate::config::{ClientBuilder, Config};
-use crate::descriptor::{Operation, Paging, Returns, VendorInfo};
+use crate::descriptor::{Operation, Paging, VendorInfo};
 use crate::envelope::{self, PageMeta};
 use crate::error::{Error, Origin, excerpt};
 use crate::paging::{self, Items, Page, Pages};
@@ -98,21 +98,26 @@ impl Client {
     }
 
     /// Calls an operation that returns one object.
-    pub async fn item<T: DeserializeOwned>(
-        &self,
-        op: &'static Operation,
-        req: Request,
-    ) -> Result<T, Error> {
-        debug_assert_eq!(op.returns, Returns::Item);
+    pub async fn item<T: DeserializeOwned>(&self, op: &'static Operation, req: Request) -> Result<T, Error> {
         let raw = self.execute(op, &req, None).await?;
-        let value = self.decode_body(op, &raw)?;
-        match envelope::item(op, value).map_err(|m| self.shape_error(op, &raw, m))? {
+        self.decode_item(op, &raw)
+    }
+
+    /// Calls an operation that returns one object or, as some vendors do after a write, an
+    /// empty body (`Ok(None)`).
+    pub async fn item_or_empty<T: DeserializeOwned>(&self, op: &'static Operation, req: Request) -> Result<Option<T>, Error> {
+        let raw = self.execute(op, &req, None).await?;
+        if raw.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        self.decode_item(op, &raw).map(Some)
+    }
+
+    fn decode_item<T: DeserializeOwned>(&self, op: &'static Operation, raw: &RawResponse) -> Result<T, Error> {
+        let value = self.decode_body(op, raw)?;
+        match envelope::item(op, value).map_err(|m| self.shape_error(op, raw, m))? {
             Some((item, path)) => decode_value(op, item, &path),
-            None => Err(Error::NotFound {
-                origin: origin(op),
-                status: raw.status,
-                message: None,
-            }),
+            None => Err(Error::NotFound { origin: origin(op), status: raw.status, message: None }),
         }
     }
 

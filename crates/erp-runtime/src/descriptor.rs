@@ -155,6 +155,8 @@ impl Method {
 pub enum Returns {
     None,
     Item,
+    /// One object or an empty body.
+    ItemOrEmpty,
     List,
 }
 

@@ -276,6 +276,8 @@ pub enum Returns {
     None,
     /// One object in the vendor's item envelope.
     Item,
+    /// One object, or an empty body (the vendor does not promise to echo the object).
+    ItemOrEmpty,
     /// A list in the vendor's list envelope.
     List,
 }
@@ -296,6 +298,8 @@ pub struct Operation {
     pub returns: Returns,
     pub paged: bool,
     pub idempotent: bool,
+    /// Body root key overriding the resource's `wire_singular`, if the spec sets one.
+    pub root: Option<String>,
 }
 
 impl Operation {

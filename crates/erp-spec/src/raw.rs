@@ -303,6 +303,10 @@ pub struct RawOperation {
     pub returns: Option<Spanned<String>>,
     #[serde(default)]
     pub paged: Option<bool>,
+    /// Root key of the request and response bodies in `resource_root` envelopes when it is not
+    /// the resource's `wire_singular` (Billomat's actions: `{"complete": {...}}`).
+    #[serde(default)]
+    pub root: Option<Spanned<String>>,
     #[serde(default)]
     pub idempotent: Option<bool>,
 }

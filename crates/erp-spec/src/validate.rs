@@ -898,6 +898,7 @@ impl Validator {
                 &[
                     ("none", ir::Returns::None),
                     ("item", ir::Returns::Item),
+                    ("item_or_empty", ir::Returns::ItemOrEmpty),
                     ("list", ir::Returns::List),
                 ],
             )?,
@@ -949,6 +950,7 @@ impl Validator {
             returns,
             paged,
             idempotent,
+            root: o.root.as_ref().map(|r| r.value.clone()),
         })
     }
 

@@ -83,11 +83,12 @@ fn descriptor(r: &Resource, op: &Operation) -> TokenStream {
     let op_name = &op.name;
     let method = format_ident!("{}", op.method.as_str().to_upper_camel_case());
     let path = &op.path;
-    let singular = &r.wire_singular;
+    let singular = op.root.as_deref().unwrap_or(&r.wire_singular);
     let plural = &r.wire_plural;
     let returns = match op.returns {
         Returns::None => quote!(Returns::None),
         Returns::Item => quote!(Returns::Item),
+        Returns::ItemOrEmpty => quote!(Returns::ItemOrEmpty),
         Returns::List => quote!(Returns::List),
     };
     let paged = op.paged;
@@ -256,6 +257,18 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<#item> {
                     self.client.item(&#descriptor, #request).await
+                }
+            }
+        }
+        (Returns::ItemOrEmpty, Some(item)) => {
+            let doc = docs::outer(&format!(
+                "{}\n\n{endpoint}. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.",
+                op.doc
+            ));
+            quote! {
+                #doc
+                pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<Option<#item>> {
+                    self.client.item_or_empty(&#descriptor, #request).await
                 }
             }
         }

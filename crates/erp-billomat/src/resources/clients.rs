@@ -73,7 +73,7 @@ pub static UPDATE: Operation = Operation {
     path: "/clients/{id}",
     wire_singular: "client",
     wire_plural: "clients",
-    returns: Returns::Item,
+    returns: Returns::ItemOrEmpty,
     paged: false,
     idempotent: true,
 };
@@ -178,14 +178,14 @@ impl<'a> Clients<'a> {
 
     /// Updates the fields that are set; unset fields keep their values.
     ///
-    /// `PUT /clients/{id}`.
+    /// `PUT /clients/{id}`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
     pub async fn update(
         &self,
         id: i64,
         body: &crate::models::Client,
-    ) -> erp_runtime::Result<crate::models::Client> {
+    ) -> erp_runtime::Result<Option<crate::models::Client>> {
         self.client
-            .item(&UPDATE, Request::new().path("id", id).body(body))
+            .item_or_empty(&UPDATE, Request::new().path("id", id).body(body))
             .await
     }
 }

@@ -73,7 +73,7 @@ pub static UPDATE: Operation = Operation {
     path: "/contacts/{id}",
     wire_singular: "contact",
     wire_plural: "contacts",
-    returns: Returns::Item,
+    returns: Returns::ItemOrEmpty,
     paged: false,
     idempotent: true,
 };
@@ -174,14 +174,14 @@ impl<'a> Contacts<'a> {
 
     /// Updates the fields that are set.
     ///
-    /// `PUT /contacts/{id}`.
+    /// `PUT /contacts/{id}`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
     pub async fn update(
         &self,
         id: i64,
         body: &crate::models::Contact,
-    ) -> erp_runtime::Result<crate::models::Contact> {
+    ) -> erp_runtime::Result<Option<crate::models::Contact>> {
         self.client
-            .item(&UPDATE, Request::new().path("id", id).body(body))
+            .item_or_empty(&UPDATE, Request::new().path("id", id).body(body))
             .await
     }
 }
