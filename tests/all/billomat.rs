@@ -32,7 +32,12 @@ async fn clients_full_crud_round_trip() {
         street: Some("Via Ticino 1".into()),
         ..Default::default()
     };
-    let updated = api.clients().update(id, &change).await.expect("update");
+    let updated = api
+        .clients()
+        .update(id, &change)
+        .await
+        .expect("update")
+        .expect("the sandbox echoes the object");
     assert_eq!(updated.street.as_deref(), Some("Via Ticino 1"));
     assert_eq!(
         updated.name.as_deref(),
@@ -203,7 +208,8 @@ async fn contacts_of_a_client_crud() {
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+        .expect("echoed");
     assert_eq!(updated.street.as_deref(), Some("Thomas-Mann-Straße 7"));
     assert_eq!(
         api.contacts().get(id).await.unwrap().last_name.as_deref(),
@@ -278,5 +284,28 @@ async fn wrong_credentials_are_reported_with_the_vendor_message() {
     assert!(
         !format!("{api:?}").contains("wrong-key"),
         "nor in the client's Debug"
+    );
+}
+
+#[tokio::test]
+async fn an_update_answered_with_an_empty_body_is_none() {
+    let sandbox = start("billomat", options(2)).await;
+    let api = billomat(&sandbox);
+    sandbox.faults().empty_write_bodies(true);
+    let change = Client {
+        note: Some("Stammkunde".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        api.clients()
+            .update(1, &change)
+            .await
+            .expect("an empty 200 is a success"),
+        None
+    );
+    assert_eq!(
+        api.clients().get(1).await.unwrap().note.as_deref(),
+        Some("Stammkunde"),
+        "the change was applied"
     );
 }

@@ -185,12 +185,26 @@ async fn an_error_body_with_a_success_status_is_an_error() {
 async fn a_malformed_field_gives_a_decode_error_with_its_path() {
     let sandbox = start("billomat", options(3)).await;
     let api = billomat(&sandbox);
+    // Give the first client an IBAN: it must not show up in the error.
+    let first = api.clients().list_all(&Default::default()).await.unwrap()[0]
+        .id
+        .unwrap();
+    let iban = "DE89370400440532013000";
+    let with_iban = Client {
+        bank_iban: Some(iban.into()),
+        ..Default::default()
+    };
+    api.clients().update(first, &with_iban).await.unwrap();
     sandbox.faults().malformed_next(1);
     let err = api
         .clients()
         .list_all(&Default::default())
         .await
         .unwrap_err();
+    assert!(
+        !err.to_string().contains(iban) && !format!("{err:?}").contains(iban),
+        "sensitive values are redacted: {err}"
+    );
     let Error::Decode {
         path,
         message,

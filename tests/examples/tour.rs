@@ -182,6 +182,11 @@ async fn billomat(summary: &mut Summary) -> Result<()> {
             },
         )
         .await?;
+    // Billomat may answer an update with an empty body; then read the client back.
+    let updated = match updated {
+        Some(client) => client,
+        None => api.clients().get(id).await?,
+    };
     summary.add(
         "billomat clients.update",
         format!("street is now {:?}", updated.street.unwrap_or_default()),

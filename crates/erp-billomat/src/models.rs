@@ -59,7 +59,7 @@ pub struct Client {
     #[serde(
         rename = "client-property-values",
         skip_serializing,
-        with = "wire::model_list"
+        with = "wire::wrapped_model_list"
     )]
     pub client_property_values: Vec<ClientPropertyValue>,
     /// ISO 3166 alpha-2 country code.

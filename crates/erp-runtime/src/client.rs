@@ -56,6 +56,8 @@ impl std::fmt::Debug for Client {
 pub(crate) struct RawResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The URL that answered, against which relative next-page links resolve.
+    pub url: String,
 }
 
 impl Client {
@@ -98,14 +100,22 @@ impl Client {
     }
 
     /// Calls an operation that returns one object.
-    pub async fn item<T: DeserializeOwned>(&self, op: &'static Operation, req: Request) -> Result<T, Error> {
+    pub async fn item<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Result<T, Error> {
         let raw = self.execute(op, &req, None).await?;
         self.decode_item(op, &raw)
     }
 
     /// Calls an operation that returns one object or, as some vendors do after a write, an
     /// empty body (`Ok(None)`).
-    pub async fn item_or_empty<T: DeserializeOwned>(&self, op: &'static Operation, req: Request) -> Result<Option<T>, Error> {
+    pub async fn item_or_empty<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        req: Request,
+    ) -> Result<Option<T>, Error> {
         let raw = self.execute(op, &req, None).await?;
         if raw.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
@@ -113,11 +123,19 @@ impl Client {
         self.decode_item(op, &raw).map(Some)
     }
 
-    fn decode_item<T: DeserializeOwned>(&self, op: &'static Operation, raw: &RawResponse) -> Result<T, Error> {
+    fn decode_item<T: DeserializeOwned>(
+        &self,
+        op: &'static Operation,
+        raw: &RawResponse,
+    ) -> Result<T, Error> {
         let value = self.decode_body(op, raw)?;
         match envelope::item(op, value).map_err(|m| self.shape_error(op, raw, m))? {
             Some((item, path)) => decode_value(op, item, &path),
-            None => Err(Error::NotFound { origin: origin(op), status: raw.status, message: None }),
+            None => Err(Error::NotFound {
+                origin: origin(op),
+                status: raw.status,
+                message: None,
+            }),
         }
     }
 
@@ -167,6 +185,7 @@ impl Client {
         let list = envelope::list(op, value).map_err(|m| self.shape_error(op, &raw, m))?;
         let info = RawPageInfo {
             fingerprint: fingerprint(&list.items),
+            url: raw.url.clone(),
             last_cursor: match op.vendor.paging {
                 Paging::Cursor { field, .. } => list
                     .items
@@ -209,23 +228,34 @@ impl Client {
             .map_err(|m| self.shape_error(op, raw, m))
     }
 
+    /// An error excerpt of a raw body: redacted when the codec can read it, the raw text
+    /// otherwise (an HTML error page from a proxy).
+    fn body_excerpt(&self, op: &'static Operation, body: &[u8]) -> String {
+        match self.inner.codec.decode(body) {
+            Ok(value) => redacted_excerpt(&value, op.redact),
+            Err(_) => excerpt(&String::from_utf8_lossy(body), EXCERPT_CHARS),
+        }
+    }
+
     fn shape_error(&self, op: &'static Operation, raw: &RawResponse, message: String) -> Error {
         Error::Decode {
             origin: origin(op),
             path: ".".to_owned(),
             message,
-            excerpt: excerpt(&String::from_utf8_lossy(&raw.body), EXCERPT_CHARS),
+            excerpt: self.body_excerpt(op, &raw.body),
         }
     }
 
     fn url(&self, op: &'static Operation, req: &Request) -> Result<String, Error> {
         let mut path = op.path.to_owned();
         for (name, value) in &req.path_params {
-            if value.is_empty() {
+            // URL normalisation would turn `.` and `..` (even percent-encoded) into another
+            // path, i.e. another resource: refuse them rather than act on the wrong object.
+            if value.is_empty() || value == "." || value == ".." {
                 return Err(Error::InvalidInput {
                     origin: origin(op),
                     field: (*name).to_owned(),
-                    message: "must not be empty".to_owned(),
+                    message: format!("{value:?} is not a usable path segment"),
                 });
             }
             path = path.replace(&format!("{{{name}}}"), &encode_segment(value));
@@ -338,8 +368,8 @@ impl Client {
         }
     }
 
-    /// A next-page link is followed only on the base URL's own origin: credentials must
-    /// never be sent to a host the vendor's body named.
+    /// A next-page link (already resolved against the page that named it) is followed only on
+    /// the base URL's own origin: credentials must never be sent to a host a body named.
     fn checked_link(&self, op: &'static Operation, link: &str) -> Result<String, Error> {
         let bad = |m: &str| Error::Decode {
             origin: origin(op),
@@ -398,6 +428,7 @@ impl Client {
             .await
             .map_err(|e| self.transport_failure(op, e))?;
         let status = response.status().as_u16();
+        let answered_url = response.url().to_string();
         let headers = response.headers().clone();
         if let Some(spec) = &inner.vendor.rate_limit {
             let status = rate_limit::parse_status(spec, &headers, SystemTime::now());
@@ -433,11 +464,15 @@ impl Client {
                 status,
                 message,
                 code,
-                body_excerpt: excerpt(&String::from_utf8_lossy(&body), EXCERPT_CHARS),
+                body_excerpt: redacted_excerpt(&value, op.redact),
             };
             return Err((Outcome::ClientError(status), None, error));
         }
-        Ok(Attempt::Done(RawResponse { status, body }))
+        Ok(Attempt::Done(RawResponse {
+            status,
+            body,
+            url: answered_url,
+        }))
     }
 
     fn transport_failure(
@@ -507,9 +542,17 @@ impl Client {
                     .as_ref()
                     .map(|spec| rate_limit::parse_status(spec, headers, now))
                     .unwrap_or_default();
-                let wait = rate_limit::retry_after(headers, now)
-                    .or(status_headers.reset_in)
-                    .or_else(|| message.as_deref().and_then(rate_limit::seconds_in_message));
+                // Every hint the vendor gave counts; the longest wins, and a hint of zero (a
+                // reset already in the past, clock skew) is no hint at all.
+                let wait = [
+                    rate_limit::retry_after(headers, now),
+                    status_headers.reset_in,
+                    message.as_deref().and_then(rate_limit::seconds_in_message),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|w| !w.is_zero())
+                .max();
                 let reset_at = status_headers
                     .reset_at
                     .or_else(|| wait.and_then(|w| now.checked_add(w)));
@@ -561,7 +604,7 @@ impl Client {
                         status,
                         message,
                         code,
-                        body_excerpt: excerpt(&text, EXCERPT_CHARS),
+                        body_excerpt: self.body_excerpt(op, body),
                     },
                 )
             }
@@ -572,6 +615,8 @@ impl Client {
 /// What the paging engine needs from a page besides its typed items.
 pub(crate) struct RawPageInfo {
     pub fingerprint: u64,
+    /// The URL of this page, for resolving a relative next-page link.
+    pub url: String,
     /// The cursor field of the last item, for cursor paging.
     pub last_cursor: Option<String>,
 }
@@ -619,8 +664,7 @@ fn decode_value<T: DeserializeOwned>(
     value: Value,
     prefix: &str,
 ) -> Result<T, Error> {
-    let body_excerpt = excerpt(&value.to_string(), EXCERPT_CHARS);
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(&value).map_err(|e| {
         let inner = e.path().to_string();
         let path = match (prefix.is_empty(), inner.as_str()) {
             (true, p) => p.to_owned(),
@@ -631,9 +675,35 @@ fn decode_value<T: DeserializeOwned>(
             origin: origin(op),
             path,
             message: e.into_inner().to_string(),
-            excerpt: body_excerpt,
+            excerpt: redacted_excerpt(&value, op.redact),
         }
     })
+}
+
+/// A short excerpt of a decoded body for an error, with the values of sensitive fields
+/// (the spec's `sensitive: true`) replaced: an IBAN must not reach a log through an error.
+fn redacted_excerpt(value: &Value, sensitive: &[&str]) -> String {
+    fn redact(value: &mut Value, sensitive: &[&str]) {
+        match value {
+            Value::Object(map) => {
+                for (key, member) in map.iter_mut() {
+                    if sensitive.contains(&key.as_str()) {
+                        *member = Value::from("[redacted]");
+                    } else {
+                        redact(member, sensitive);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| redact(item, sensitive)),
+            _ => {}
+        }
+    }
+    if sensitive.is_empty() {
+        return excerpt(&value.to_string(), EXCERPT_CHARS);
+    }
+    let mut copy = value.clone();
+    redact(&mut copy, sensitive);
+    excerpt(&copy.to_string(), EXCERPT_CHARS)
 }
 
 /// Identifies a page's content, to stop when a vendor serves the same page twice.

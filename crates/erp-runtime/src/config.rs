@@ -56,6 +56,10 @@ impl Default for Config {
 ///
 /// let missing = Client::builder(&VENDOR).auth(erp_runtime::auth::NoAuth).build();
 /// assert!(missing.unwrap_err().to_string().contains("account"));
+///
+/// let leaky = Client::builder(&VENDOR).base_url("https://me:pw@acme.example.com/api?api_key=k").auth(erp_runtime::auth::NoAuth).build();
+/// let message = leaky.unwrap_err().to_string();
+/// assert!(!message.contains("pw") && !message.contains("api_key"), "{message}");
 /// # Ok::<(), erp_runtime::Error>(())
 /// ```
 #[must_use]
@@ -223,7 +227,25 @@ fn resolve_template(
 
 /// Credentials must not travel in clear text, except to this machine (sandbox, tests).
 fn check_scheme(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid base URL `{url}`: {e}"))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid base URL: {e}"))?;
+    // Credentials can hide in a URL (`user:pw@host`, `?api_key=`): never echo those parts.
+    let url = {
+        let mut shown = parsed.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
+        shown.to_string()
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "base URL `{url}` must not carry credentials; pass them with `.auth(..)`"
+        ));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!(
+            "base URL `{url}` must not have a query or fragment; pass credentials with `.auth(..)`"
+        ));
+    }
     match parsed.scheme() {
         "https" => Ok(()),
         "http" => {

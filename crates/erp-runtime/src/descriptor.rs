@@ -179,6 +179,8 @@ pub struct Operation {
     pub paged: bool,
     /// Safe to send twice (GET, PUT, DELETE unless the spec says otherwise).
     pub idempotent: bool,
+    /// Wire names of sensitive fields in this operation's bodies, never shown in errors.
+    pub redact: &'static [&'static str],
 }
 
 impl Operation {

@@ -272,6 +272,7 @@ mod tests {
         returns: Returns::List,
         paged: true,
         idempotent: true,
+        redact: &[],
     };
 
     #[test]

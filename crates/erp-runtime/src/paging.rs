@@ -217,7 +217,16 @@ async fn step<T: DeserializeOwned>(mut s: State) -> Result<Option<(Page<T>, Stat
     match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
         Verdict::Stop => Ok(None),
         Verdict::Yield(next) => {
-            s.next = next;
+            s.next = match next {
+                // A relative link means "relative to this page", not to the base URL.
+                Next::Link(link) => {
+                    match reqwest::Url::parse(&raw.url).and_then(|page| page.join(&link)) {
+                        Ok(absolute) => Next::Link(absolute.to_string()),
+                        Err(_) => Next::Link(link),
+                    }
+                }
+                other => other,
+            };
             Ok(Some((page, s)))
         }
     }

@@ -67,8 +67,10 @@ pub fn seconds_in_message(message: &str) -> Option<Duration> {
     let rest = lower[at + 4..].trim_start();
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let after = rest[digits.len()..].trim_start();
-    (after.starts_with("sec") && !digits.is_empty())
-        .then(|| Duration::from_secs(digits.parse().unwrap_or(0)))
+    if !after.starts_with("sec") {
+        return None;
+    }
+    digits.parse().ok().map(Duration::from_secs)
 }
 
 /// Shared across clones of a client: when the last response said the window is used up,
@@ -82,13 +84,20 @@ pub(crate) struct Gate {
 const RESET_MARGIN: Duration = Duration::from_millis(250);
 
 impl Gate {
+    /// Notes a response's rate-limit status. A block only ever grows and ends by itself at the
+    /// reset the vendor named: a late response from before the block must not lift it.
     pub(crate) async fn record(&self, status: &RateLimitStatus) {
+        let (Some(0), Some(wait)) = (status.remaining, status.reset_in) else {
+            return;
+        };
+        let now = Instant::now();
+        // A reset absurdly far away (a garbage header) must not overflow the clock; a day is
+        // beyond any wait the retry policy accepts, so the caller still gets RateLimited.
+        let until = now
+            .checked_add(wait.saturating_add(RESET_MARGIN))
+            .unwrap_or(now + Duration::from_secs(86_400));
         let mut guard = self.blocked_until.lock().await;
-        match (status.remaining, status.reset_in) {
-            (Some(0), Some(wait)) => *guard = Some(Instant::now() + wait + RESET_MARGIN),
-            (Some(_), _) => *guard = None,
-            _ => {}
-        }
+        *guard = Some(guard.map_or(until, |current| current.max(until)));
     }
 
     /// Time to wait before the next request may be sent.
@@ -176,11 +185,52 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn the_gate_blocks_until_the_reset_and_ignores_late_responses() {
+        let gate = Gate::default();
+        assert_eq!(gate.wait_needed().await, None);
+        gate.record(&RateLimitStatus {
+            remaining: Some(0),
+            reset_in: Some(Duration::from_secs(30)),
+            reset_at: None,
+        })
+        .await;
+        let wait = gate.wait_needed().await.unwrap();
+        assert!(
+            wait > Duration::from_secs(29) && wait <= Duration::from_secs(31),
+            "{wait:?}"
+        );
+        gate.record(&RateLimitStatus {
+            remaining: Some(12),
+            reset_in: Some(Duration::from_secs(5)),
+            reset_at: None,
+        })
+        .await;
+        assert!(
+            gate.wait_needed().await.unwrap() > Duration::from_secs(29),
+            "a stale response does not lift the block"
+        );
+        gate.record(&RateLimitStatus {
+            remaining: Some(0),
+            reset_in: Some(Duration::MAX),
+            reset_at: None,
+        })
+        .await;
+        assert!(
+            gate.wait_needed().await.unwrap() >= Duration::from_secs(86_000),
+            "huge resets are clamped, not a panic"
+        );
+    }
+
     #[test]
     fn seconds_are_read_from_the_vendor_message() {
         let m =
             "Maximum number of requests (300 per 15 minutes) reached. Try again in 246 seconds.";
         assert_eq!(seconds_in_message(m), Some(Duration::from_secs(246)));
         assert_eq!(seconds_in_message("Try again later"), None);
+        assert_eq!(
+            seconds_in_message("Try again in 99999999999999999999999 seconds"),
+            None
+        );
     }
 }

@@ -82,22 +82,29 @@ impl FromWire for f64 {
             Value::Number(n) => n
                 .as_f64()
                 .ok_or_else(|| format!("expected a number, found {n}")),
-            // Some vendors write decimal commas ("12,5"); accept them when there is no dot.
             Value::String(s) => {
                 let t = s.trim();
                 t.parse::<f64>()
                     .ok()
-                    .or_else(|| {
-                        (!t.contains('.'))
-                            .then(|| t.replace(',', ".").parse::<f64>().ok())
-                            .flatten()
-                    })
+                    .or_else(|| decimal_comma(t))
                     .filter(|f| f.is_finite())
                     .ok_or_else(|| format!("expected a number, found {}", describe(&value)))
             }
             other => Err(format!("expected a number, found {}", describe(other))),
         }
     }
+}
+
+/// "12,5" or "12,50" (a European decimal comma). "1,234" is refused: it may be a thousands
+/// separator, and guessing would silently change the value a thousandfold.
+fn decimal_comma(text: &str) -> Option<f64> {
+    let (whole, fraction) = text.split_once(',')?;
+    let plausible = !text.contains('.')
+        && (1..=2).contains(&fraction.len())
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    plausible
+        .then(|| format!("{whole}.{fraction}").parse().ok())
+        .flatten()
 }
 
 impl FromWire for bool {
@@ -121,9 +128,6 @@ impl FromWire for NaiveDate {
         if let Value::String(s) = &value {
             let t = s.trim();
             if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-                return Ok(d);
-            }
-            if let Ok(d) = NaiveDate::parse_from_str(t, "%d/%m/%Y") {
                 return Ok(d);
             }
         }
@@ -161,6 +165,8 @@ impl FromWire for DateTime<FixedOffset> {
                 return Ok(dt.fixed_offset());
             }
         }
+        // No offset on the wire: the vendors we know (Exact Online's OData, Billomat's dates)
+        // mean UTC there, so that is what the value says; it is never the local clock.
         for format in [
             "%Y-%m-%dT%H:%M:%S%.f",
             "%Y-%m-%d %H:%M:%S%.f",
@@ -264,35 +270,32 @@ pub mod opt_model {
 
 /// Turns every list shape a vendor uses into the list of its elements.
 ///
-/// Arrays stay arrays; `null` and `""` are empty; an object is either a wrapper whose single
-/// key holds the list (`{"tax": [...]}`, keys starting with `@` ignored) or a lone item.
-pub fn list_elements(value: Value) -> Vec<Value> {
+/// Arrays stay arrays; `null` and `""` are empty; an object is one item. With `wrapped` (the
+/// spec's `nested_lists: wrapped`, e.g. Billomat's `{"tax": [...]}`), an object whose only data
+/// key (keys starting with `@` are metadata) holds an array, an object, `""` or `null` is a
+/// wrapper around the list instead.
+pub fn list_elements(value: Value, wrapped: bool) -> Vec<Value> {
     match value {
         Value::Array(items) => items,
         Value::Null => Vec::new(),
         Value::String(s) if s.is_empty() => Vec::new(),
-        Value::Object(map) => {
+        Value::Object(mut map) if wrapped => {
             let mut data_keys = map.keys().filter(|k| !k.starts_with('@'));
-            let only = data_keys.next().cloned();
-            let single = data_keys.next().is_none();
-            match only {
-                Some(key)
-                    if single
-                        && matches!(map.get(&key), Some(Value::Array(_) | Value::Object(_))) =>
-                {
-                    let mut map = map;
-                    match map.remove(&key) {
-                        Some(Value::Array(items)) => items,
-                        Some(obj @ Value::Object(_)) => vec![obj],
-                        _ => Vec::new(),
-                    }
-                }
+            match (data_keys.next().cloned(), data_keys.next()) {
                 // Only metadata (`{"@total": "0"}`): an empty list.
-                None => Vec::new(),
+                (None, _) => Vec::new(),
+                (Some(key), None)
+                    if matches!(
+                        map.get(&key),
+                        Some(Value::Array(_) | Value::Object(_) | Value::Null)
+                    ) || map.get(&key).is_some_and(is_absent) =>
+                {
+                    list_elements(map.remove(&key).unwrap_or(Value::Null), false)
+                }
                 _ => vec![Value::Object(map)],
             }
         }
-        scalar => vec![scalar],
+        item => vec![item],
     }
 }
 
@@ -307,48 +310,81 @@ fn decode_nested<T: DeserializeOwned>(value: Value) -> Result<T, String> {
     })
 }
 
-/// `Vec<T>` of scalars or enums, from any list shape.
+fn scalar_items<'de, D: Deserializer<'de>, T: FromWire>(
+    d: D,
+    wrapped: bool,
+) -> Result<Vec<T>, D::Error> {
+    let value = Value::deserialize(d)?;
+    list_elements(value, wrapped)
+        .into_iter()
+        .filter(|v| !is_absent(v))
+        .enumerate()
+        .map(|(i, v)| T::from_wire(v).map_err(|e| D::Error::custom(format!("item {i}: {e}"))))
+        .collect()
+}
+
+fn model_items<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    d: D,
+    wrapped: bool,
+) -> Result<Vec<T>, D::Error> {
+    let value = Value::deserialize(d)?;
+    list_elements(value, wrapped)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| decode_nested(v).map_err(|e| D::Error::custom(format!("item {i}: {e}"))))
+        .collect()
+}
+
+/// Lists are sent as plain arrays, whatever shape they arrive in.
+#[doc(hidden)]
+pub fn serialize_items<S: serde::Serializer, T: serde::Serialize>(
+    value: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(value, s)
+}
+
+/// `Vec<T>` of scalars or enums: an array, one value, `""` or `null`.
 pub mod list {
+    pub use super::serialize_items as serialize;
     use super::*;
 
     pub fn deserialize<'de, D: Deserializer<'de>, T: FromWire>(d: D) -> Result<Vec<T>, D::Error> {
-        let value = Value::deserialize(d)?;
-        list_elements(value)
-            .into_iter()
-            .filter(|v| !is_absent(v))
-            .enumerate()
-            .map(|(i, v)| T::from_wire(v).map_err(|e| D::Error::custom(format!("item {i}: {e}"))))
-            .collect()
-    }
-
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
-        value: &[T],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(value, s)
+        scalar_items(d, false)
     }
 }
 
-/// `Vec<Model>`, from any list shape.
+/// `Vec<Model>`: an array, one object, `""` or `null`.
 pub mod model_list {
+    pub use super::serialize_items as serialize;
     use super::*;
 
     pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(
         d: D,
     ) -> Result<Vec<T>, D::Error> {
-        let value = Value::deserialize(d)?;
-        list_elements(value)
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| decode_nested(v).map_err(|e| D::Error::custom(format!("item {i}: {e}"))))
-            .collect()
+        model_items(d, false)
     }
+}
 
-    pub fn serialize<S: serde::Serializer, T: serde::Serialize>(
-        value: &[T],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(value, s)
+/// Like [`list`](mod@list), for vendors that wrap nested lists (`{"tag": [...]}`).
+pub mod wrapped_list {
+    pub use super::serialize_items as serialize;
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: FromWire>(d: D) -> Result<Vec<T>, D::Error> {
+        scalar_items(d, true)
+    }
+}
+
+/// Like [`model_list`], for vendors that wrap nested lists (`{"tax": {...}}`).
+pub mod wrapped_model_list {
+    pub use super::serialize_items as serialize;
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<Vec<T>, D::Error> {
+        model_items(d, true)
     }
 }
 
@@ -472,7 +508,7 @@ mod tests {
         active: Option<bool>,
         #[serde(default, with = "opt")]
         day: Option<NaiveDate>,
-        #[serde(default, with = "model_list")]
+        #[serde(default, with = "wrapped_model_list")]
         children: Vec<Item>,
     }
 
@@ -497,6 +533,18 @@ mod tests {
         let c: Item =
             serde_json::from_value(json!({"id": null, "price": "", "unknown": {"x": 1}})).unwrap();
         assert_eq!((c.id, c.price), (None, None));
+    }
+
+    #[test]
+    fn decimal_commas_only_when_unambiguous() {
+        assert_eq!(f64::from_wire(json!("12,5")), Ok(12.5));
+        assert_eq!(f64::from_wire(json!("-0,25")), Ok(-0.25));
+        assert!(
+            f64::from_wire(json!("1,234")).is_err(),
+            "could be a thousands separator"
+        );
+        assert!(f64::from_wire(json!("1.234,5")).is_err());
+        assert!(f64::from_wire(json!("NaN")).is_err());
     }
 
     #[test]
@@ -525,6 +573,30 @@ mod tests {
         assert!(empty.children.is_empty());
         let meta_only: Item = serde_json::from_value(json!({"children": {"@total": "0"}})).unwrap();
         assert!(meta_only.children.is_empty());
+        let wrapped_empty: Item =
+            serde_json::from_value(json!({"children": {"child": ""}})).unwrap();
+        assert!(
+            wrapped_empty.children.is_empty(),
+            "a wrapper around \"\" is an empty list"
+        );
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Category {
+        #[serde(default, with = "opt")]
+        id: Option<i64>,
+        #[serde(default, with = "model_list")]
+        children: Vec<Category>,
+    }
+
+    #[test]
+    fn plain_lists_never_unwrap_an_item_that_has_one_member() {
+        // One category sent as an object: it is one item, not a wrapper around its children.
+        let one: Category =
+            serde_json::from_value(json!({"children": {"children": [{"id": 2}, {"id": 3}]}}))
+                .unwrap();
+        assert_eq!(one.children.len(), 1);
+        assert_eq!(one.children[0].children.len(), 2);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! ```json
 //! {"reset": true, "rate_limit_next": 2, "retry_in_seconds": 3, "html_502_next": 1, "hang": false,
 //!  "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
-//!  "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true}
+//!  "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
+//!  "empty_write_bodies": true}
 //! ```
 //!
 //! `rate_limit_next` also takes `{"n": 2, "retry_in_seconds": 3}`; `retry_in_ms` may replace
@@ -58,12 +59,13 @@ struct Changes {
 }
 
 const COUNTERS: [&str; 3] = ["html_502_next", "malformed_next", "errors_in_success_next"];
-const SWITCHES: [&str; 5] = [
+const SWITCHES: [&str; 6] = [
     "hang",
     "unknown_enum_values",
     "numbers_as_strings",
     "nulls_for_optionals",
     "empty_list_for_unknown_id",
+    "empty_write_bodies",
 ];
 
 impl Changes {
@@ -87,7 +89,8 @@ impl Changes {
                 "unknown_enum_values" => faults.unknown_enum_values(*on),
                 "numbers_as_strings" => faults.numbers_as_strings(*on),
                 "nulls_for_optionals" => faults.nulls_for_optionals(*on),
-                _ => faults.empty_list_for_unknown_id(*on),
+                "empty_list_for_unknown_id" => faults.empty_list_for_unknown_id(*on),
+                _ => faults.empty_write_bodies(*on),
             }
         }
     }
@@ -176,7 +179,8 @@ mod tests {
             "POST",
             FAULTS_PATH,
             br#"{"rate_limit_next": {"n": 2, "retry_in_ms": 250}, "html_502_next": 1, "hang": false,
-                 "numbers_as_strings": true, "empty_list_for_unknown_id": true}"#,
+                 "numbers_as_strings": true, "empty_list_for_unknown_id": true,
+                 "empty_write_bodies": true}"#,
         );
         assert_eq!(reply.status, 200);
         let state = reply.json_value();
@@ -185,6 +189,8 @@ mod tests {
         assert_eq!(state["html_502_next"], 1);
         assert_eq!(state["numbers_as_strings"], true);
         assert_eq!(state["empty_list_for_unknown_id"], true);
+        assert_eq!(state["empty_write_bodies"], true);
+        assert!(faults.empty_write_bodies_on());
         assert_eq!(faults.take_rate_limit(), Some(Duration::from_millis(250)));
     }
 

@@ -7,15 +7,17 @@
 //! type, dates that are not `YYYY-MM-DD`, datetimes that are not RFC 3339, unknown enum values.
 //! Read-only fields are ignored.
 
-use erp_spec::ir::{Model, RequestEnvelope, Resource, TypeRef};
+use erp_spec::ir::{Model, RequestEnvelope, TypeRef};
 use serde_json::{Map, Number, Value};
 
 use crate::schema::Schema;
 
-/// Decodes the body of a create or update into field values; `Value::Null` means "clear".
+/// Decodes the body of a create, update or action into field values; `Value::Null` means
+/// "clear". `root` is the root key of vendors that wrap requests (the operation's `root`, else the
+/// resource's `wire_singular`).
 pub(crate) fn body(
     schema: &Schema,
-    resource: &Resource,
+    root: &str,
     model: &Model,
     bytes: &[u8],
 ) -> Result<Map<String, Value>, String> {
@@ -25,22 +27,19 @@ pub(crate) fn body(
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
     let object = match schema.spec.envelope.request {
-        RequestEnvelope::ResourceRoot => {
-            let root = &resource.wire_singular;
-            match value {
-                Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => {
-                    match map.remove(root) {
-                        Some(Value::Object(inner)) => inner,
-                        _ => return Err(format!("`{root}` must be a JSON object.")),
-                    }
-                }
-                _ => {
-                    return Err(format!(
-                        "The body must be wrapped in the root key `{root}`: {{\"{root}\": {{...}}}}."
-                    ));
+        RequestEnvelope::ResourceRoot => match value {
+            Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => {
+                match map.remove(root) {
+                    Some(Value::Object(inner)) => inner,
+                    _ => return Err(format!("`{root}` must be a JSON object.")),
                 }
             }
-        }
+            _ => {
+                return Err(format!(
+                    "The body must be wrapped in the root key `{root}`: {{\"{root}\": {{...}}}}."
+                ));
+            }
+        },
         RequestEnvelope::Bare => match value {
             Value::Object(map) => map,
             _ => return Err("The request body must be a JSON object.".to_owned()),
@@ -220,7 +219,7 @@ mod tests {
         };
         super::body(
             schema,
-            crate::testing::resource(&schema.spec, resource),
+            &crate::testing::resource(&schema.spec, resource).wire_singular,
             model,
             body.to_string().as_bytes(),
         )
@@ -258,17 +257,27 @@ mod tests {
         let wrong = client(&s, json!({"client": {"name": {"a": 1}}})).unwrap_err();
         assert!(wrong.contains("`name`"), "{wrong}");
         let model = s.model("Client").expect("Client");
-        let clients = crate::testing::resource(&s.spec, "clients");
         assert!(
-            super::body(&s, clients, model, b"{oops")
+            super::body(&s, "client", model, b"{oops")
                 .unwrap_err()
                 .contains("not valid JSON")
         );
         assert!(
-            super::body(&s, clients, model, b"  ")
+            super::body(&s, "client", model, b"  ")
                 .unwrap_err()
                 .contains("empty")
         );
+    }
+
+    #[test]
+    fn the_root_key_is_the_one_given() {
+        let s = schema("billomat");
+        let model = s.model("Client").expect("Client");
+        let out = super::body(&s, "complete", model, br#"{"complete": {"name": "x"}}"#)
+            .expect("the given root key");
+        assert_eq!(out["name"], "x");
+        let err = super::body(&s, "complete", model, br#"{"client": {"name": "x"}}"#).unwrap_err();
+        assert!(err.contains("`complete`"), "{err}");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use tokio::sync::watch;
 ///
 /// "Next n" faults count down once per request they change. They are checked in this order:
 /// hang, HTML 502, injected 429, then (after authentication and the rate limit) errors in a
-/// 200 body; malformed items and the leniency switches change successful list/get bodies.
+/// 200 body; malformed items and the leniency switches change successful list/get bodies, and
+/// `empty_write_bodies` empties the bodies of successful updates and actions.
 #[derive(Clone, Debug)]
 pub struct Faults {
     inner: Arc<State>,
@@ -34,6 +35,7 @@ struct State {
     numbers_as_strings: AtomicBool,
     nulls_for_optionals: AtomicBool,
     empty_list_for_unknown_id: AtomicBool,
+    empty_write_bodies: AtomicBool,
 }
 
 /// The render-time leniency switches, read once per response.
@@ -59,6 +61,7 @@ impl Default for Faults {
                 numbers_as_strings: AtomicBool::new(false),
                 nulls_for_optionals: AtomicBool::new(false),
                 empty_list_for_unknown_id: AtomicBool::new(false),
+                empty_write_bodies: AtomicBool::new(false),
             }),
         }
     }
@@ -129,6 +132,13 @@ impl Faults {
             .store(on, Ordering::SeqCst);
     }
 
+    /// While on, successful updates, other `PUT`/`PATCH` operations except creates, and actions
+    /// answer `200` with an empty body (no `Content-Type`) after applying the change, as Billomat
+    /// may after a `PUT`. Creates keep their `201` with the object.
+    pub fn empty_write_bodies(&self, on: bool) {
+        self.inner.empty_write_bodies.store(on, Ordering::SeqCst);
+    }
+
     /// Turns every fault off and sets the request counter back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
@@ -143,6 +153,7 @@ impl Faults {
         s.numbers_as_strings.store(false, Ordering::SeqCst);
         s.nulls_for_optionals.store(false, Ordering::SeqCst);
         s.empty_list_for_unknown_id.store(false, Ordering::SeqCst);
+        s.empty_write_bodies.store(false, Ordering::SeqCst);
     }
 
     /// How many vendor API requests the server received (every request except the
@@ -196,6 +207,10 @@ impl Faults {
         self.inner.empty_list_for_unknown_id.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn empty_write_bodies_on(&self) -> bool {
+        self.inner.empty_write_bodies.load(Ordering::SeqCst)
+    }
+
     /// The current state as JSON (for the HTTP control endpoint).
     pub(crate) fn snapshot(&self) -> serde_json::Value {
         let s = &self.inner;
@@ -211,6 +226,7 @@ impl Faults {
             "numbers_as_strings": s.numbers_as_strings.load(Ordering::SeqCst),
             "nulls_for_optionals": s.nulls_for_optionals.load(Ordering::SeqCst),
             "empty_list_for_unknown_id": s.empty_list_for_unknown_id.load(Ordering::SeqCst),
+            "empty_write_bodies": s.empty_write_bodies.load(Ordering::SeqCst),
         })
     }
 }
@@ -232,12 +248,15 @@ mod tests {
         assert_eq!(clone.take_rate_limit(), None);
         faults.numbers_as_strings(true);
         faults.hang(true);
+        faults.empty_write_bodies(true);
         faults.count_request();
         assert!(clone.leniency().numbers_as_strings && clone.hanging());
+        assert!(clone.empty_write_bodies_on());
         assert_eq!(clone.requests_seen(), 1);
         faults.reset();
         assert_eq!(clone.leniency(), Leniency::default());
         assert!(!clone.hanging());
+        assert!(!clone.empty_write_bodies_on());
         assert_eq!(clone.requests_seen(), 0);
     }
 }

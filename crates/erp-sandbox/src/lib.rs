@@ -30,7 +30,16 @@
 //! - **Data**: `seed_records` deterministic, realistic records per listable resource; creates,
 //!   updates and deletes change them for the life of the sandbox.
 //! - **Wire dialect and envelopes** from the spec (all-strings scalars, `"1"`/`"0"` booleans,
-//!   one-or-many lists, root-key or `data` envelopes, page metadata).
+//!   one-or-many lists, root-key or `data` envelopes, page metadata). An operation's `root`
+//!   replaces the resource's singular as the root key of its request and item bodies (Billomat's
+//!   `PUT /invoices/{id}/complete` takes `{"complete": {...}}`); a body under another key is the
+//!   vendor's 400. Actions check their request body and answer the record without changing it.
+//!   Operations that return `item_or_empty` answer the object, like `item`, unless the
+//!   `empty_write_bodies` fault is on.
+//! - **Counting without fetching** (Billomat): `HEAD` on a paged list with the same filters answers
+//!   `200` with an empty body and the number of matching records in `X-Total-Count`, with
+//!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
+//!   `resource_root` list envelopes counts this way; other vendors answer `HEAD` with 405.
 //! - **Rate limits**: fixed windows with the vendor's headers on every response and a 429 with the
 //!   vendor's message when the quota is used up.
 //! - **Faults** on demand through [`Faults`], also over HTTP: `POST /__sandbox/faults` (at the
@@ -38,7 +47,7 @@
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
 //!   "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!   "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
+//!   "empty_write_bodies": true, "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
 //!
 //! Vendors with XML bodies, OAuth2, OData envelopes, next-link or cursor paging are not imitated
 //! yet: their sandbox starts, but every API request gets `501` with a plain-text explanation.

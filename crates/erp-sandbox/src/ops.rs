@@ -1,7 +1,13 @@
-//! The operations: list, get, create, update, delete and named actions on the in-memory store.
+//! The operations: list, get, create, update, delete and named actions on the in-memory store,
+//! and counting a list with `HEAD` (for vendors that support it, see
+//! [`crate::routes::counts_with_head`]).
+//!
+//! Actions check their request body when the spec names a request model (wrapped in the
+//! operation's `root` key for `resource_root` request envelopes) and answer the addressed record;
+//! they do not change it.
 
 use chrono::SecondsFormat;
-use erp_spec::ir::{Model, Operation, OperationKind, Resource, Returns};
+use erp_spec::ir::{Method, Model, Operation, OperationKind, Resource, Returns};
 use serde_json::{Map, Value};
 
 use crate::app::App;
@@ -41,6 +47,8 @@ pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
                 request,
             };
             let result = match ctx.op.kind {
+                // Only counting list routes accept HEAD (see `RouteTable::new`).
+                _ if request.method == "HEAD" => ctx.count(),
                 OperationKind::List => ctx.list(),
                 OperationKind::Get => ctx.get(),
                 OperationKind::Create => ctx.create(),
@@ -97,6 +105,25 @@ impl Ctx<'_> {
             .or_else(|| self.app.schema.resource_model(self.resource_index))
     }
 
+    /// The root key of request and item bodies in `resource_root` envelopes.
+    fn root(&self) -> &str {
+        self.op
+            .root
+            .as_deref()
+            .unwrap_or(&self.resource.wire_singular)
+    }
+
+    /// Whether the `empty_write_bodies` fault empties this operation's successful answer:
+    /// updates, actions and any other `PUT`/`PATCH` that is not a create.
+    fn empties_write_body(&self) -> bool {
+        let write = match self.op.kind {
+            OperationKind::Update | OperationKind::Action => true,
+            OperationKind::Create => false,
+            _ => matches!(self.op.method, Method::Put | Method::Patch),
+        };
+        write && self.app.faults.empty_write_bodies_on()
+    }
+
     fn renderer<'s>(&'s self, store: &'s Store) -> Renderer<'s> {
         Renderer::new(&self.app.schema, store, self.app.faults.leniency())
     }
@@ -122,36 +149,54 @@ impl Ctx<'_> {
         let Some(model) = self.response_model() else {
             return Reply::json(
                 status,
-                &renderer.item_envelope(self.resource, Out::from_value(record)),
+                &renderer.item_envelope(self.root(), Out::from_value(record)),
             );
         };
         let mut item = renderer.item(model, record);
         if allow_malformed && self.app.faults.take_malformed() {
             corrupt(&mut item, model);
         }
-        Reply::json(status, &renderer.item_envelope(self.resource, item))
+        Reply::json(status, &renderer.item_envelope(self.root(), item))
     }
 
     /// The reply of a write: the record in the item envelope, or an empty body.
     fn write_reply(&self, store: &Store, record: &Value, status: u16) -> Reply {
+        if self.empties_write_body() {
+            return Reply::empty(200);
+        }
         match self.op.returns {
-            Returns::Item | Returns::List => self.render_item(store, record, status, false),
+            Returns::Item | Returns::ItemOrEmpty | Returns::List => {
+                self.render_item(store, record, status, false)
+            }
             Returns::None => Reply::empty(status),
         }
     }
 
-    fn list(&self) -> Outcome {
+    /// The records of the resource that match the list's filters, sorted as asked.
+    fn matching(&self, store: &Store) -> Result<Vec<(i64, Value)>, Reply> {
         query::check(self.op, self.request.query).map_err(|m| self.invalid(&m))?;
-        let store = self.app.store();
         let mut records: Vec<(i64, Value)> = store
             .records(&self.resource.name)
             .map(|(id, v)| (id, v.clone()))
             .collect();
-        let model = self.response_model();
-        if let Some(model) = model {
+        if let Some(model) = self.response_model() {
             query::filter(self.op, model, &mut records, self.request.query);
             query::sort(self.op, model, &mut records, self.request.query);
         }
+        Ok(records)
+    }
+
+    /// `HEAD` on a list: no body, the number of matching records in `X-Total-Count`.
+    fn count(&self) -> Outcome {
+        let store = self.app.store();
+        let total = self.matching(&store)?.len();
+        Ok(Reply::empty(200).with_header("X-Total-Count", total.to_string()))
+    }
+
+    fn list(&self) -> Outcome {
+        let store = self.app.store();
+        let mut records = self.matching(&store)?;
+        let model = self.response_model();
         let total = records.len() as u64;
         let window = query::page_window(&self.app.spec().paging, self.op, self.request.query);
         if let Some(w) = window {
@@ -220,18 +265,26 @@ impl Ctx<'_> {
         let model = self
             .request_model()
             .ok_or_else(|| self.invalid("This operation takes no request body."))?;
-        let fields = decode::body(&self.app.schema, self.resource, model, self.request.body)
+        let fields = decode::body(&self.app.schema, self.root(), model, self.request.body)
             .map_err(|m| self.invalid(&m))?;
         Ok((fields, model))
     }
 
-    fn create(&self) -> Outcome {
-        let (fields, model) = self.decode()?;
-        if let Some(missing) = model.fields.iter().find(|f| {
+    /// The vendor's "invalid" error for the first required, writable field without a value.
+    fn check_required(&self, model: &Model, fields: &Map<String, Value>) -> Result<(), Reply> {
+        match model.fields.iter().find(|f| {
             f.required && !f.read_only && fields.get(&f.wire_name).is_none_or(Value::is_null)
         }) {
-            return Err(self.invalid(&format!("Missing required field `{}`.", missing.wire_name)));
+            Some(missing) => {
+                Err(self.invalid(&format!("Missing required field `{}`.", missing.wire_name)))
+            }
+            None => Ok(()),
         }
+    }
+
+    fn create(&self) -> Outcome {
+        let (fields, model) = self.decode()?;
+        self.check_required(model, &fields)?;
         let mut store = self.app.store();
         let id = store.next_id(&self.resource.name);
         let mut record: Map<String, Value> =
@@ -298,8 +351,18 @@ impl Ctx<'_> {
             }
             None => None,
         };
+        // Only a request model the action names itself: the body carries the action's options.
+        if self.op.request.is_some() {
+            let (fields, model) = self.decode()?;
+            self.check_required(model, &fields)?;
+        }
+        if self.empties_write_body() {
+            return Ok(Reply::empty(200));
+        }
         match (record, self.op.returns) {
-            (Some(record), Returns::Item) => Ok(self.render_item(&store, record, 200, false)),
+            (Some(record), Returns::Item | Returns::ItemOrEmpty) => {
+                Ok(self.render_item(&store, record, 200, false))
+            }
             _ => Ok(Reply::empty(200)),
         }
     }
@@ -456,6 +519,210 @@ mod tests {
         );
         let list = call(&app, "GET", "/klanten/", &[], "").json_value();
         assert_eq!(list["data"].as_array().map(Vec::len), Some(3));
+    }
+
+    fn header<'r>(reply: &'r Reply, name: &str) -> Option<&'r str> {
+        reply
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn widgets(records: usize) -> App {
+        let spec = erp_spec::parse_str(
+            "widgets.yaml",
+            include_str!("../tests/fixtures/widgets.yaml"),
+        )
+        .expect("valid fixture");
+        App::new(
+            spec,
+            &SandboxOptions {
+                seed_records: records,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn item_or_empty_answers_the_item_unless_the_fault_empties_it() {
+        let app = app("billomat", 2);
+        assert_eq!(
+            crate::testing::op(app.spec(), "clients", "update").returns,
+            Returns::ItemOrEmpty
+        );
+        let reply = call(
+            &app,
+            "PUT",
+            "/clients/1",
+            &[],
+            r#"{"client":{"city":"Graz"}}"#,
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json_value()["client"]["city"], "Graz");
+        assert_eq!(reply.json_value()["client"]["id"], "1");
+
+        app.faults.empty_write_bodies(true);
+        let reply = call(
+            &app,
+            "PUT",
+            "/clients/1",
+            &[],
+            r#"{"client":{"city":"Linz"}}"#,
+        );
+        assert_eq!(
+            (reply.status, reply.body.clone()),
+            (200, crate::reply::Body::Empty)
+        );
+        let fetched = call(&app, "GET", "/clients/1", &[], "").json_value();
+        assert_eq!(fetched["client"]["city"], "Linz", "the change is applied");
+        let invalid = call(&app, "PUT", "/clients/1", &[], r#"{"city":"Linz"}"#);
+        assert_eq!(invalid.status, 400, "failures keep their error body");
+        assert!(invalid.json_value()["errors"]["error"].is_string());
+        assert_eq!(
+            call(&app, "PUT", "/clients/9", &[], r#"{"client":{}}"#).status,
+            404
+        );
+        let created = call(
+            &app,
+            "POST",
+            "/clients",
+            &[],
+            r#"{"client":{"name":"Neu"}}"#,
+        );
+        assert_eq!(created.status, 201, "creates keep their answer");
+        assert_eq!(created.json_value()["client"]["name"], "Neu");
+    }
+
+    #[test]
+    fn actions_use_the_operation_root_key() {
+        let app = widgets(3);
+        let complete = crate::testing::op(app.spec(), "widgets", "complete");
+        assert_eq!(complete.root.as_deref(), Some("complete"));
+        let reply = call(
+            &app,
+            "PUT",
+            "/widgets/2/complete",
+            &[],
+            r#"{"complete":{"template_id":"7"}}"#,
+        );
+        assert_eq!(reply.status, 200);
+        let body = reply.json_value();
+        assert_eq!(body["complete"]["id"], "2", "{body}");
+        assert!(body.get("widget").is_none(), "{body}");
+
+        let wrong = call(
+            &app,
+            "PUT",
+            "/widgets/2/complete",
+            &[],
+            r#"{"widget":{"template_id":"7"}}"#,
+        );
+        assert_eq!(wrong.status, 400);
+        let message = wrong.json_value()["errors"]["error"]
+            .as_str()
+            .expect("message")
+            .to_owned();
+        assert!(message.contains("`complete`"), "{message}");
+        let missing = call(
+            &app,
+            "PUT",
+            "/widgets/2/complete",
+            &[],
+            r#"{"complete":{}}"#,
+        );
+        assert_eq!(missing.status, 400);
+        let unknown = call(
+            &app,
+            "PUT",
+            "/widgets/2/complete",
+            &[],
+            r#"{"complete":{"name":"x"}}"#,
+        );
+        assert_eq!(
+            unknown.status, 400,
+            "the action's model, not the resource's"
+        );
+        let gone = call(
+            &app,
+            "PUT",
+            "/widgets/99/complete",
+            &[],
+            r#"{"complete":{"template_id":"7"}}"#,
+        );
+        assert_eq!(gone.status, 404);
+
+        // The other operations keep the resource's singular.
+        let reply = call(
+            &app,
+            "PUT",
+            "/widgets/2",
+            &[],
+            r#"{"widget":{"name":"Rad"}}"#,
+        );
+        assert_eq!(reply.json_value()["widget"]["name"], "Rad");
+        assert_eq!(
+            call(
+                &app,
+                "PUT",
+                "/widgets/2",
+                &[],
+                r#"{"complete":{"name":"Rad"}}"#
+            )
+            .status,
+            400
+        );
+        let archived = call(&app, "PUT", "/widgets/2/archive", &[], "");
+        assert_eq!(
+            (archived.status, archived.body),
+            (200, crate::reply::Body::Empty)
+        );
+
+        app.faults.empty_write_bodies(true);
+        let reply = call(
+            &app,
+            "PUT",
+            "/widgets/2/complete",
+            &[],
+            r#"{"complete":{"template_id":"7"}}"#,
+        );
+        assert_eq!((reply.status, reply.body), (200, crate::reply::Body::Empty));
+        let wrong = call(&app, "PUT", "/widgets/2/complete", &[], r#"{"widget":{}}"#);
+        assert_eq!(
+            wrong.status, 400,
+            "the fault only empties successful answers"
+        );
+    }
+
+    #[test]
+    fn head_counts_the_matching_records() {
+        let app = app("billomat", 12);
+        let listed = call(&app, "GET", "/clients", &[("country_code", "DE")], "").json_value();
+        let total = listed["clients"]["@total"]
+            .as_str()
+            .expect("total")
+            .to_owned();
+        let reply = call(
+            &app,
+            "HEAD",
+            "/clients",
+            &[("country_code", "DE"), ("per_page", "1")],
+            "",
+        );
+        assert_eq!(
+            (reply.status, &reply.body, header(&reply, "X-Total-Count")),
+            (200, &crate::reply::Body::Empty, Some(total.as_str()))
+        );
+        let all = call(&app, "HEAD", "/clients", &[], "");
+        assert_eq!(header(&all, "X-Total-Count"), Some("12"));
+        let none = call(&app, "HEAD", "/clients", &[("name", "no-such-name")], "");
+        assert_eq!(header(&none, "X-Total-Count"), Some("0"));
+        assert_eq!(call(&app, "HEAD", "/contacts", &[], "").status, 400);
+        let wrong = call(&app, "HEAD", "/clients/1", &[], "");
+        assert_eq!(wrong.status, 405);
+
+        let cloudspot = self::app("cloudspot", 2);
+        assert_eq!(call(&cloudspot, "HEAD", "/artikels/", &[], "").status, 405);
     }
 
     #[test]

@@ -238,16 +238,15 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// One item in the vendor's item envelope.
-    pub(crate) fn item_envelope(&self, resource: &Resource, item: Out) -> Out {
+    /// One item in the vendor's item envelope; `root` is the key of `resource_root` envelopes (the
+    /// operation's `root`, else the resource's `wire_singular`).
+    pub(crate) fn item_envelope(&self, root: &str, item: Out) -> Out {
         match &self.schema.spec.envelope.item {
             ItemEnvelope::DataField { key } => self.success(vec![(key.clone(), item)]),
             ItemEnvelope::FirstOfList { key } => {
                 self.success(vec![(key.clone(), Out::Array(vec![item]))])
             }
-            ItemEnvelope::ResourceRoot => {
-                self.success(vec![(resource.wire_singular.clone(), item)])
-            }
+            ItemEnvelope::ResourceRoot => self.success(vec![(root.to_owned(), item)]),
             ItemEnvelope::OData => Out::Object(vec![("d".to_owned(), item)]),
             ItemEnvelope::Bare => item,
         }
@@ -357,7 +356,7 @@ mod tests {
             json!({"clients": {"@page": "1", "@per_page": "100", "@total": "0"}})
         );
         assert_eq!(
-            parse(&r.item_envelope(clients, item(4))),
+            parse(&r.item_envelope(&clients.wire_singular, item(4))),
             json!({"client": {"id": "4"}})
         );
     }
@@ -369,7 +368,7 @@ mod tests {
         let model = schema.model("Artikel").expect("Artikel");
         let record = json!({"id": 5, "naam": "Zeep", "BTW": 21, "status": "ZICHTBAAR", "fotos": [{"url": "u", "is_hoofdfoto": true}]});
         let plain = Renderer::new(&schema, &store, Leniency::default());
-        let out = parse(&plain.item_envelope(artikels, plain.item(model, &record)));
+        let out = parse(&plain.item_envelope(&artikels.wire_singular, plain.item(model, &record)));
         assert_eq!(out["status"], "OK");
         assert_eq!(out["data"][0]["id"], 5);
         assert_eq!(out["data"][0]["fotos"][0]["is_hoofdfoto"], true);

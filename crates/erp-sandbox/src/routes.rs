@@ -6,8 +6,22 @@
 //! error shape, as a Django backend without slash redirects would). When several operations share
 //! a method and path (Cloudspot's list and get-by-`?id=`), the one whose required query
 //! parameters are all present and most numerous wins.
+//!
+//! Vendors that count without fetching (see [`counts_with_head`]) also get a `HEAD` route on the
+//! path of each paged list.
 
-use erp_spec::ir::Spec;
+use erp_spec::ir::{ListEnvelope, Operation, OperationKind, Paging, Spec, WireFormat};
+
+/// Whether `HEAD` on the route of `op` answers the number of matching records in
+/// `X-Total-Count` (Billomat's counting without fetching): paged lists of JSON vendors with
+/// page-number paging and `resource_root` list envelopes.
+pub(crate) fn counts_with_head(spec: &Spec, op: &Operation) -> bool {
+    spec.wire.format == WireFormat::Json
+        && matches!(spec.envelope.list, ListEnvelope::ResourceRoot { .. })
+        && matches!(spec.paging, Paging::PageNumber { .. })
+        && op.kind == OperationKind::List
+        && op.paged
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -84,14 +98,21 @@ impl RouteTable {
                     .filter(|q| q.required)
                     .map(|q| q.wire_name.clone())
                     .collect();
-                routes.push(Route {
+                let route = Route {
                     resource: r,
                     operation: o,
                     method: op.method.as_str(),
                     segments,
                     fixed_query,
                     required_query,
-                });
+                };
+                if counts_with_head(spec, op) {
+                    routes.push(Route {
+                        method: "HEAD",
+                        ..route.clone()
+                    });
+                }
+                routes.push(route);
             }
         }
         RouteTable { routes }
@@ -223,6 +244,15 @@ mod tests {
         assert_eq!(t.find("GET", "/clients/", &[]), Match::NotFound);
         assert_eq!(t.find("GET", "/clients/1/extra", &[]), Match::NotFound);
         assert_eq!(t.find("GET", "/invoices", &[]), Match::NotFound);
+        assert_eq!(op_name(&spec, &t.find("HEAD", "/clients", &[])), "list");
+        assert_eq!(
+            t.find("HEAD", "/clients/42", &[]),
+            Match::MethodNotAllowed(vec!["DELETE", "GET", "PUT"])
+        );
+        let Match::MethodNotAllowed(allowed) = t.find("PATCH", "/clients", &[]) else {
+            panic!("405 expected")
+        };
+        assert!(allowed.contains(&"HEAD") && allowed.contains(&"GET"));
     }
 
     #[test]
@@ -244,6 +274,10 @@ mod tests {
         assert_eq!(t.find("GET", "/artikels", &[]), Match::NotFound);
         assert_eq!(
             t.find("POST", "/artikels/", &[]),
+            Match::MethodNotAllowed(vec!["GET"])
+        );
+        assert_eq!(
+            t.find("HEAD", "/artikels/", &[]),
             Match::MethodNotAllowed(vec!["GET"])
         );
     }

@@ -14,7 +14,10 @@ struct Server {
 
 impl Server {
     async fn start(vendor: &str, options: SandboxOptions) -> Server {
-        let sandbox = Sandbox::builtin(vendor, options).expect("built-in vendor");
+        Server::run(Sandbox::builtin(vendor, options).expect("built-in vendor")).await
+    }
+
+    async fn run(sandbox: Sandbox) -> Server {
         let credentials = sandbox.credentials();
         let running = sandbox
             .start("127.0.0.1:0".parse().expect("addr"))
@@ -449,4 +452,175 @@ fn handles_are_thread_safe() {
     check::<Sandbox>();
     check::<RunningSandbox>();
     check::<erp_sandbox::Faults>();
+}
+
+#[tokio::test]
+async fn billomat_updates_answer_the_item_or_nothing_under_the_fault() {
+    use reqwest::Method;
+    let server = Server::start("billomat", options(3)).await;
+    let update = json!({"client": {"city": "Bremen"}});
+    let (status, updated) =
+        json_of(server.send(Method::PUT, "/clients/2", Some(update)).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&updated["client"]["id"], &updated["client"]["city"]),
+        (&json!("2"), &json!("Bremen")),
+        "item_or_empty renders the item while the fault is off"
+    );
+
+    let control = format!("http://{}/__sandbox/faults", server.running.addr());
+    let state: Value = server
+        .http
+        .post(&control)
+        .json(&json!({"empty_write_bodies": true}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("state");
+    assert_eq!(state["empty_write_bodies"], true);
+
+    let update = json!({"client": {"city": "Hamburg", "name": "Hanse AG"}});
+    let response = server.send(Method::PUT, "/clients/2", Some(update)).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-type").is_none());
+    assert!(response.headers().contains_key("x-rate-limit-remaining"));
+    assert_eq!(response.text().await.expect("body"), "");
+    let (_, fetched) = json_of(server.get("/clients/2").await).await;
+    assert_eq!(
+        (&fetched["client"]["city"], &fetched["client"]["name"]),
+        (&json!("Hamburg"), &json!("Hanse AG")),
+        "the change was applied"
+    );
+    let (status, created) = json_of(
+        server
+            .send(
+                Method::POST,
+                "/clients",
+                Some(json!({"client": {"name": "Neu"}})),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, &created["client"]["name"]),
+        (StatusCode::CREATED, &json!("Neu"))
+    );
+
+    let state: Value = server
+        .http
+        .get(&control)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("state");
+    assert_eq!(state["empty_write_bodies"], true);
+    server.running.faults().reset();
+    let update = json!({"client": {"city": "Kiel"}});
+    let (_, updated) = json_of(server.send(Method::PUT, "/clients/2", Some(update)).await).await;
+    assert_eq!(updated["client"]["city"], "Kiel");
+}
+
+#[tokio::test]
+async fn an_operation_root_key_replaces_the_singular() {
+    use reqwest::Method;
+    let spec = erp_spec::parse_str("widgets.yaml", include_str!("fixtures/widgets.yaml"))
+        .expect("valid fixture");
+    let server = Server::run(Sandbox::new(spec, options(4))).await;
+    assert_eq!(server.credentials.headers[0].0, "X-Api-Key");
+
+    let options = json!({"complete": {"template_id": "5"}});
+    let (status, body) = json_of(
+        server
+            .send(Method::PUT, "/widgets/3/complete", Some(options))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["complete"]["id"], "3", "{body}");
+
+    let singular = json!({"widget": {"template_id": "5"}});
+    let (status, error) = json_of(
+        server
+            .send(Method::PUT, "/widgets/3/complete", Some(singular))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let message = error["errors"]["error"]
+        .as_str()
+        .expect("vendor error shape");
+    assert!(message.contains("`complete`"), "{message}");
+
+    let (status, updated) = json_of(
+        server
+            .send(
+                Method::PUT,
+                "/widgets/3",
+                Some(json!({"widget": {"name": "Zahnrad"}})),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, &updated["widget"]["name"]),
+        (StatusCode::OK, &json!("Zahnrad"))
+    );
+
+    server.running.faults().empty_write_bodies(true);
+    let options = json!({"complete": {"template_id": "5"}});
+    let response = server
+        .send(Method::PUT, "/widgets/3/complete", Some(options))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.expect("body"), "");
+}
+
+#[tokio::test]
+async fn billomat_head_counts_without_fetching() {
+    let server = Server::start("billomat", options(20)).await;
+    let (_, listed) = json_of(server.get("/clients?country_code=DE&per_page=2").await).await;
+    let total = listed["clients"]["@total"]
+        .as_str()
+        .expect("total")
+        .to_owned();
+    let head = |path: &str| server.authed(server.http.head(server.url(path))).send();
+
+    let response = head("/clients?country_code=DE&per_page=2")
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-total-count"], total.as_str());
+    assert!(response.headers().contains_key("x-rate-limit-remaining"));
+    assert!(response.headers().get("content-type").is_none());
+    assert_eq!(response.text().await.expect("body"), "");
+
+    let response = head("/clients").await.expect("request");
+    assert_eq!(response.headers()["x-total-count"], "20");
+    let response = head("/clients?name=no-such-company")
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["x-total-count"], "0");
+
+    let unauthorized = server
+        .http
+        .head(server.url("/clients"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unauthorized.status(), 401);
+    assert!(unauthorized.headers().get("x-total-count").is_none());
+    assert_eq!(head("/contacts").await.expect("request").status(), 400);
+    assert_eq!(head("/clients/1").await.expect("request").status(), 405);
+
+    let cloudspot = Server::start("cloudspot", options(2)).await;
+    let response = cloudspot
+        .authed(cloudspot.http.head(cloudspot.url("/artikels/")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 405);
 }

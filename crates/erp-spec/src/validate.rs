@@ -28,6 +28,69 @@ struct Validator {
     errors: Vec<SpecError>,
 }
 
+/// Names generated code uses unqualified (the prelude, derives, imports of resource modules).
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Box",
+    "String",
+    "Vec",
+    "Default",
+    "Clone",
+    "Copy",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Send",
+    "Sync",
+    "Sized",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Iterator",
+    "IntoIterator",
+    "Extend",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "AsMut",
+    "Into",
+    "From",
+    "TryFrom",
+    "TryInto",
+    "Self",
+    "Method",
+    "Operation",
+    "Returns",
+    "Request",
+];
+
+/// Identifiers that cannot be written even as raw identifiers.
+const NOT_RAW_KEYWORDS: &[&str] = &["self", "super", "crate", "Self", "_"];
+
+/// Resource accessor names taken by the generated client (and `mod`, the module file).
+const RESERVED_RESOURCES: &[&str] = &[
+    "builder",
+    "credentials",
+    "runtime",
+    "from",
+    "clone",
+    "fmt",
+    "mod",
+    "default",
+];
+
+/// Argument names the generated methods use themselves.
+const RESERVED_ARGUMENTS: &[&str] = &["body", "query", "self"];
+
 const SCALAR_TYPES: &[&str] = &[
     "string", "integer", "number", "boolean", "date", "datetime", "json",
 ];
@@ -66,7 +129,10 @@ impl Validator {
 
     fn rust_ident(&mut self, at: &Location, what: &str, name: &str) -> String {
         let snake = name.to_snake_case();
-        if snake.is_empty() || snake.starts_with(|c: char| c.is_ascii_digit()) || !is_ident(&snake)
+        if snake.is_empty()
+            || snake.starts_with(|c: char| c.is_ascii_digit())
+            || !is_ident(&snake)
+            || NOT_RAW_KEYWORDS.contains(&snake.as_str())
         {
             self.err(
                 at,
@@ -74,6 +140,20 @@ impl Validator {
             );
         }
         snake
+    }
+
+    /// An explicit `rust_name`: a snake_case identifier that can be written in Rust.
+    fn explicit_rust_name(&mut self, rn: &Spanned<String>) -> String {
+        let ok = is_ident(&rn.value)
+            && rn.value.to_snake_case() == rn.value
+            && !NOT_RAW_KEYWORDS.contains(&rn.value.as_str());
+        if !ok {
+            self.err(
+                &rn.referenced,
+                format!("rust_name `{}` must be a snake_case identifier", rn.value),
+            );
+        }
+        rn.value.clone()
     }
 
     fn spec(&mut self, raw: RawSpec) -> ir::Spec {
@@ -139,7 +219,8 @@ impl Validator {
 
     fn base_url(&mut self, raw: &Spanned<RawBaseUrl>) -> ir::BaseUrl {
         let template = &raw.value.template;
-        if !(template.value.starts_with("https://") || template.value.starts_with("http://")) {
+        // The runtime refuses plain http to anything but loopback, so a vendor URL must be https.
+        if !template.value.starts_with("https://") {
             self.err(
                 &template.referenced,
                 format!("base URL `{}` must start with https://", template.value),
@@ -492,6 +573,9 @@ impl Validator {
                 let size_param = need(self, "size_param", &p.size_param);
                 let default_size = p.default_size.as_ref().map(|s| s.value).unwrap_or(100);
                 let max_size = p.max_size.as_ref().map(|s| s.value).unwrap_or(default_size);
+                if let Some(m) = p.max_size.as_ref().filter(|m| m.value == 0) {
+                    self.err(&m.referenced, "max_size must be at least 1");
+                }
                 if let Some(d) = p
                     .default_size
                     .as_ref()
@@ -647,6 +731,9 @@ impl Validator {
                 ),
             );
         }
+        if RESERVED_TYPE_NAMES.contains(&name) {
+            self.err(at, format!("{what} name `{name}` would hide a standard Rust type in generated code; choose another name"));
+        }
         if SCALAR_TYPES.contains(&name) || name.starts_with("list") {
             self.err(
                 at,
@@ -675,21 +762,19 @@ impl Validator {
             for (wire_key, f) in &m.value.fields {
                 let wire = &wire_key.name;
                 let rust_name = match &f.value.rust_name {
-                    Some(rn) => {
-                        if !is_ident(&rn.value) || rn.value.to_snake_case() != rn.value {
-                            self.err(
-                                &rn.referenced,
-                                format!("rust_name `{}` must be a snake_case identifier", rn.value),
-                            );
-                        }
-                        rn.value.clone()
-                    }
+                    Some(rn) => self.explicit_rust_name(rn),
                     None => self.rust_ident(&wire_key.at, "field", wire),
                 };
+                if rust_name == "extra" {
+                    self.err(&wire_key.at, format!("model `{name}`: field name `extra` is reserved for members the spec does not describe; set `rust_name`"));
+                }
                 if let Some(other) = seen.insert(rust_name.clone(), wire.clone()) {
                     self.err(&wire_key.at, format!("model `{name}`: fields `{other}` and `{wire}` both become `{rust_name}`; set `rust_name` on one"));
                 }
                 let ty = self.type_ref(&f.value.ty, types);
+                if matches!(&ty, TypeRef::List(inner) if inner.is_list()) {
+                    self.err(&f.value.ty.referenced, format!("model `{name}`: field `{wire}` is a list of lists; wrap the inner list in a model"));
+                }
                 if f.value.sensitive && ty != TypeRef::String {
                     self.err(&f.value.ty.referenced, format!("model `{name}`: field `{wire}` is `sensitive`, which only string fields can be"));
                 }
@@ -740,9 +825,17 @@ impl Validator {
     ) -> Vec<ir::Resource> {
         let mut out = Vec::new();
         let mut rust_names = BTreeMap::new();
+        // (method, path, required query names) -> the operation that has it.
+        let mut endpoints: BTreeMap<(ir::Method, String, Vec<String>), String> = BTreeMap::new();
         for (name_key, r) in &raw.resources {
             let name = &name_key.name;
             let rust_name = self.rust_ident(&name_key.at, "resource", name);
+            if RESERVED_RESOURCES.contains(&rust_name.as_str()) {
+                self.err(&name_key.at, format!("resource name `{name}` is taken by the generated client (`{rust_name}`); choose another name"));
+            }
+            if RESERVED_TYPE_NAMES.contains(&name.to_upper_camel_case().as_str()) {
+                self.err(&name_key.at, format!("resource name `{name}` would make a handle type `{}` that hides a name generated code uses", name.to_upper_camel_case()));
+            }
             if let Some(other) = rust_names.insert(rust_name.clone(), name.clone()) {
                 self.err(
                     &name_key.at,
@@ -777,10 +870,41 @@ impl Validator {
                 wire_plural: wire_plural.unwrap_or_else(|| name.clone()),
                 operations: Vec::new(),
             };
+            // Method names on the resource handle, including the derived `_all` / `_pages`.
+            let mut methods: BTreeMap<String, String> =
+                BTreeMap::from([("new".to_owned(), "the handle's constructor".to_owned())]);
             for (op_key, op) in &r.value.operations {
-                if let Some(op) = self.operation(name, &resource.path, op_key, op, types, paging) {
-                    resource.operations.push(op);
+                let Some(op) = self.operation(name, &resource.path, op_key, op, types, paging)
+                else {
+                    continue;
+                };
+                let mut names = vec![op.rust_name.clone()];
+                if op.returns == ir::Returns::List {
+                    names.push(format!("{}_all", op.rust_name));
+                    if op.paged {
+                        names.push(format!("{}_pages", op.rust_name));
+                    }
                 }
+                for method in names {
+                    if let Some(other) =
+                        methods.insert(method.clone(), format!("operation `{}`", op.name))
+                    {
+                        self.err(&op_key.at, format!("operation `{name}.{}`: its method `{method}` clashes with {other}; rename one", op.name));
+                    }
+                }
+                let required: Vec<String> = op
+                    .query
+                    .iter()
+                    .filter(|q| q.required)
+                    .map(|q| q.wire_name.clone())
+                    .collect();
+                if let Some(other) = endpoints.insert(
+                    (op.method, op.path.clone(), required),
+                    format!("{name}.{}", op.name),
+                ) {
+                    self.err(&op_key.at, format!("operation `{name}.{}` has the same method and path ({} {}) as `{other}`", op.name, op.method.as_str(), op.path));
+                }
+                resource.operations.push(op);
             }
             out.push(resource);
         }
@@ -933,6 +1057,21 @@ impl Validator {
             Some(p) => p,
             None => returns == ir::Returns::List && *paging != ir::Paging::None,
         };
+        let paging_params: Vec<&str> = match paging {
+            ir::Paging::PageNumber {
+                page_param,
+                size_param,
+                ..
+            } if paged => vec![page_param, size_param],
+            ir::Paging::Cursor { param, .. } if paged => vec![param],
+            _ => Vec::new(),
+        };
+        for q in query
+            .iter()
+            .filter(|q| paging_params.contains(&q.wire_name.as_str()))
+        {
+            self.err(at, format!("{here}: query parameter `{}` is set by the paging engine on every page; remove it", q.wire_name));
+        }
         let idempotent = o
             .idempotent
             .unwrap_or(matches!(method, M::Get | M::Put | M::Delete));
@@ -1001,9 +1140,12 @@ impl Validator {
             );
         }
         let rust_name = match &p.value.rust_name {
-            Some(rn) => rn.value.clone(),
+            Some(rn) => self.explicit_rust_name(rn),
             None => self.rust_ident(&p.referenced, "parameter", name),
         };
+        if (in_path || p.value.required) && RESERVED_ARGUMENTS.contains(&rust_name.as_str()) {
+            self.err(&p.referenced, format!("{here}: parameter name `{rust_name}` is reserved for the generated method's own arguments; set `rust_name`"));
+        }
         let filter = match &p.value.filter {
             Some(f) => self
                 .choice(

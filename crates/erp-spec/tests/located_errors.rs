@@ -211,3 +211,71 @@ fn all_errors_are_reported_at_once() {
         "{rendered}"
     );
 }
+
+#[test]
+fn reserved_names_that_would_break_generated_code() {
+    let text = broken(&[(
+        "      name: {type: string, doc: Name.}",
+        "      name: {type: string, doc: Name.}\n      extra: {type: string, doc: Clashes.}",
+    )]);
+    assert_error(
+        &text,
+        "extra: {type: string, doc: Clashes.}",
+        "field name `extra` is reserved",
+    );
+    let text = broken(&[(
+        "  Part:\n",
+        "  Option:\n    doc: Shadows std.\n    fields: {}\n  Part:\n",
+    )]);
+    assert_error(&text, "  Option:", "would hide a standard Rust type");
+    let text = broken(&[(
+        "resources:\n  widgets:",
+        "resources:\n  credentials:\n    doc: Clashes.\n    path: /c\n    wire_singular: c\n    operations:\n      delete: {doc: Gone.}\n  widgets:",
+    )]);
+    assert_error(&text, "  credentials:", "taken by the generated client");
+}
+
+#[test]
+fn derived_method_names_must_not_collide() {
+    let text = broken(&[(
+        "      archive:\n",
+        "      list_all:\n        doc: Clashes with list's collector.\n        method: GET\n        response: Widget\n        returns: item\n      archive:\n",
+    )]);
+    assert_error(&text, "      list_all:", "clashes with operation `list`");
+}
+
+#[test]
+fn same_method_and_path_twice() {
+    let text = broken(&[(
+        "      archive:\n",
+        "      fetch:\n        doc: Same as get.\n        method: GET\n        path: /{id}\n        path_params:\n          id: {type: integer, doc: Id.}\n        response: Widget\n      archive:\n",
+    )]);
+    assert_error(
+        &text,
+        "      get:",
+        "same method and path (GET /widgets/{id})",
+    );
+}
+
+#[test]
+fn list_of_lists_and_paging_parameters() {
+    let text = broken(&[(
+        "{type: \"list<Part>\", doc: Parts.}",
+        "{type: \"list<list<Part>>\", doc: Parts.}",
+    )]);
+    assert_error(&text, "list<list<Part>>", "a list of lists");
+    let text = broken(&[(
+        "          name: {type: string, filter: contains, doc: Name filter.}",
+        "          name: {type: string, filter: contains, doc: Name filter.}\n          page: {type: integer, doc: Clashes with paging.}",
+    )]);
+    assert_error(&text, "      list:", "set by the paging engine");
+}
+
+#[test]
+fn plain_http_base_url() {
+    let text = broken(&[(
+        "template: https://{account}.example.com/api",
+        "template: http://{account}.example.com/api",
+    )]);
+    assert_error(&text, "template: http://", "must start with https://");
+}

@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use erp_spec::ir::{Enum, Field, Model, Spec, TypeRef};
+use std::collections::BTreeSet;
+
+use erp_spec::ir::{Enum, Field, Model, NestedLists, Spec, TypeRef};
 
 use super::docs;
 use super::names::ident;
@@ -15,7 +17,7 @@ pub fn emit(spec: &Spec) -> TokenStream {
         spec.vendor.title,
         super::spec_display_path(&spec.source)
     ));
-    let models = spec.models.iter().map(model);
+    let models = spec.models.iter().map(|m| model(spec, m));
     let enums = spec.enums.iter().map(enumeration);
     quote! {
         #module_doc
@@ -36,7 +38,7 @@ pub fn cfg(features: &[String]) -> TokenStream {
     }
 }
 
-fn model(m: &Model) -> TokenStream {
+fn model(spec: &Spec, m: &Model) -> TokenStream {
     let name = ident(&m.name);
     let doc = docs::outer(&m.doc);
     let gate = cfg(&m.features);
@@ -53,7 +55,10 @@ fn model(m: &Model) -> TokenStream {
     } else {
         quote!()
     };
-    let fields = m.fields.iter().map(|f| field(m, f, container_default));
+    let fields = m
+        .fields
+        .iter()
+        .map(|f| field(spec, m, f, container_default));
     quote! {
         #doc
         #gate
@@ -68,7 +73,7 @@ fn model(m: &Model) -> TokenStream {
     }
 }
 
-fn field(model: &Model, f: &Field, container_default: bool) -> TokenStream {
+fn field(spec: &Spec, model: &Model, f: &Field, container_default: bool) -> TokenStream {
     let name = ident(&f.rust_name);
     let mut doc_text = f.doc.clone();
     if f.read_only {
@@ -79,9 +84,9 @@ fn field(model: &Model, f: &Field, container_default: bool) -> TokenStream {
     }
     let doc = docs::outer(&doc_text);
     let base = model_field_type(&f.ty, f.sensitive);
-    // A model that contains itself needs a box to have a size.
+    // A model that contains itself, directly or through others, needs a box to have a size.
     let base = match &f.ty {
-        TypeRef::Model(m) if *m == model.name => quote!(Box<#base>),
+        TypeRef::Model(m) if reaches(spec, m, &model.name) => quote!(Box<#base>),
         _ => base,
     };
     let ty = match (&f.ty, f.required) {
@@ -103,7 +108,8 @@ fn field(model: &Model, f: &Field, container_default: bool) -> TokenStream {
     } else if !f.required {
         attrs.push(quote!(skip_serializing_if = "Option::is_none"));
     }
-    if let Some(helper) = wire_helper(&f.ty, f.required) {
+    let wrapped = spec.wire.nested_lists == NestedLists::Wrapped;
+    if let Some(helper) = wire_helper(&f.ty, f.required, wrapped) {
         attrs.push(quote!(with = #helper));
     }
     quote! {
@@ -111,6 +117,27 @@ fn field(model: &Model, f: &Field, container_default: bool) -> TokenStream {
         #[serde(#(#attrs),*)]
         pub #name: #ty,
     }
+}
+
+/// Whether model `from` contains model `to` by value (lists are on the heap and break cycles).
+fn reaches(spec: &Spec, from: &str, to: &str) -> bool {
+    let mut stack = vec![from.to_owned()];
+    let mut seen = BTreeSet::new();
+    while let Some(name) = stack.pop() {
+        if name == to {
+            return true;
+        }
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(model) = spec.model(&name) {
+            stack.extend(model.fields.iter().filter_map(|f| match &f.ty {
+                TypeRef::Model(m) => Some(m.clone()),
+                _ => None,
+            }));
+        }
+    }
+    false
 }
 
 fn enumeration(e: &Enum) -> TokenStream {

@@ -5,7 +5,9 @@ use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use erp_spec::ir::{Operation, Param, Resource, Returns, Spec};
+use std::collections::BTreeSet;
+
+use erp_spec::ir::{Operation, Param, Resource, Returns, Spec, TypeRef};
 
 use super::docs;
 use super::names::{constant, ident};
@@ -37,7 +39,7 @@ pub fn emit_mod(spec: &Spec) -> TokenStream {
 
 pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
     let doc = docs::inner(&format!("{}\n\nBase path: `{}`.", r.doc, r.path));
-    let statics = r.operations.iter().map(|op| descriptor(r, op));
+    let statics = r.operations.iter().map(|op| descriptor(spec, r, op));
     let queries = r.operations.iter().filter_map(|op| query_struct(r, op));
     let handle = ident(&r.type_name);
     let handle_doc = docs::outer(&format!(
@@ -71,7 +73,7 @@ pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
     }
 }
 
-fn descriptor(r: &Resource, op: &Operation) -> TokenStream {
+fn descriptor(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
     let name = constant(&op.name);
     let doc = docs::outer(&format!(
         "`{} {}`: {}",
@@ -93,6 +95,7 @@ fn descriptor(r: &Resource, op: &Operation) -> TokenStream {
     };
     let paged = op.paged;
     let idempotent = op.idempotent;
+    let redact = sensitive_wire_names(spec, op);
     quote! {
         #doc
         pub static #name: Operation = Operation {
@@ -106,8 +109,39 @@ fn descriptor(r: &Resource, op: &Operation) -> TokenStream {
             returns: #returns,
             paged: #paged,
             idempotent: #idempotent,
+            redact: &[#(#redact),*],
         };
     }
+}
+
+/// Wire names of the sensitive fields anywhere in an operation's request or response models.
+fn sensitive_wire_names(spec: &Spec, op: &Operation) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&str> = op
+        .request
+        .iter()
+        .chain(&op.response)
+        .map(String::as_str)
+        .collect();
+    while let Some(name) = stack.pop() {
+        let Some(model) = spec.model(name).filter(|_| seen.insert(name)) else {
+            continue;
+        };
+        for field in &model.fields {
+            if field.sensitive {
+                names.insert(field.wire_name.clone());
+            }
+            let mut ty = &field.ty;
+            while let TypeRef::List(inner) = ty {
+                ty = inner;
+            }
+            if let TypeRef::Model(m) = ty {
+                stack.push(m);
+            }
+        }
+    }
+    names.into_iter().collect()
 }
 
 fn optional_query(op: &Operation) -> Vec<&Param> {

@@ -62,10 +62,19 @@ pub fn param_type(ty: &TypeRef) -> TokenStream {
 }
 
 /// The `erp_runtime::wire` module a field decodes through.
-pub fn wire_helper(ty: &TypeRef, required: bool) -> Option<&'static str> {
+/// `wrapped` is the spec's `nested_lists: wrapped` (lists inside items come in a wrapper object).
+pub fn wire_helper(ty: &TypeRef, required: bool, wrapped: bool) -> Option<&'static str> {
     match ty {
-        TypeRef::List(inner) if matches!(**inner, TypeRef::Model(_)) => Some("wire::model_list"),
-        TypeRef::List(_) => Some("wire::list"),
+        TypeRef::List(inner) if matches!(**inner, TypeRef::Model(_)) => Some(if wrapped {
+            "wire::wrapped_model_list"
+        } else {
+            "wire::model_list"
+        }),
+        TypeRef::List(_) => Some(if wrapped {
+            "wire::wrapped_list"
+        } else {
+            "wire::list"
+        }),
         TypeRef::Model(_) if required => None,
         TypeRef::Model(_) => Some("wire::opt_model"),
         _ if required => Some("wire::req"),

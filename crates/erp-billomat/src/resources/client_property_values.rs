@@ -20,6 +20,7 @@ pub static CREATE: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: false,
+    redact: &[],
 };
 
 /// `GET /client-property-values/{id}`: Fetches one attribute value.
@@ -34,6 +35,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /client-property-values`: Lists attribute values, page by page.
@@ -48,6 +50,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: true,
     idempotent: true,
+    redact: &[],
 };
 
 /// Optional parameters of [`ClientPropertyValues::list`]. Unset fields are not sent; build one with

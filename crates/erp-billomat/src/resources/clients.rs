@@ -20,6 +20,7 @@ pub static CREATE: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: false,
+    redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `DELETE /clients/{id}`: Deletes a client.
@@ -34,6 +35,7 @@ pub static DELETE: Operation = Operation {
     returns: Returns::None,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /clients/{id}`: Fetches one client.
@@ -48,6 +50,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `GET /clients`: Lists clients, filtered by any of the given parameters, page by page.
@@ -62,6 +65,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: true,
     idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `PUT /clients/{id}`: Updates the fields that are set; unset fields keep their values.
@@ -76,6 +80,7 @@ pub static UPDATE: Operation = Operation {
     returns: Returns::ItemOrEmpty,
     paged: false,
     idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
 };
 
 /// Optional parameters of [`Clients::list`]. Unset fields are not sent; build one with

@@ -20,6 +20,7 @@ pub static CREATE: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: false,
+    redact: &[],
 };
 
 /// `DELETE /contacts/{id}`: Deletes a contact.
@@ -34,6 +35,7 @@ pub static DELETE: Operation = Operation {
     returns: Returns::None,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /contacts/{id}`: Fetches one contact.
@@ -48,6 +50,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /contacts`: Lists the contacts of one client (the API requires `client_id`), page by page.
@@ -62,6 +65,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: true,
     idempotent: true,
+    redact: &[],
 };
 
 /// `PUT /contacts/{id}`: Updates the fields that are set.
@@ -76,6 +80,7 @@ pub static UPDATE: Operation = Operation {
     returns: Returns::ItemOrEmpty,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// Optional parameters of [`Contacts::list`]. Unset fields are not sent; build one with

@@ -20,6 +20,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /artikels/`: Lists every product of the company (the API does not page).
@@ -34,6 +35,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// Products of the token's company.

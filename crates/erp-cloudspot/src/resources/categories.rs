@@ -20,6 +20,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `GET /categories/`: Lists the product categories of the company.
@@ -34,6 +35,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// Product categories (a tree; each category lists its sub-categories).

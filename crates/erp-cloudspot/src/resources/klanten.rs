@@ -20,6 +20,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// Clients (customers) of the token's company. The API offers no way to fetch a single client.

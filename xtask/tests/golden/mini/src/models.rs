@@ -37,7 +37,10 @@ pub struct Widget {
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
     pub name: Option<String>,
     /// Parts.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        with = "wire::wrapped_model_list"
+    )]
     pub parts: Vec<Part>,
     /// A secret.
     #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]

@@ -20,6 +20,7 @@ pub static ARCHIVE: Operation = Operation {
     returns: Returns::None,
     paged: false,
     idempotent: true,
+    redact: &[],
 };
 
 /// `POST /widgets`: Creates a widget.
@@ -34,6 +35,7 @@ pub static CREATE: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: false,
+    redact: &["secret_code"],
 };
 
 /// `GET /widgets/{id}`: Gets one widget.
@@ -48,6 +50,7 @@ pub static GET: Operation = Operation {
     returns: Returns::Item,
     paged: false,
     idempotent: true,
+    redact: &["secret_code"],
 };
 
 /// `GET /widgets`: Lists widgets.
@@ -62,6 +65,7 @@ pub static LIST: Operation = Operation {
     returns: Returns::List,
     paged: true,
     idempotent: true,
+    redact: &["secret_code"],
 };
 
 /// Optional parameters of [`Widgets::list`]. Unset fields are not sent; build one with
