@@ -7,6 +7,11 @@
 //! Members the spec does not describe are kept in each model's `extra` map.
 #![allow(clippy::doc_markdown)]
 
+#[cfg(any(
+    feature = "client-property-values",
+    feature = "clients",
+    feature = "contacts"
+))]
 use erp_runtime::wire;
 
 /// A client (customer). Unset fields are left out of create and update requests.

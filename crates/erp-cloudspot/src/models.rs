@@ -7,6 +7,7 @@
 //! Members the spec does not describe are kept in each model's `extra` map.
 #![allow(clippy::doc_markdown)]
 
+#[cfg(any(feature = "artikels", feature = "categories", feature = "klanten"))]
 use erp_runtime::wire;
 
 /// A product (artikel) as the ERP stores it.

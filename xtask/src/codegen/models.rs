@@ -18,11 +18,19 @@ pub fn emit(spec: &Spec) -> TokenStream {
         super::spec_display_path(&spec.source)
     ));
     let models = spec.models.iter().map(|m| model(spec, m));
+    // With every resource feature off, no model is compiled and the import would be unused.
+    let import_gate = if spec.models.iter().any(|m| m.features.is_empty()) {
+        quote!()
+    } else {
+        let all: std::collections::BTreeSet<String> = spec.models.iter().flat_map(|m| m.features.iter().cloned()).collect();
+        cfg(&all.into_iter().collect::<Vec<_>>())
+    };
     let enums = spec.enums.iter().map(enumeration);
     quote! {
         #module_doc
         #![allow(clippy::doc_markdown)]
 
+        #import_gate
         use erp_runtime::wire;
 
         #(#models)*

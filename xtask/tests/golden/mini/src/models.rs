@@ -7,6 +7,7 @@
 //! Members the spec does not describe are kept in each model's `extra` map.
 #![allow(clippy::doc_markdown)]
 
+#[cfg(feature = "widgets")]
 use erp_runtime::wire;
 
 /// A part.
