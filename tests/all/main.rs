@@ -4,4 +4,5 @@
 mod billomat;
 mod cloudspot;
 mod fixtures;
+mod logging;
 mod resilience;

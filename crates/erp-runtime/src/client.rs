@@ -707,12 +707,30 @@ fn redacted_excerpt(value: &Value, sensitive: &[&str]) -> String {
 }
 
 /// Identifies a page's content, to stop when a vendor serves the same page twice.
+/// Walks the values instead of serializing them: no allocation per item on the paging path.
 fn fingerprint(items: &[Value]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for item in items {
-        item.to_string().hash(&mut hasher);
+    fn feed(value: &Value, h: &mut impl Hasher) {
+        match value {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => (2u8, n.to_string()).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                items.iter().for_each(|i| feed(i, h));
+            }
+            Value::Object(map) => {
+                (5u8, map.len()).hash(h);
+                for (k, v) in map {
+                    k.hash(h);
+                    feed(v, h);
+                }
+            }
+        }
     }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
     items.len().hash(&mut hasher);
+    items.iter().for_each(|item| feed(item, &mut hasher));
     hasher.finish()
 }

@@ -56,6 +56,7 @@ pub(crate) fn list(op: &Operation, body: Value) -> Result<ListBody, String> {
             .map(str::to_owned),
         _ => None,
     };
+    let mut body = body;
     let mut out = match op.vendor.list_envelope {
         ListEnvelope::Bare => match body {
             Value::Array(items) => ListBody {
@@ -122,9 +123,9 @@ pub(crate) fn list(op: &Operation, body: Value) -> Result<ListBody, String> {
                 None => return Err(format!("expected an object with a `{plural}` member")),
             }
         }
-        ListEnvelope::OData => match lookup(&body, "d.results") {
+        ListEnvelope::OData => match body.pointer_mut("/d/results").map(Value::take) {
             Some(Value::Array(items)) => ListBody {
-                items: items.clone(),
+                items,
                 path: "d.results".to_owned(),
                 meta: PageMeta::default(),
             },

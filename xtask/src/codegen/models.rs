@@ -22,7 +22,11 @@ pub fn emit(spec: &Spec) -> TokenStream {
     let import_gate = if spec.models.iter().any(|m| m.features.is_empty()) {
         quote!()
     } else {
-        let all: std::collections::BTreeSet<String> = spec.models.iter().flat_map(|m| m.features.iter().cloned()).collect();
+        let all: std::collections::BTreeSet<String> = spec
+            .models
+            .iter()
+            .flat_map(|m| m.features.iter().cloned())
+            .collect();
         cfg(&all.into_iter().collect::<Vec<_>>())
     };
     let enums = spec.enums.iter().map(enumeration);
