@@ -4,5 +4,4 @@
 mod billomat;
 mod cloudspot;
 mod fixtures;
-mod logging;
 mod resilience;

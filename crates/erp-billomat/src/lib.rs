@@ -14,16 +14,14 @@
 //! use erp_billomat::futures::TryStreamExt;
 //!
 //! # async fn run() -> erp_billomat::Result<()> {
-//! let client = Billomat::builder("mycompany")
+//! let billomat = Billomat::builder("mycompany")
 //!     .auth(Billomat::credentials("YOUR_API_KEY"))
 //!     .build()?;
 //!
 //! // Items stream in lazily; pages are fetched as needed.
-//! let mut client_property_values = client.client_property_values().list(&Default::default());
-
-//! while let Some(item) = client_property_values.try_next().await? {
+//! let mut clients = billomat.clients().list(&Default::default());
+//! while let Some(item) = clients.try_next().await? {
 //!     println!("{item:?}");
-
 //! }
 //! # Ok(())
 //! # }

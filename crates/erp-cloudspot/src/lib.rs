@@ -14,16 +14,14 @@
 //! use erp_cloudspot::futures::TryStreamExt;
 //!
 //! # async fn run() -> erp_cloudspot::Result<()> {
-//! let client = Cloudspot::builder()
+//! let cloudspot = Cloudspot::builder()
 //!     .auth(Cloudspot::credentials("YOUR_TOKEN"))
 //!     .build()?;
 //!
 //! // Items stream in lazily; pages are fetched as needed.
-//! let mut artikels = client.artikels().list();
-
+//! let mut artikels = cloudspot.artikels().list();
 //! while let Some(item) = artikels.try_next().await? {
 //!     println!("{item:?}");
-
 //! }
 //! # Ok(())
 //! # }

@@ -306,13 +306,30 @@ fn crate_doc(spec: &Spec) -> String {
         AuthScheme::Basic { .. } => "\"USERNAME\", \"PASSWORD\"".to_owned(),
         AuthScheme::OAuth2 { .. } => String::new(),
     };
-    doc.push_str(&format!("let client = {client}::builder({})\n    .auth({client}::credentials({creds}))\n    .build()?;\n", vars.join(", ")));
-    if let Some((r, op)) = spec.resources.iter().find_map(|r| {
-        r.operations
-            .iter()
-            .find(|o| o.kind == ir::OperationKind::List)
-            .map(|o| (r, o))
-    }) {
+    doc.push_str(&format!(
+        "let {} = {client}::builder({})\n    .auth({client}::credentials({creds}))\n    .build()?;\n",
+        spec.vendor.name,
+        vars.join(", ")
+    ));
+    // Show the most useful list: no required arguments, on the resource with most operations.
+    let example = spec
+        .resources
+        .iter()
+        .filter_map(|r| {
+            r.operations
+                .iter()
+                .find(|o| o.kind == ir::OperationKind::List)
+                .map(|o| (r, o))
+        })
+        .min_by_key(|(r, op)| {
+            let required = op.path_params.len() + op.query.iter().filter(|p| p.required).count();
+            (
+                required,
+                std::cmp::Reverse(r.operations.len()),
+                r.name.clone(),
+            )
+        });
+    if let Some((r, op)) = example {
         let mut args: Vec<String> = op
             .path_params
             .iter()
@@ -323,12 +340,12 @@ fn crate_doc(spec: &Spec) -> String {
             args.push("&Default::default()".to_owned());
         }
         doc.push_str(&format!(
-            "\n// Items stream in lazily; pages are fetched as needed.\nlet mut {} = client.{}().{}({});\nwhile let Some(item) = {}.try_next().await? {{\n    println!(\"{{item:?}}\");\n}}\n",
-            r.rust_name,
+            "\n// Items stream in lazily; pages are fetched as needed.\nlet mut {items} = {var}.{}().{}({});\nwhile let Some(item) = {items}.try_next().await? {{\n    println!(\"{{item:?}}\");\n}}\n",
             r.rust_name,
             op.rust_name,
             args.join(", "),
-            r.rust_name
+            items = r.rust_name,
+            var = spec.vendor.name,
         ));
     }
     doc.push_str("# Ok(())\n# }\n```\n\nErrors are [`Error`] values whose `Display` includes the vendor's own message.");

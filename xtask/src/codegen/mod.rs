@@ -133,7 +133,10 @@ fn add_blank_lines(code: &str) -> String {
             || prev_trim.ends_with('[')
             || prev_trim.ends_with(',');
         let starts_item = cur.starts_with("///") || (cur.starts_with("#[") && !prev_is_decoration);
+        // Doc comments are text, never reflowed: a blank line would split a code example.
+        let in_docs = prev_trim.starts_with("//") && cur.starts_with("//");
         let needs_blank = !prev_trim.is_empty()
+            && !in_docs
             && ((starts_item && !prev_is_decoration && !prev_opens)
                 || (prev_trim.starts_with("#![") && !cur.starts_with("#!["))
                 || (top_level

@@ -14,16 +14,14 @@
 //! use erp_mini::futures::TryStreamExt;
 //!
 //! # async fn run() -> erp_mini::Result<()> {
-//! let client = Mini::builder("demo")
+//! let mini = Mini::builder("demo")
 //!     .auth(Mini::credentials("YOUR_API_KEY"))
 //!     .build()?;
 //!
 //! // Items stream in lazily; pages are fetched as needed.
-//! let mut widgets = client.widgets().list(&Default::default());
-
+//! let mut widgets = mini.widgets().list(&Default::default());
 //! while let Some(item) = widgets.try_next().await? {
 //!     println!("{item:?}");
-
 //! }
 //! # Ok(())
 //! # }
