@@ -109,3 +109,48 @@ fn committed_crates_match_their_specs() {
         panic!("{stale}");
     }
 }
+
+/// `--check` names every stale file: missing, changed, or no longer generated.
+#[test]
+fn check_mode_names_stale_files() {
+    let root = std::env::temp_dir().join(format!("erp-codegen-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("specs")).unwrap();
+    std::fs::write(root.join("specs/mini.yaml"), mini_yaml()).unwrap();
+
+    let missing = codegen::run(&root, Mode::Check).unwrap_err();
+    assert!(
+        missing.contains("crates/erp-mini/src/lib.rs (missing)"),
+        "{missing}"
+    );
+
+    codegen::run(&root, Mode::Write).unwrap();
+    codegen::run(&root, Mode::Check).expect("fresh output is up to date");
+
+    let models = root.join("crates/erp-mini/src/models.rs");
+    std::fs::write(
+        &models,
+        std::fs::read_to_string(&models).unwrap() + "\n// hand edit\n",
+    )
+    .unwrap();
+    let leftover = root.join("crates/erp-mini/src/resources/gadgets.rs");
+    std::fs::write(&leftover, "// from a resource the spec no longer has\n").unwrap();
+    let stale = codegen::run(&root, Mode::Check).unwrap_err();
+    assert!(
+        stale.contains("crates/erp-mini/src/models.rs (differs)"),
+        "{stale}"
+    );
+    assert!(
+        stale.contains("crates/erp-mini/src/resources/gadgets.rs (no longer generated)"),
+        "{stale}"
+    );
+    assert!(stale.contains("run `cargo xtask codegen`"), "{stale}");
+
+    codegen::run(&root, Mode::Write).unwrap();
+    assert!(
+        !leftover.exists(),
+        "regeneration removes files of removed resources"
+    );
+    codegen::run(&root, Mode::Check).expect("up to date again");
+    std::fs::remove_dir_all(&root).unwrap();
+}
