@@ -42,7 +42,7 @@ pub fn quick_retries() -> erp_runtime::RetryPolicy {
 pub fn billomat(sandbox: &RunningSandbox) -> erp_billomat::Billomat {
     erp_billomat::Billomat::builder("sandbox")
         .base_url(sandbox.base_url())
-        .auth(erp_billomat::Billomat::credentials(SANDBOX_BILLOMAT_KEY))
+        .auth(erp_billomat::Billomat::credentials(billomat_key(sandbox)))
         .retry(quick_retries())
         .build()
         .expect("billomat client")
@@ -52,18 +52,34 @@ pub fn billomat(sandbox: &RunningSandbox) -> erp_billomat::Billomat {
 pub fn cloudspot(sandbox: &RunningSandbox) -> erp_cloudspot::Cloudspot {
     erp_cloudspot::Cloudspot::builder()
         .base_url(sandbox.base_url())
-        .auth(erp_cloudspot::Cloudspot::credentials(
-            SANDBOX_CLOUDSPOT_TOKEN,
-        ))
+        .auth(erp_cloudspot::Cloudspot::credentials(cloudspot_token(
+            sandbox,
+        )))
         .retry(quick_retries())
         .build()
         .expect("cloudspot client")
 }
 
+/// The value the sandbox accepts for credential header `name` (as it prints on start-up).
+pub fn credential(sandbox: &RunningSandbox, name: &str) -> String {
+    sandbox
+        .credentials()
+        .headers
+        .into_iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("the sandbox accepts no header `{name}`"))
+}
+
 /// The API key the Billomat sandbox accepts.
-pub const SANDBOX_BILLOMAT_KEY: &str = "sandbox-billomat-api-key";
+pub fn billomat_key(sandbox: &RunningSandbox) -> String {
+    credential(sandbox, "X-BillomatApiKey")
+}
+
 /// The token the Cloudspot sandbox accepts.
-pub const SANDBOX_CLOUDSPOT_TOKEN: &str = "sandbox-cloudspot-token";
+pub fn cloudspot_token(sandbox: &RunningSandbox) -> String {
+    credential(sandbox, "X-ERP-TOKEN")
+}
 
 /// The README's Rust examples compile (doctests), so the README stays true.
 #[cfg(doctest)]

@@ -65,9 +65,9 @@ fn requests_are_traced_without_secrets() {
         let secret = "SECRET-KEY-0123456789";
         let good = Billomat::builder("s")
             .base_url(sandbox.base_url())
-            .auth(Billomat::credentials(
-                erp_clients_tests::SANDBOX_BILLOMAT_KEY,
-            ))
+            .auth(Billomat::credentials(erp_clients_tests::billomat_key(
+                &sandbox,
+            )))
             .retry(quick_retries())
             .build()
             .unwrap();

@@ -59,9 +59,9 @@ async fn paging_walks_every_page_and_keeps_filters() {
     let sandbox = start("billomat", options(60)).await;
     let api = Billomat::builder("sandbox")
         .base_url(sandbox.base_url())
-        .auth(Billomat::credentials(
-            erp_clients_tests::SANDBOX_BILLOMAT_KEY,
-        ))
+        .auth(Billomat::credentials(erp_clients_tests::billomat_key(
+            &sandbox,
+        )))
         .page_size(4)
         .build()
         .unwrap();

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use erp_billomat::models::Client;
 use erp_billomat::{Billomat, Error, RetryPolicy};
-use erp_clients_tests::{SANDBOX_BILLOMAT_KEY, billomat, options, start};
+use erp_clients_tests::{billomat, billomat_key, options, start};
 use erp_sandbox::{RateLimitSettings, SandboxOptions};
 
 #[tokio::test]
@@ -68,7 +68,7 @@ async fn a_rate_limit_longer_than_allowed_is_an_error_with_the_reset() {
     let sandbox = start("billomat", options(1)).await;
     let api = Billomat::builder("s")
         .base_url(sandbox.base_url())
-        .auth(Billomat::credentials(SANDBOX_BILLOMAT_KEY))
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
         .retry(RetryPolicy {
             max_rate_limit_wait: Duration::from_secs(1),
             ..RetryPolicy::default()
@@ -152,7 +152,7 @@ async fn a_server_that_never_answers_times_out() {
     sandbox.faults().hang(true);
     let api = Billomat::builder("s")
         .base_url(sandbox.base_url())
-        .auth(Billomat::credentials(SANDBOX_BILLOMAT_KEY))
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
         .request_timeout(Duration::from_millis(300))
         .retry(RetryPolicy {
             max_attempts: 2,

@@ -11,7 +11,7 @@ use erp_billomat::futures::TryStreamExt;
 use erp_billomat::models::{Client, Contact, NetGross};
 use erp_billomat::resources::clients::ClientsListQuery;
 use erp_billomat::resources::contacts::ContactsListQuery;
-use erp_clients_tests::{SANDBOX_BILLOMAT_KEY, SANDBOX_CLOUDSPOT_TOKEN, options, start};
+use erp_clients_tests::{billomat_key, cloudspot_token, options, start};
 use erp_cloudspot::Cloudspot;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -62,7 +62,7 @@ async fn cloudspot(summary: &mut Summary) -> Result<()> {
     println!("Cloudspot ERP sandbox at {}", sandbox.base_url());
     let api = Cloudspot::builder()
         .base_url(sandbox.base_url())
-        .auth(Cloudspot::credentials(SANDBOX_CLOUDSPOT_TOKEN))
+        .auth(Cloudspot::credentials(cloudspot_token(&sandbox)))
         .build()?;
 
     let artikels = api.artikels().list_all().await?;
@@ -111,7 +111,7 @@ async fn billomat(summary: &mut Summary) -> Result<()> {
     println!("\nBillomat sandbox at {}", sandbox.base_url());
     let api = Billomat::builder("mycompany")
         .base_url(sandbox.base_url())
-        .auth(Billomat::credentials(SANDBOX_BILLOMAT_KEY))
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
         .page_size(50)
         .build()?;
 
