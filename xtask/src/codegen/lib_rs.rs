@@ -276,8 +276,6 @@ fn vendor_static(spec: &Spec) -> TokenStream {
 
 /// The crate-level documentation, with an example that compiles.
 fn crate_doc(spec: &Spec) -> String {
-    let client = client_type(&spec.vendor.name).to_string();
-    let krate = spec.vendor.crate_name().replace('-', "_");
     let mut doc = format!(
         "Typed client for the [{}]({}) API.\n\n{}\n\nGenerated from `{}` by `cargo xtask codegen`; the shared behaviour (HTTP, \nauthentication, paging, retries, rate limits, errors) lives in `erp-runtime`.\n\n",
         spec.vendor.title,
@@ -286,6 +284,19 @@ fn crate_doc(spec: &Spec) -> String {
         super::spec_display_path(&spec.source),
     );
     doc.push_str("# Example\n\n```no_run\n");
+    doc.push_str(&usage_example(spec));
+    doc.push_str(
+        "```\n\nErrors are [`Error`] values whose `Display` includes the vendor's own message.",
+    );
+    doc
+}
+
+/// A usage example: build a client, stream a list. Lines starting with `# ` are hidden in
+/// rustdoc (they make it a compiling doctest) and left out of the README.
+pub fn usage_example(spec: &Spec) -> String {
+    let client = client_type(&spec.vendor.name).to_string();
+    let krate = spec.vendor.crate_name().replace('-', "_");
+    let mut doc = String::new();
     doc.push_str(&format!(
         "use {krate}::{client};\nuse {krate}::futures::TryStreamExt;\n\n"
     ));
@@ -348,7 +359,7 @@ fn crate_doc(spec: &Spec) -> String {
             var = spec.vendor.name,
         ));
     }
-    doc.push_str("# Ok(())\n# }\n```\n\nErrors are [`Error`] values whose `Display` includes the vendor's own message.");
+    doc.push_str("# Ok(())\n# }\n");
     doc
 }
 

@@ -65,6 +65,13 @@ pub fn readme(spec: &Spec) -> String {
         out,
         "```toml\n[dependencies]\n{krate} = {{ path = \"crates/{krate}\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n```\n"
     );
+    // The crate docs' example, without the lines rustdoc hides (they only make it compile).
+    let full_example = super::lib_rs::usage_example(spec);
+    let example: Vec<&str> = full_example
+        .lines()
+        .filter(|l| !l.starts_with("# "))
+        .collect();
+    let _ = writeln!(out, "```rust,no_run\n{}\n```\n", example.join("\n").trim());
     let auth = match &spec.auth.scheme {
         AuthScheme::Headers(h) => h
             .iter()
