@@ -259,3 +259,49 @@ fn plain_http_is_refused_for_remote_hosts() {
         .unwrap_err();
     assert!(err.to_string().contains("billomat_id"), "{err}");
 }
+
+/// A server that answers every request with a redirect to `location`, and counts requests.
+async fn redirecting_server(
+    location: String,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buffer = [0u8; 4096];
+            let _ = socket.read(&mut buffer).await;
+            let response = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+        }
+    });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn redirects_to_another_host_are_not_followed_with_credentials() {
+    let (thief, stolen) = redirecting_server("http://127.0.0.1:9/unused".into()).await;
+    let (origin, _) = redirecting_server(format!("http://{thief}/steal")).await;
+    let api = erp_cloudspot::Cloudspot::builder()
+        .base_url(format!("http://{origin}/api/v1"))
+        .auth(erp_cloudspot::Cloudspot::credentials("TOP-SECRET-TOKEN"))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let err = api.klanten().list_all().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(!err.to_string().contains("TOP-SECRET"), "{err}");
+    assert_eq!(
+        stolen.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the other host never saw the token"
+    );
+}

@@ -586,7 +586,8 @@ impl Client {
                 },
             ),
             _ => {
-                let outcome = if matches!(status, 500 | 502 | 503 | 504) {
+                // 501 (not implemented) and 505 (HTTP version) will not change on a retry.
+                let outcome = if (500..600).contains(&status) && !matches!(status, 501 | 505) {
                     Outcome::ServerError(status)
                 } else {
                     Outcome::ClientError(status)

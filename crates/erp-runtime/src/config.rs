@@ -169,6 +169,7 @@ impl<C: From<Client>> ClientBuilder<C> {
                 .connect_timeout(self.config.connect_timeout)
                 .timeout(self.config.request_timeout)
                 .user_agent(self.config.user_agent.clone())
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
         };
@@ -265,4 +266,21 @@ fn check_scheme(url: &str) -> Result<(), String> {
         }
         other => Err(format!("base URL `{url}` has unsupported scheme `{other}`")),
     }
+}
+
+/// Redirects are followed only within the origin they start from (same scheme, host and port):
+/// credential headers such as `X-BillomatApiKey` must never travel to another host, nor from
+/// https down to http. At most five hops.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(reqwest::Url::origin);
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if first.is_some_and(|origin| origin != attempt.url().origin()) {
+            attempt
+                .error("the vendor redirected to another origin; not following it with credentials")
+        } else {
+            attempt.follow()
+        }
+    })
 }

@@ -18,7 +18,7 @@ pub enum Outcome {
     TimedOut,
     /// 429, or a vendor-specific "quota exhausted" answer.
     RateLimited,
-    /// 500, 502, 503, 504.
+    /// A 5xx that may pass (all but 501 and 505).
     ServerError(u16),
     /// Any other status that is not a success.
     ClientError(u16),
