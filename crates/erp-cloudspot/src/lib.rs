@@ -34,6 +34,11 @@
 
 pub mod models;
 pub mod resources;
+
+/// The README's example compiles (it is a doctest).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use erp_runtime::{
     Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, chrono, futures,
 };

@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod ir;
+mod locate;
 pub mod raw;
 pub mod validate;
 
@@ -33,7 +34,48 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
             message: first_line(&e.to_string()),
         }])
     })?;
-    validate::validate(source, raw)
+    // Unknown keys are collected, not fatal, so they are reported with everything else.
+    let unknown: Vec<SpecError> = raw::unknown_keys(text)
+        .iter()
+        // serde-saphyr's span marker is an implementation detail, not a key of the spec.
+        .filter(|path| !path.last().is_some_and(|k| k.starts_with("__serde_saphyr")))
+        .map(|path| {
+            let found = locate::key(text, path);
+            let key = path.last().map(String::as_str).unwrap_or_default();
+            let parents = match found.written.last() {
+                Some(last) if last == key => &found.written[..found.written.len() - 1],
+                _ => &found.written[..],
+            };
+            let joined = parents.iter().fold(String::new(), |mut acc, segment| {
+                if !acc.is_empty() && !segment.starts_with('[') {
+                    acc.push('.');
+                }
+                acc.push_str(segment);
+                acc
+            });
+            let parent = if joined.is_empty() {
+                "the top level".to_owned()
+            } else {
+                format!("`{joined}`")
+            };
+            SpecError {
+                file: source.to_owned(),
+                line: found.line,
+                column: found.column,
+                message: format!("unknown key `{key}` in {parent}"),
+            }
+        })
+        .collect();
+    match validate::validate(source, raw) {
+        Ok(spec) if unknown.is_empty() => Ok(spec),
+        Ok(_) => Err(SpecErrors(unknown)),
+        Err(SpecErrors(mut errors)) => {
+            let mut all = unknown;
+            all.append(&mut errors);
+            all.sort_by_key(|e| (e.line, e.column));
+            Err(SpecErrors(all))
+        }
+    }
 }
 
 /// Reads, parses and validates one spec file.
@@ -85,11 +127,31 @@ fn first_line(message: &str) -> String {
     let line = message.lines().next().unwrap_or(message).trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
     // Drop serde-saphyr's own "line N column M: " prefix; ours is `file:line:column:`.
-    match line
+    let message = match line
         .strip_prefix("line ")
         .and_then(|rest| rest.split_once(": "))
     {
-        Some((_, message)) => message.to_owned(),
-        None => line.to_owned(),
+        Some((_, message)) => message,
+        None => line,
+    };
+    explain(message)
+}
+
+/// Says what was expected where the YAML library only names the type it could not read.
+fn explain(message: &str) -> String {
+    let expected = match message {
+        "invalid u64" | "invalid u32" | "invalid u16" | "invalid u8" => {
+            Some("a whole number (e.g. `100`)")
+        }
+        "invalid boolean" => Some("`true` or `false`"),
+        _ => None,
+    };
+    if let Some(expected) = expected {
+        return format!("{message}: expected {expected}");
     }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("duplicate key `{key}`: each key may appear once in a mapping");
+    }
+    message.to_owned()
 }

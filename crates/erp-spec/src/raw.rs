@@ -1,7 +1,8 @@
 //! The YAML document exactly as written, before validation.
 //!
-//! Every struct denies unknown keys, and every value that validation may reject is wrapped in
-//! [`Spanned`] so the error can point at its line and column. Choices such as `style: page_number`
+//! Unknown keys are collected (see [`WithUnknownKeys`]) rather than failing the parse, so that
+//! every one of them is reported together with the validation errors; every value that
+//! validation may reject is wrapped in [`Spanned`] so the error can point at its line and column. Choices such as `style: page_number`
 //! are plain strings here (not serde enums) because serde's tagged enums drop span information;
 //! [`crate::validate`] turns them into typed IR values and reports every bad choice at once.
 
@@ -58,8 +59,19 @@ impl std::fmt::Display for Key {
     }
 }
 
+thread_local! {
+    /// Set while [`unknown_keys`] runs: serde_ignored can only capture plain string keys.
+    static PLAIN_KEYS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if PLAIN_KEYS.with(std::cell::Cell::get) {
+            return Ok(Key {
+                name: String::deserialize(d)?,
+                at: Location::UNKNOWN,
+            });
+        }
         let s = Spanned::<String>::deserialize(d)?;
         Ok(Key {
             name: s.value,
@@ -68,8 +80,23 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
+/// The paths of every key in `text` that the spec format does not know, e.g.
+/// `["vendor", "colour"]`. Call it after a successful parse of the same text.
+pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PLAIN_KEYS.with(|flag| flag.set(false));
+        }
+    }
+    PLAIN_KEYS.with(|flag| flag.set(true));
+    let _reset = Reset;
+    serde_saphyr::from_str::<WithUnknownKeys<RawSpec>>(text)
+        .map(|parsed| parsed.unknown)
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawSpec {
     pub vendor: Spanned<RawVendor>,
     pub base_url: Spanned<RawBaseUrl>,
@@ -89,7 +116,6 @@ pub struct RawSpec {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawVendor {
     pub name: Spanned<String>,
     pub title: String,
@@ -98,7 +124,6 @@ pub struct RawVendor {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawBaseUrl {
     pub template: Spanned<String>,
     #[serde(default)]
@@ -106,14 +131,12 @@ pub struct RawBaseUrl {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawVariable {
     pub doc: String,
     pub example: String,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawAuth {
     pub scheme: Spanned<String>,
     pub doc: String,
@@ -129,7 +152,6 @@ pub struct RawAuth {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawAuthHeader {
     pub name: Spanned<String>,
     pub param: Spanned<String>,
@@ -139,14 +161,12 @@ pub struct RawAuthHeader {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawBasic {
     pub username_doc: String,
     pub password_doc: String,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawOAuth2 {
     pub authorize_url: Spanned<String>,
     pub token_url: Spanned<String>,
@@ -155,7 +175,6 @@ pub struct RawOAuth2 {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawUnauthorized {
     pub status: Spanned<u16>,
     pub message: String,
@@ -164,7 +183,6 @@ pub struct RawUnauthorized {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawWire {
     pub format: Spanned<String>,
     pub scalars: Spanned<String>,
@@ -180,7 +198,6 @@ pub struct RawWire {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawEnvelope {
     pub list: Spanned<RawListEnvelope>,
     pub item: Spanned<RawItemEnvelope>,
@@ -193,7 +210,6 @@ pub struct RawEnvelope {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawListEnvelope {
     pub style: Spanned<String>,
     #[serde(default)]
@@ -207,7 +223,6 @@ pub struct RawListEnvelope {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawItemEnvelope {
     pub style: Spanned<String>,
     #[serde(default)]
@@ -215,7 +230,6 @@ pub struct RawItemEnvelope {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawPaging {
     pub style: Spanned<String>,
     #[serde(default)]
@@ -237,7 +251,6 @@ pub struct RawPaging {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     pub remaining_header: String,
     pub reset_header: String,
@@ -251,7 +264,6 @@ pub struct RawRateLimit {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawErrors {
     pub message: Vec<Spanned<String>>,
     #[serde(default)]
@@ -261,7 +273,6 @@ pub struct RawErrors {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawErrorExample {
     pub status: Spanned<u16>,
     pub message: String,
@@ -270,7 +281,6 @@ pub struct RawErrorExample {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawResource {
     pub doc: String,
     pub path: Spanned<String>,
@@ -282,7 +292,6 @@ pub struct RawResource {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawOperation {
     pub doc: String,
     #[serde(default)]
@@ -312,7 +321,6 @@ pub struct RawOperation {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawParam {
     #[serde(rename = "type")]
     pub ty: Spanned<String>,
@@ -327,14 +335,12 @@ pub struct RawParam {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawModel {
     pub doc: String,
     pub fields: BTreeMap<Key, Spanned<RawField>>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawField {
     #[serde(rename = "type")]
     pub ty: Spanned<String>,
@@ -354,7 +360,6 @@ pub struct RawField {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawEnum {
     pub doc: String,
     /// Wire value -> documentation of that value.
@@ -374,4 +379,40 @@ fn plain() -> Spanned<String> {
         serde_saphyr::Location::UNKNOWN,
         serde_saphyr::Location::UNKNOWN,
     )
+}
+
+/// A parsed value plus the paths of the keys the format does not know (`vendor.colour`).
+///
+/// serde's `deny_unknown_fields` stops at the first unknown key; collecting them instead lets
+/// one run report a spec's every mistake.
+#[derive(Debug)]
+pub struct WithUnknownKeys<T> {
+    pub value: T,
+    pub unknown: Vec<Vec<String>>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for WithUnknownKeys<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut unknown = Vec::new();
+        let value = serde_ignored::deserialize(d, |path| unknown.push(segments(&path)))?;
+        Ok(WithUnknownKeys { value, unknown })
+    }
+}
+
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+    use serde_ignored::Path;
+    let mut out = match path {
+        Path::Root => return Vec::new(),
+        Path::Seq { parent, .. }
+        | Path::Map { parent, .. }
+        | Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => segments(parent),
+    };
+    match path {
+        Path::Seq { index, .. } => out.push(format!("[{index}]")),
+        Path::Map { key, .. } => out.push(key.clone()),
+        _ => {}
+    }
+    out
 }

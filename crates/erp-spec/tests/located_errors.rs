@@ -49,13 +49,60 @@ fn unknown_key() {
         "  title: Mini Vendor",
         "  title: Mini Vendor\n  colour: blue",
     )]);
-    assert_error(&text, "colour: blue", "unknown field `colour`");
+    assert_error(&text, "colour: blue", "unknown key `colour` in `vendor`");
+}
+
+#[test]
+fn unknown_keys_at_any_depth_are_all_reported_with_validation_errors() {
+    let text = broken(&[
+        (
+            "  title: Mini Vendor",
+            "  title: Mini Vendor\n  colour: blue",
+        ),
+        (
+            "      doc: The key.",
+            "      doc: The key.\n      shade: dark",
+        ),
+        (
+            "{type: string, doc: Name.}",
+            "{type: string, doc: Name., size: 3}",
+        ),
+        ("style: page_number", "style: pages"),
+    ]);
+    let errors = erp_spec::parse_str("specs/mini.yaml", &text).expect_err("broken");
+    assert_eq!(errors.len(), 4, "{errors}");
+    assert_error(&text, "colour: blue", "unknown key `colour` in `vendor`");
+    assert_error(
+        &text,
+        "shade: dark",
+        "unknown key `shade` in `auth.headers[0]`",
+    );
+    assert_error(
+        &text,
+        "size: 3}",
+        "unknown key `size` in `models.Widget.fields.name`",
+    );
+    assert_error(&text, "style: pages", "unknown paging style");
+    let size = errors
+        .iter()
+        .find(|e| e.message.contains("`size`"))
+        .unwrap();
+    assert_eq!(
+        size.column as usize,
+        text.lines()
+            .nth(size.line as usize - 1)
+            .unwrap()
+            .find("size")
+            .unwrap()
+            + 1,
+        "column of the key itself"
+    );
 }
 
 #[test]
 fn wrong_yaml_type() {
     let text = broken(&[("default_size: 20", "default_size: twenty")]);
-    assert_error(&text, "twenty", "");
+    assert_error(&text, "twenty", "expected a whole number");
 }
 
 #[test]

@@ -53,6 +53,11 @@ pub fn emit(spec: &Spec) -> TokenStream {
         pub mod models;
         pub mod resources;
 
+        /// The README's example compiles (it is a doctest).
+        #[cfg(doctest)]
+        #[doc = include_str!("../README.md")]
+        pub struct ReadmeDoctests;
+
         pub use erp_runtime::{chrono, futures, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret};
 
         #vendor

@@ -41,7 +41,7 @@ pub fn cargo_toml(spec: &Spec) -> String {
     }
     let _ = writeln!(
         out,
-        "\n[dependencies]\nerp-runtime = {{ workspace = true }}\nserde = {{ workspace = true }}"
+        "\n[dependencies]\nerp-runtime = {{ workspace = true }}\nserde = {{ workspace = true }}\n\n# The README's example is compiled as a doctest.\n[dev-dependencies]\ntokio = {{ workspace = true }}"
     );
     out
 }
@@ -66,12 +66,7 @@ pub fn readme(spec: &Spec) -> String {
         "```toml\n[dependencies]\n{krate} = {{ path = \"crates/{krate}\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n```\n"
     );
     // The crate docs' example, without the lines rustdoc hides (they only make it compile).
-    let full_example = super::lib_rs::usage_example(spec);
-    let example: Vec<&str> = full_example
-        .lines()
-        .filter(|l| !l.starts_with("# "))
-        .collect();
-    let _ = writeln!(out, "```rust,no_run\n{}\n```\n", example.join("\n").trim());
+    let _ = writeln!(out, "```rust,no_run\n{}```\n", readme_program(spec));
     let auth = match &spec.auth.scheme {
         AuthScheme::Headers(h) => h
             .iter()
@@ -150,5 +145,32 @@ pub fn readme(spec: &Spec) -> String {
         out,
         "\nSee the crate documentation (`cargo doc -p {krate} --open`) for every type and field."
     );
+    out
+}
+
+/// The crate docs' example as a whole program: its imports, then the rest inside
+/// `#[tokio::main] async fn main`, without the lines rustdoc hides.
+fn readme_program(spec: &Spec) -> String {
+    let krate = spec.vendor.crate_name().replace('-', "_");
+    let example = super::lib_rs::usage_example(spec);
+    let visible: Vec<&str> = example.lines().filter(|l| !l.starts_with("# ")).collect();
+    let (imports, body): (Vec<&str>, Vec<&str>) =
+        visible.iter().partition(|l| l.starts_with("use "));
+    let mut out = String::new();
+    for line in imports {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        "\n#[tokio::main]\nasync fn main() -> {krate}::Result<()> {{"
+    );
+    for line in body.iter().skip_while(|l| l.trim().is_empty()) {
+        if line.trim().is_empty() {
+            let _ = writeln!(out);
+        } else {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    let _ = writeln!(out, "    Ok(())\n}}");
     out
 }
