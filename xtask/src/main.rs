@@ -1,4 +1,4 @@
-//! `cargo xtask <task>`: project automation that needs no tools besides cargo.
+//! `cargo xtask <task>`: project automation that needs no tools besides cargo and rustfmt.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
