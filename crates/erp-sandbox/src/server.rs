@@ -71,6 +71,16 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     reply.into_response()
 }
 
+/// Whether the request asks for JSON, by `Accept` or by Billomat's `?format=json`.
+fn asks_for_json(headers: &HeaderMap, query: &[(String, String)]) -> bool {
+    let accept = headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"));
+    accept || query.iter().any(|(k, v)| k == "format" && v == "json")
+}
+
 /// Answers one vendor API request (everything but the hang fault, which needs to wait).
 pub(crate) fn pipeline(
     app: &App,
@@ -95,6 +105,16 @@ pub(crate) fn pipeline(
                 "vendor `{}` uses {}, which is not supported by this sandbox version",
                 spec.vendor.name,
                 app.unsupported.join(", ")
+            ),
+        );
+    }
+    if spec.wire.accept_required && !asks_for_json(headers, query) {
+        return Reply::text(
+            406,
+            format!(
+                "{} answers in XML unless a request asks for JSON (`Accept: application/json` or `?format=json`); \
+                 this sandbox imitates only the JSON dialect",
+                spec.vendor.title
             ),
         );
     }
@@ -192,8 +212,10 @@ mod tests {
         App::new(crate::builtin::load(vendor).expect("spec"), &options)
     }
 
+    /// Request headers as a JSON client sends them, plus `pairs`.
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
+        map.insert("accept", "application/json".parse().expect("value"));
         for (k, v) in pairs {
             map.insert(*k, v.parse().expect("value"));
         }
@@ -209,6 +231,27 @@ mod tests {
     }
 
     #[test]
+    fn billomat_answers_only_requests_that_ask_for_json() {
+        let app = app("billomat", SandboxOptions::default());
+        let now = SystemTime::now();
+        let key = "sandbox-billomat-api-key";
+        let mut plain = HeaderMap::new();
+        plain.insert("X-BillomatApiKey", key.parse().expect("value"));
+        let refused = pipeline(&app, "GET", "/api/clients", &[], &plain, b"", now);
+        assert_eq!(refused.status, 406);
+        let by_query = [("format".to_owned(), "json".to_owned())];
+        assert_eq!(
+            pipeline(&app, "GET", "/api/clients", &by_query, &plain, b"", now).status,
+            200
+        );
+        let by_header = headers(&[("X-BillomatApiKey", key)]);
+        assert_eq!(
+            pipeline(&app, "GET", "/api/clients", &[], &by_header, b"", now).status,
+            200
+        );
+    }
+
+    #[test]
     fn billomat_pipeline_auth_quota_and_faults() {
         let options = SandboxOptions {
             seed_records: 2,
@@ -221,15 +264,7 @@ mod tests {
         let app = app("billomat", options);
         let now = SystemTime::now();
         let key = headers(&[("X-BillomatApiKey", "sandbox-billomat-api-key")]);
-        let denied = pipeline(
-            &app,
-            "GET",
-            "/api/clients",
-            &[],
-            &HeaderMap::new(),
-            b"",
-            now,
-        );
+        let denied = pipeline(&app, "GET", "/api/clients", &[], &headers(&[]), b"", now);
         assert_eq!(denied.status, 401);
         assert_eq!(header(&denied, "X-Rate-Limit-Remaining"), Some("2"));
         let ok = pipeline(&app, "GET", "/api/clients", &[], &key, b"", now);
@@ -273,7 +308,7 @@ mod tests {
             "GET",
             "/api/v1/artikels/",
             &[],
-            &HeaderMap::new(),
+            &headers(&[]),
             b"",
             now,
         );
@@ -287,7 +322,7 @@ mod tests {
             "GET",
             "/api/v1/artikels/",
             &[],
-            &HeaderMap::new(),
+            &headers(&[]),
             b"",
             now,
         );

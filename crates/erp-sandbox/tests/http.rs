@@ -26,7 +26,18 @@ impl Server {
         Server {
             running,
             credentials,
-            http: Client::new(),
+            // As a JSON client does; Billomat answers in XML otherwise (see `accept_required`).
+            http: Client::builder()
+                .default_headers(
+                    [(
+                        reqwest::header::ACCEPT,
+                        "application/json".parse().expect("value"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
+                .build()
+                .expect("client"),
         }
     }
 
@@ -623,4 +634,32 @@ async fn billomat_head_counts_without_fetching() {
         .await
         .expect("request");
     assert_eq!(response.status(), 405);
+}
+
+#[tokio::test]
+async fn billomat_refuses_requests_that_do_not_ask_for_json() {
+    let server = Server::start("billomat", options(1)).await;
+    let plain = server
+        .authed(Client::new().get(server.url("/clients")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(plain.status(), StatusCode::NOT_ACCEPTABLE);
+    let by_query = server
+        .authed(Client::new().get(server.url("/clients?format=json")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(by_query.status(), StatusCode::OK);
+    let cloudspot = Server::start("cloudspot", options(1)).await;
+    let plain = cloudspot
+        .authed(Client::new().get(cloudspot.url("/klanten/")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        plain.status(),
+        StatusCode::OK,
+        "Cloudspot has no other format"
+    );
 }

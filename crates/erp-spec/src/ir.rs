@@ -118,6 +118,8 @@ pub struct Wire {
     pub one_or_many: bool,
     pub nested_lists: NestedLists,
     pub send_content_type_on_get: bool,
+    /// Without an `Accept` for this format the vendor answers in another one.
+    pub accept_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -195,6 +195,10 @@ pub struct RawWire {
     pub nested_lists: Spanned<String>,
     #[serde(default)]
     pub send_content_type_on_get: bool,
+    /// The vendor answers in another format unless `Accept` asks for this one (Billomat
+    /// defaults to XML); the sandbox refuses requests that do not ask.
+    #[serde(default)]
+    pub accept_required: bool,
 }
 
 #[derive(Debug, Deserialize)]

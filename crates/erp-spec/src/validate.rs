@@ -436,6 +436,7 @@ impl Validator {
                 )
                 .unwrap_or(ir::NestedLists::Plain),
             send_content_type_on_get: w.send_content_type_on_get,
+            accept_required: w.accept_required,
         }
     }
 
