@@ -28,7 +28,30 @@
 //! - **Authentication**: see [`Credentials`]; failures get the spec's `unauthorized` status and
 //!   message in the vendor's error body.
 //! - **Data**: `seed_records` deterministic, realistic records per listable resource; creates,
-//!   updates and deletes change them for the life of the sandbox.
+//!   updates and deletes change them for the life of the sandbox. Values come from the spec's field
+//!   examples (else from the field's type and name) and are made to agree by generic rules driven
+//!   by field names, types and examples, never by the vendor:
+//!   - *parallel examples*: string and enum fields of one record (or nested item) whose example
+//!     lists have the same length (≥ 2) take the same position, so `taal: [nl, fr, en]` goes with
+//!     `taal_display: [Nederlands, Français, English]`; positions are dealt so that records (and the
+//!     items of one nested list) repeat an example only after all were used;
+//!   - *codes follow the id*: examples like `ART-0001`, `ART-0103` (one prefix ending in `-` or `/`,
+//!     then digits) give record 2 the code `ART-0002`;
+//!   - *VAT pairs*: `<x>_incl` = `<x>_excl` × (1 + rate/100) with the record's `BTW`/`vat`/
+//!     `vat_rate`/`tax_rate`, else its parent record's, else 21 %; nested items' `<x>_excl` follow
+//!     the parent's (less the item's discount); `inkoop…`/`purchase…` amounts are 40–80 % of the
+//!     matching `verkoop…`/`sales…` amounts;
+//!   - *net/gross pairs*: `<x>_gross` = `<x>_net` × 1.19 (or the record's own rate);
+//!   - *ids and flags follow text*: `<x>_id` is the position of `<x>` among its examples, or the id
+//!     of the first record in a sibling list `<x>…` of another resource (`categorie_id` from
+//!     `categorieen`); `is_<w>` is true when a field `<w>…` is not empty; `<x>_date` is left out
+//!     when `<x>` is empty; a field whose examples are a subset of another's repeats it;
+//!   - *children follow parents*: a record referring to another resource's record takes its
+//!     organisation name and address and the fields it has no examples for; lists of the
+//!     resource's own model hold earlier records (a tree); one item of a nested list is the main
+//!     one (`is_hoofdfoto`).
+//!
+//!   See the `seed` and `coherence` modules for the exact rules.
 //! - **Wire dialect and envelopes** from the spec (all-strings scalars, `"1"`/`"0"` booleans,
 //!   one-or-many lists, root-key or `data` envelopes, page metadata). An operation's `root`
 //!   replaces the resource's singular as the root key of its request and item bodies (Billomat's
@@ -58,6 +81,7 @@
 mod app;
 mod auth;
 mod builtin;
+mod coherence;
 mod control;
 mod decode;
 mod derive;

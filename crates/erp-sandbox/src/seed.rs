@@ -1,5 +1,36 @@
 //! Deterministic seed data: `seed_records` records per listable resource, from the field
 //! examples of the spec where it has them and synthesized by type (and field name) otherwise.
+//!
+//! Drawing values (everything from the seed, so the same seed gives the same records):
+//! - **Parallel examples**: within one record (and within one nested item), the string and enum
+//!   fields whose `examples` lists have the same length (at least 2) take the example at the same
+//!   position, so spec authors correlate fields by listing their examples in parallel
+//!   (`taal: [nl, fr, en]` with `taal_display: [Nederlands, Français, English]`,
+//!   `salutation: [Herr, Frau]` with `first_name: [Max, Erika]`). Lists of length 0 or 1 are
+//!   unaffected.
+//! - **Positions are dealt, not drawn**: the records of a resource take a list's positions in a
+//!   shuffled order and every position once before any comes again, so `n` records show `n`
+//!   different examples where there are that many; the items of one nested list do the same among
+//!   themselves (one text per language, distinct photos).
+//! - **Codes follow the id**: a string field whose examples all are one prefix ending in `-` or
+//!   `/` followed by digits (`ART-0001`, `ART-0103`; `https://shop.example.be/p/1`) is that prefix
+//!   and the record's id, zero-padded to the examples' shortest digit run: product 2 has `ART-0002`.
+//! - **Trees**: a list of the resource's own records (a category's `children`) holds earlier
+//!   records of the resource that no other record holds yet, so the categories form a tree of
+//!   real records instead of invented ones.
+//! - **Main item of a sibling list**: an integer `<x>_id` that refers to no resource, next to a list
+//!   whose name starts with `<x>` of another resource's records (`categorie_id` beside
+//!   `categorieen`), is the id of the list's first item (one is added if the list is empty), and
+//!   a string `<x>` with examples takes that item's name.
+//! - **Numbers by name**: days up to 60, quantities up to 250, discounts up to 10 %, other
+//!   percentages up to 30 %, revenues and balances up to 250 000, other amounts up to 500; flags
+//!   such as `archived` or `dig_exclude` are set for one record in ten, other booleans for 40 %.
+//!
+//! Then the relations of [`crate::coherence`] (ids and flags that follow text, children that take
+//! their parent's address, VAT and net/gross pairs, purchase below sales price) and the derived
+//! fields of [`crate::derive`] are applied.
+
+use std::collections::BTreeMap;
 
 use chrono::{
     DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, Offset, SecondsFormat,
@@ -8,6 +39,7 @@ use chrono::{
 use erp_spec::ir::{Field, Model, OperationKind, TypeRef};
 use serde_json::{Map, Number, Value};
 
+use crate::coherence;
 use crate::derive;
 use crate::schema::Schema;
 use crate::store::Store;
@@ -74,18 +106,87 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
             continue;
         };
         let mut rng = Rng::for_stream(seed, &resource.name);
+        let mut deck = Deck::default();
         for id in 1..=records as i64 {
-            let record = Generator {
+            let mut record = Generator {
                 schema,
                 store: &store,
                 rng: &mut rng,
                 resource: r,
             }
-            .record(model, id, 0);
+            .record(model, id, 0, &mut deck);
+            if let Value::Object(map) = &mut record {
+                coherence::amounts(schema, model, map, None, &BTreeMap::new(), &mut rng);
+            }
             store.insert(&resource.name, id, record);
         }
     }
     store
+}
+
+/// Example positions dealt to records: per list length, every position once (in random order)
+/// before any comes again.
+#[derive(Debug, Default)]
+struct Deck {
+    piles: BTreeMap<usize, Vec<usize>>,
+}
+
+impl Deck {
+    fn deal(&mut self, rng: &mut Rng, len: usize) -> usize {
+        let pile = self.piles.entry(len).or_default();
+        if pile.is_empty() {
+            pile.extend(0..len);
+        }
+        let i = rng.below(pile.len() as u64) as usize;
+        pile.swap_remove(i)
+    }
+}
+
+/// The example positions of one record: one per list length, dealt from a [`Deck`].
+struct Draw<'d> {
+    deck: &'d mut Deck,
+    positions: BTreeMap<usize, usize>,
+}
+
+impl Draw<'_> {
+    fn position(&mut self, rng: &mut Rng, len: usize) -> usize {
+        match self.positions.get(&len) {
+            Some(&p) => p,
+            None => {
+                let p = self.deck.deal(rng, len);
+                self.positions.insert(len, p);
+                p
+            }
+        }
+    }
+}
+
+/// Fields whose examples are dealt in parallel (see the module docs).
+fn is_stringish(ty: &TypeRef) -> bool {
+    matches!(
+        ty,
+        TypeRef::String | TypeRef::Enum(_) | TypeRef::Date | TypeRef::DateTime
+    )
+}
+
+/// `PREFIX-<id>` when every example is one prefix ending in `-` or `/` and digits (see the module
+/// docs).
+fn code_for_id(examples: &[String], id: i64) -> Option<String> {
+    let first = examples.first()?;
+    let prefix = first.trim_end_matches(|c: char| c.is_ascii_digit());
+    let stem = prefix.strip_suffix(['-', '/'])?;
+    if !stem.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    let mut width = usize::MAX;
+    for example in examples {
+        let digits = example.strip_prefix(prefix)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        width = width.min(digits.len());
+    }
+    Some(format!("{prefix}{id:0width$}"))
 }
 
 /// Generates one record, reading already seeded resources for references.
@@ -100,10 +201,14 @@ struct Generator<'a> {
 const MAX_DEPTH: usize = 2;
 
 impl Generator<'_> {
-    fn record(&mut self, model: &Model, id: i64, depth: usize) -> Value {
+    fn record(&mut self, model: &Model, id: i64, depth: usize, deck: &mut Deck) -> Value {
         let created = self.datetime_between(2018, 2024);
         let updated_days = self.rng.range(0, 400);
         let updated = (created + ChronoDuration::days(updated_days)).min(latest());
+        let mut draw = Draw {
+            deck,
+            positions: BTreeMap::new(),
+        };
         let mut map = Map::new();
         for field in &model.fields {
             if self.schema.link(&model.name, &field.wire_name).is_some() {
@@ -119,17 +224,99 @@ impl Generator<'_> {
             {
                 Some(Value::String(rfc3339(updated)))
             } else {
-                self.field(field, id, depth)
+                self.field(field, id, depth, &mut draw)
             };
             if let Some(value) = value {
                 map.insert(field.wire_name.clone(), value);
             }
         }
+        if depth == 0 {
+            self.follow_parent(model, &mut map);
+        }
+        coherence::links(self.schema, model, &mut map);
+        self.main_of_sibling_list(model, &mut map);
         derive::refresh(model, &mut map);
         Value::Object(map)
     }
 
-    fn field(&mut self, field: &Field, id: i64, depth: usize) -> Option<Value> {
+    /// The first reference to another resource's record: fields taken from that record.
+    fn follow_parent(&mut self, model: &Model, map: &mut Map<String, Value>) {
+        let parent = model.fields.iter().find_map(|f| {
+            let target = self.schema.referenced_resource(&f.wire_name)?;
+            let id = map.get(&f.wire_name)?.as_i64()?;
+            (target != self.resource).then_some((target, id))
+        });
+        let Some((target, id)) = parent else { return };
+        let Some(parent_model) = self.schema.resource_model(target) else {
+            return;
+        };
+        let name = &self.schema.spec.resources[target].name;
+        if let Some(Value::Object(parent)) = self.store.get(name, id) {
+            coherence::follow_parent(model, map, parent_model, parent);
+        }
+    }
+
+    /// `<x>_id` (and `<x>`) from the first item of a list `<x>...` of another resource's records.
+    fn main_of_sibling_list(&mut self, model: &Model, map: &mut Map<String, Value>) {
+        for id_field in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
+            let Some(stem) = id_field.wire_name.strip_suffix("_id") else {
+                continue;
+            };
+            if stem.is_empty()
+                || self
+                    .schema
+                    .referenced_resource(&id_field.wire_name)
+                    .is_some()
+            {
+                continue;
+            }
+            let sibling = model.fields.iter().find_map(|f| {
+                let TypeRef::List(inner) = &f.ty else {
+                    return None;
+                };
+                let TypeRef::Model(item_model) = inner.as_ref() else {
+                    return None;
+                };
+                let source = self.schema.resource_of_model(item_model)?;
+                (f.wire_name.starts_with(stem) && f.wire_name != stem && source != self.resource)
+                    .then_some((f, source, item_model))
+            });
+            let Some((list, source, item_model)) = sibling else {
+                continue;
+            };
+            let Some(Value::Array(items)) = map.get_mut(&list.wire_name) else {
+                continue;
+            };
+            if items.is_empty() {
+                let records: Vec<&Value> = self
+                    .store
+                    .records(&self.schema.spec.resources[source].name)
+                    .map(|(_, v)| v)
+                    .collect();
+                match self.rng.pick(&records) {
+                    Some(record) => items.push((*record).clone()),
+                    None => continue,
+                }
+            }
+            let main = items[0].clone();
+            if let Some(id) = main.get("id").filter(|v| v.is_i64()) {
+                map.insert(id_field.wire_name.clone(), id.clone());
+            }
+            // The item's name: its string field that shares an example with `<x>`.
+            let named = model.fields.iter().find(|f| f.wire_name == stem);
+            let item_model = self.schema.model(item_model);
+            if let (Some(named), Some(item_model)) = (named, item_model) {
+                let name_field = item_model.fields.iter().find(|f| {
+                    f.ty == TypeRef::String && f.examples.iter().any(|e| named.examples.contains(e))
+                });
+                if let Some(value) = name_field.and_then(|f| main.get(&f.wire_name)) {
+                    map.insert(named.wire_name.clone(), value.clone());
+                }
+            }
+        }
+    }
+
+    fn field(&mut self, field: &Field, id: i64, depth: usize, draw: &mut Draw) -> Option<Value> {
         let name = field.wire_name.to_ascii_lowercase();
         if field.ty == TypeRef::Integer {
             if name == "id" {
@@ -152,7 +339,19 @@ impl Generator<'_> {
         if let TypeRef::List(inner) = &field.ty {
             return Some(self.list(field, inner, id, depth));
         }
-        if let Some(example) = self.rng.pick(&field.examples).cloned()
+        if field.ty == TypeRef::String
+            && depth == 0
+            && let Some(code) = code_for_id(&field.examples, id)
+        {
+            return Some(Value::String(code));
+        }
+        let example = if is_stringish(&field.ty) && field.examples.len() >= 2 {
+            let position = draw.position(self.rng, field.examples.len());
+            field.examples.get(position).cloned()
+        } else {
+            self.rng.pick(&field.examples).cloned()
+        };
+        if let Some(example) = example
             && let Some(value) = from_example(self.schema, &field.ty, &example)
         {
             return Some(value);
@@ -162,6 +361,13 @@ impl Generator<'_> {
 
     fn list(&mut self, field: &Field, inner: &TypeRef, id: i64, depth: usize) -> Value {
         if let TypeRef::Model(model_name) = inner {
+            if self.schema.resource_of_model(model_name) == Some(self.resource) {
+                return Value::Array(if depth == 0 {
+                    self.subtree(field)
+                } else {
+                    Vec::new()
+                });
+            }
             // Items of another seeded resource: copy existing records.
             if let Some(source) = self
                 .schema
@@ -193,9 +399,11 @@ impl Generator<'_> {
                 return Value::Array(Vec::new());
             };
             let count = self.rng.range(0, 2);
-            let items = (0..count)
-                .map(|_| self.record(model, 0, depth + 1))
+            let mut deck = Deck::default();
+            let mut items: Vec<Value> = (0..count)
+                .map(|_| self.record(model, 0, depth + 1, &mut deck))
                 .collect();
+            coherence::mark_main_item(model, &mut items);
             return Value::Array(items);
         }
         let count = self.rng.range(1, 2);
@@ -215,6 +423,31 @@ impl Generator<'_> {
         Value::Array(items)
     }
 
+    /// Up to two earlier records of this resource that no record holds in `field` yet.
+    fn subtree(&mut self, field: &Field) -> Vec<Value> {
+        let resource = &self.schema.spec.resources[self.resource].name;
+        let records: Vec<&Value> = self.store.records(resource).map(|(_, v)| v).collect();
+        let held: Vec<&Value> = records
+            .iter()
+            .filter_map(|r| r.get(&field.wire_name)?.as_array())
+            .flatten()
+            .collect();
+        let mut free: Vec<&Value> = records
+            .iter()
+            .filter(|r| !held.contains(r))
+            .copied()
+            .collect();
+        let mut children = Vec::new();
+        for _ in 0..self.rng.range(0, 2) {
+            if free.is_empty() {
+                break;
+            }
+            let i = self.rng.below(free.len() as u64) as usize;
+            children.push(free.swap_remove(i).clone());
+        }
+        children
+    }
+
     fn synthesize(&mut self, ty: &TypeRef, name: &str, id: i64, depth: usize) -> Option<Value> {
         Some(match ty {
             TypeRef::String => Value::String(self.string(name, id)),
@@ -232,7 +465,12 @@ impl Generator<'_> {
                 }
             }
             TypeRef::Number => self.number(name),
-            TypeRef::Boolean => Value::Bool(self.rng.chance(40)),
+            TypeRef::Boolean => {
+                let rare = ["archiv", "delete", "inactive", "blocked", "exclude"]
+                    .iter()
+                    .any(|w| name.contains(w));
+                Value::Bool(self.rng.chance(if rare { 10 } else { 40 }))
+            }
             TypeRef::Date => {
                 let (from, to) = if name.contains("birth") || name.contains("geboorte") {
                     (1950, 2004)
@@ -248,7 +486,7 @@ impl Generator<'_> {
             }
             TypeRef::Model(name) if depth < MAX_DEPTH => {
                 let model = self.schema.model(name)?;
-                self.record(model, 0, depth + 1)
+                self.record(model, 0, depth + 1, &mut Deck::default())
             }
             TypeRef::Model(_) | TypeRef::Json => return None,
             TypeRef::List(inner) => Value::Array(
@@ -259,24 +497,20 @@ impl Generator<'_> {
         })
     }
 
-    /// A number that fits the field's name: whole days and quantities, percentages up to 30,
-    /// prices with two decimals.
+    /// A number that fits the field's name: whole days and quantities, discounts up to 10 %,
+    /// other percentages up to 30 %, revenues up to 250 000, other amounts up to 500, all with at
+    /// most two decimals.
     fn number(&mut self, name: &str) -> Value {
         let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
         if has(&["days", "dagen"]) {
             Value::from(self.rng.range(0, 60))
         } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
             Value::from(self.rng.range(0, 250))
-        } else if has(&[
-            "rate",
-            "reduction",
-            "korting",
-            "discount",
-            "percent",
-            "btw",
-            "vat",
-            "tax",
-        ]) {
+        } else if has(&["reduction", "korting", "discount", "rabatt", "skonto"]) {
+            money(self.rng.range(0, 20) * 50)
+        } else if has(&["revenue", "omzet", "umsatz", "turnover", "balance", "saldo"]) {
+            money(self.rng.range(0, 25_000_000))
+        } else if has(&["rate", "percent", "btw", "vat", "tax"]) {
             money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50)
         } else {
             money(self.rng.range(99, 49_999))
@@ -458,6 +692,202 @@ mod tests {
             seed(&schema, 10, 2).get("clients", 4),
             store.get("clients", 4)
         );
+    }
+
+    fn shop() -> Schema {
+        Schema::new(
+            erp_spec::parse_str("shop.yaml", include_str!("../tests/fixtures/shop.yaml"))
+                .expect("fixture spec"),
+        )
+    }
+
+    fn f64_of(value: &Value) -> f64 {
+        value.as_f64().expect("number")
+    }
+
+    #[test]
+    fn codes_follow_the_id() {
+        let examples = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let sku = examples(&["ART-0001", "ART-0002", "ART-2044"]);
+        assert_eq!(code_for_id(&sku, 2).as_deref(), Some("ART-0002"));
+        assert_eq!(code_for_id(&sku, 12345).as_deref(), Some("ART-12345"));
+        let urls = examples(&["https://x.example/p/1", "https://x.example/p/22"]);
+        assert_eq!(
+            code_for_id(&urls, 7).as_deref(),
+            Some("https://x.example/p/7")
+        );
+        for other in [
+            examples(&["ART-0001", ""]),
+            examples(&["ART-0001", "NR-0002"]),
+            examples(&["5410000000017", "5410000000024"]),
+            examples(&["BE0123456789"]),
+            examples(&["-12"]),
+            Vec::new(),
+        ] {
+            assert_eq!(code_for_id(&other, 3), None, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn parallel_examples_are_dealt_together_and_without_repeats() {
+        let schema = shop();
+        let store = seed(&schema, 14, 3);
+        let names: Vec<&str> = store
+            .records("products")
+            .map(|(_, p)| p["naam"].as_str().expect("naam"))
+            .collect();
+        let mut first_round = names[..7].to_vec();
+        first_round.sort_unstable();
+        first_round.dedup();
+        assert_eq!(
+            first_round.len(),
+            7,
+            "7 records, 7 different names: {names:?}"
+        );
+        for (_, customer) in store.records("customers") {
+            let pair = (
+                customer["salutation"].as_str(),
+                customer["first_name"].as_str(),
+            );
+            assert!(
+                [
+                    ("Herr", "Max"),
+                    ("Frau", "Erika"),
+                    ("Herr", "Jonas"),
+                    ("Frau", "Mia")
+                ]
+                .contains(&(pair.0.expect("salutation"), pair.1.expect("first_name"))),
+                "{pair:?}"
+            );
+            let town = (
+                &customer["zip"],
+                &customer["city"],
+                &customer["country_code"],
+            );
+            assert!(
+                [
+                    ("80331", "München", "DE"),
+                    ("1010", "Wien", "AT"),
+                    ("8001", "Zürich", "CH")
+                ]
+                .iter()
+                .any(|(z, c, l)| town.0 == z && town.1 == c && town.2 == l),
+                "{town:?}"
+            );
+        }
+        let mut texts_seen = 0;
+        for (_, product) in store.records("products") {
+            let texts = product["texts"].as_array().expect("texts");
+            let languages: Vec<&str> = texts.iter().filter_map(|t| t["taal"].as_str()).collect();
+            let mut distinct = languages.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(languages.len(), distinct.len(), "one text per language");
+            for text in texts {
+                texts_seen += 1;
+                let expected = match text["taal"].as_str() {
+                    Some("nl") => ("Nederlands", "Zeep"),
+                    Some("fr") => ("Français", "Savon"),
+                    _ => ("English", "Soap"),
+                };
+                assert_eq!(text["taal_display"], expected.0);
+                assert_eq!(text["text"], expected.1);
+            }
+        }
+        assert!(texts_seen > 0);
+    }
+
+    #[test]
+    fn shop_records_agree_with_themselves() {
+        let schema = shop();
+        let store = seed(&schema, 12, 5);
+        let mut prices_and_photos = 0;
+        for (id, product) in store.records("products") {
+            assert_eq!(product["SKU"], format!("ART-{id:04}"));
+            assert_eq!(
+                product["product_url"],
+                format!("https://shop.example.com/p/{id}")
+            );
+            let rate = f64_of(&product["BTW"]);
+            let excl = f64_of(&product["verkoopprijs_excl"]);
+            let incl = f64_of(&product["verkoopprijs_incl"]);
+            assert!(
+                (incl - excl * (1.0 + rate / 100.0)).abs() < 0.006,
+                "{product}"
+            );
+            let purchase = f64_of(&product["inkoopprijs_excl"]);
+            assert!(purchase <= excl * 0.8 + 0.01 && purchase >= excl * 0.4 - 0.01);
+            for price in product["prices"].as_array().expect("prices") {
+                let discount = f64_of(&price["korting"]);
+                let item_excl = f64_of(&price["verkoopprijs_excl"]);
+                assert!((item_excl - excl * (1.0 - discount / 100.0)).abs() < 0.006);
+                let item_incl = f64_of(&price["verkoopprijs_incl"]);
+                assert!((item_incl - item_excl * (1.0 + rate / 100.0)).abs() < 0.006);
+            }
+            let photos = product["photos"].as_array().expect("photos");
+            prices_and_photos += photos.len() + product["prices"].as_array().map_or(0, Vec::len);
+            let main_photos: Vec<bool> = photos.iter().map(|p| p["is_hoofdfoto"] == true).collect();
+            if !photos.is_empty() {
+                assert!(main_photos[0] && main_photos.iter().filter(|m| **m).count() == 1);
+            }
+            let merk_id = ["Ecosy", "Natura", "Vlasbloem"]
+                .iter()
+                .position(|m| product["merk"] == *m)
+                .expect("merk") as i64
+                + 1;
+            assert_eq!(product["merk_id"], merk_id);
+            let main = &product["categorieen"][0];
+            assert_eq!(product["categorie_id"], main["id"]);
+            assert_eq!(product["categorie"], main["naam"]);
+            assert!(
+                store
+                    .get("categories", main["id"].as_i64().expect("id"))
+                    .is_some()
+            );
+        }
+        assert!(prices_and_photos > 0);
+        let mut held = Vec::new();
+        for (id, category) in store.records("categories") {
+            for child in category["children"].as_array().expect("children") {
+                let child_id = child["id"].as_i64().expect("id");
+                assert!(child_id < id);
+                assert_eq!(store.get("categories", child_id), Some(child));
+                held.push(child_id);
+            }
+        }
+        let count = held.len();
+        held.sort_unstable();
+        held.dedup();
+        assert_eq!(held.len(), count, "a category has one parent");
+        for (_, customer) in store.records("customers") {
+            let net = f64_of(&customer["revenue_net"]);
+            assert!((f64_of(&customer["revenue_gross"]) - net * 1.19).abs() < 0.006);
+            assert_eq!(
+                customer["is_bedrijf"],
+                customer["bedrijfsnaam"] != "",
+                "{customer}"
+            );
+            if customer["mandate"] == "" {
+                assert!(customer.get("mandate_date").is_none());
+            }
+            let owner = &customer["bank_account_owner"];
+            assert!(owner == "" || owner == &customer["name"], "{customer}");
+        }
+        for (_, contact) in store.records("contacts") {
+            let customer = store
+                .get("customers", contact["customer_id"].as_i64().expect("id"))
+                .expect("customer");
+            for key in ["name", "street", "zip", "city", "country_code", "phone"] {
+                assert_eq!(contact[key], customer[key], "{key}");
+            }
+        }
+        let again = seed(&schema, 12, 5);
+        for resource in ["products", "categories", "customers", "contacts"] {
+            assert!(
+                store.records(resource).eq(again.records(resource)),
+                "{resource} is deterministic"
+            );
+        }
     }
 
     #[test]
