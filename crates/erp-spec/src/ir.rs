@@ -351,6 +351,14 @@ impl TypeRef {
     pub fn is_list(&self) -> bool {
         matches!(self, TypeRef::List(_))
     }
+
+    /// The element type of a (possibly nested) list, or the type itself.
+    pub fn innermost(&self) -> &TypeRef {
+        match self {
+            TypeRef::List(inner) => inner.innermost(),
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -400,5 +408,26 @@ impl Spec {
 
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.name == name)
+    }
+
+    /// Every model reachable from the `roots` through fields (lists included), each once, in
+    /// name order. Unknown names are skipped.
+    pub fn reachable_models<'a>(
+        &'a self,
+        roots: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<&'a Model> {
+        let mut seen = std::collections::BTreeMap::new();
+        let mut stack: Vec<&str> = roots.into_iter().collect();
+        while let Some(name) = stack.pop() {
+            let Some(model) = self.model(name).filter(|_| !seen.contains_key(name)) else {
+                continue;
+            };
+            seen.insert(name, model);
+            stack.extend(model.fields.iter().filter_map(|f| match f.ty.innermost() {
+                TypeRef::Model(m) => Some(m.as_str()),
+                _ => None,
+            }));
+        }
+        seen.into_values().collect()
     }
 }

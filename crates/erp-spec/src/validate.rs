@@ -1220,37 +1220,31 @@ fn assign_features(spec: &mut ir::Spec) {
     let mut model_features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut enum_features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in &spec.resources {
-        let mut stack: Vec<TypeRef> = Vec::new();
-        for op in &r.operations {
-            stack.extend(
-                op.request
-                    .iter()
-                    .chain(&op.response)
-                    .map(|m| TypeRef::Model(m.clone())),
-            );
-            stack.extend(op.query.iter().chain(&op.path_params).map(|p| p.ty.clone()));
-        }
-        let mut seen = BTreeSet::new();
-        while let Some(t) = stack.pop() {
-            match t {
-                TypeRef::List(inner) => stack.push(*inner),
-                TypeRef::Enum(e) => {
-                    enum_features
-                        .entry(e)
-                        .or_default()
-                        .insert(r.feature.clone());
-                }
-                TypeRef::Model(m) if seen.insert(m.clone()) => {
-                    model_features
-                        .entry(m.clone())
-                        .or_default()
-                        .insert(r.feature.clone());
-                    if let Some(model) = spec.models.iter().find(|x| x.name == m) {
-                        stack.extend(model.fields.iter().map(|f| f.ty.clone()));
-                    }
-                }
-                _ => {}
+        let roots = r
+            .operations
+            .iter()
+            .flat_map(|op| op.request.iter().chain(&op.response))
+            .map(String::as_str);
+        let models = spec.reachable_models(roots);
+        let field_types = models.iter().flat_map(|m| m.fields.iter().map(|f| &f.ty));
+        let param_types = r
+            .operations
+            .iter()
+            .flat_map(|op| op.query.iter().chain(&op.path_params))
+            .map(|p| &p.ty);
+        for ty in field_types.chain(param_types) {
+            if let TypeRef::Enum(e) = ty.innermost() {
+                enum_features
+                    .entry(e.clone())
+                    .or_default()
+                    .insert(r.feature.clone());
             }
+        }
+        for m in models {
+            model_features
+                .entry(m.name.clone())
+                .or_default()
+                .insert(r.feature.clone());
         }
     }
     for m in &mut spec.models {

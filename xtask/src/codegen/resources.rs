@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 
 use std::collections::BTreeSet;
 
-use erp_spec::ir::{Operation, Param, Resource, Returns, Spec, TypeRef};
+use erp_spec::ir::{Operation, Param, Resource, Returns, Spec};
 
 use super::docs;
 use super::names::{constant, ident};
@@ -116,31 +116,13 @@ fn descriptor(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
 
 /// Wire names of the sensitive fields anywhere in an operation's request or response models.
 fn sensitive_wire_names(spec: &Spec, op: &Operation) -> Vec<String> {
-    let mut names = BTreeSet::new();
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<&str> = op
-        .request
+    let models = spec.reachable_models(op.request.iter().chain(&op.response).map(String::as_str));
+    let names: BTreeSet<String> = models
         .iter()
-        .chain(&op.response)
-        .map(String::as_str)
+        .flat_map(|m| &m.fields)
+        .filter(|f| f.sensitive)
+        .map(|f| f.wire_name.clone())
         .collect();
-    while let Some(name) = stack.pop() {
-        let Some(model) = spec.model(name).filter(|_| seen.insert(name)) else {
-            continue;
-        };
-        for field in &model.fields {
-            if field.sensitive {
-                names.insert(field.wire_name.clone());
-            }
-            let mut ty = &field.ty;
-            while let TypeRef::List(inner) = ty {
-                ty = inner;
-            }
-            if let TypeRef::Model(m) = ty {
-                stack.push(m);
-            }
-        }
-    }
     names.into_iter().collect()
 }
 
