@@ -605,7 +605,10 @@ impl Client {
                         status,
                         message,
                         code,
-                        body_excerpt: self.body_excerpt(op, body),
+                        body_excerpt: match &parsed {
+                            Some(value) => redacted_excerpt(value, op.redact),
+                            None => excerpt(&text, EXCERPT_CHARS),
+                        },
                     },
                 )
             }
