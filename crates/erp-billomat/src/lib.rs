@@ -40,7 +40,8 @@ pub mod resources;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use erp_runtime::{
-    Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, chrono, futures,
+    Decimal, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, Uuid, chrono,
+    futures,
 };
 
 /// How the runtime talks to the Billomat API (from `specs/billomat.yaml`).
@@ -51,9 +52,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         title: "Billomat",
         base_url: "https://{billomat_id}.billomat.net/api",
         base_url_variables: &["billomat_id"],
-        format: WireFormat::Json,
         booleans: BoolEncoding::OneZero,
-        send_content_type_on_get: false,
         list_envelope: ListEnvelope::ResourceRoot {
             total: Some("@total"),
             page: Some("@page"),
@@ -61,19 +60,16 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         },
         item_envelope: ItemEnvelope::ResourceRoot,
         request_envelope: RequestEnvelope::ResourceRoot,
-        errors_in_success: true,
-        paging: Paging::PageNumber {
-            page_param: "page",
-            size_param: "per_page",
-            first_page: 1u64,
-            default_size: 100u64,
-            max_size: 1000u64,
-        },
-        rate_limit: Some(RateLimitHeaders {
-            remaining: "X-Rate-Limit-Remaining",
-            reset: "X-Rate-Limit-Reset",
+        success_error_paths: &["errors"],
+        rate_limits: &[RateWindow {
+            name: "quarter-hourly",
+            limit_header: None,
+            remaining_header: Some("X-Rate-Limit-Remaining"),
+            reset_header: Some("X-Rate-Limit-Reset"),
             reset_unit: ResetUnit::EpochSeconds,
-        }),
+            seconds: Some(900u64),
+            when_exhausted: WhenExhausted::Wait,
+        }],
         error_message_paths: &["errors.error"],
         error_code_paths: &[],
     }

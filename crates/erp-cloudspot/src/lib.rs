@@ -40,7 +40,8 @@ pub mod resources;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use erp_runtime::{
-    Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, chrono, futures,
+    Decimal, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, Uuid, chrono,
+    futures,
 };
 
 /// How the runtime talks to the Cloudspot ERP API (from `specs/cloudspot.yaml`).
@@ -51,15 +52,15 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         title: "Cloudspot ERP",
         base_url: "https://erp.cloudspot.be/api/v1",
         base_url_variables: &[],
-        format: WireFormat::Json,
         booleans: BoolEncoding::Native,
-        send_content_type_on_get: true,
-        list_envelope: ListEnvelope::DataField("data"),
+        list_envelope: ListEnvelope::DataField {
+            key: "data",
+            total: None,
+        },
         item_envelope: ItemEnvelope::FirstOfList("data"),
         request_envelope: RequestEnvelope::Bare,
-        errors_in_success: false,
-        paging: Paging::None,
-        rate_limit: None,
+        success_error_paths: &[],
+        rate_limits: &[],
         error_message_paths: &["message"],
         error_code_paths: &["status"],
     }

@@ -42,10 +42,10 @@ impl Default for Config {
 /// use erp_runtime::{auth::ApiKeyHeaders, descriptor::*, Client};
 /// # static VENDOR: VendorInfo = VendorInfo {
 /// #     name: "demo", title: "Demo", base_url: "https://{account}.example.com/api",
-/// #     base_url_variables: &["account"], format: WireFormat::Json, booleans: BoolEncoding::Native,
-/// #     send_content_type_on_get: false, list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
-/// #     request_envelope: RequestEnvelope::Bare, errors_in_success: false, paging: Paging::None,
-/// #     rate_limit: None, error_message_paths: &["message"], error_code_paths: &[],
+/// #     base_url_variables: &["account"], booleans: BoolEncoding::Native,
+/// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+/// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
+/// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
 /// # };
 /// let client: Client = Client::builder(&VENDOR)
 ///     .variable("account", "acme")
@@ -173,13 +173,11 @@ impl<C: From<Client>> ClientBuilder<C> {
                 .build()
                 .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
         };
-        let codec = crate::codec::for_format(self.vendor.format).map_err(config_error)?;
         Ok(C::from(Client::from_parts(
             self.vendor,
             base_url,
             http,
             auth,
-            codec,
             self.config,
         )))
     }

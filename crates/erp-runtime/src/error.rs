@@ -87,6 +87,22 @@ pub enum Error {
         message: String,
     },
 
+    /// The vendor answered with a body of another kind than the operation expects, such as
+    /// an HTML maintenance page with status 200 where JSON was expected.
+    #[error("{origin}: expected {expected} but the vendor answered {}HTTP {status} (body: {excerpt})", content_type.as_ref().map(|c| format!("`{c}` with ")).unwrap_or_default())]
+    UnexpectedContent {
+        origin: Origin,
+        status: u16,
+        expected: &'static str,
+        content_type: Option<String>,
+        excerpt: String,
+    },
+
+    /// The vendor's pages contradict each other or themselves (a total that the pages do not
+    /// add up to, a cursor that repeats): the list would be incomplete, so it is an error.
+    #[error("{origin}: inconsistent paging: {message}")]
+    Paging { origin: Origin, message: String },
+
     /// The client was configured wrongly (missing base URL variable, bad URL, ...).
     #[error("{vendor}: invalid configuration: {message}")]
     Config {

@@ -20,9 +20,13 @@
 //! status; credentials are never logged.
 
 pub mod auth;
+mod base64;
+pub mod body;
+mod classify;
 pub mod client;
 pub mod codec;
 pub mod config;
+mod decode;
 pub mod descriptor;
 mod envelope;
 pub mod error;
@@ -31,8 +35,14 @@ pub mod rate_limit;
 pub mod request;
 pub mod retry;
 mod secret;
+mod send;
+#[cfg(test)]
+mod testing;
 pub mod wire;
 
+pub use body::{Binary, ByteStream, Multipart};
+/// Byte buffers of binary bodies.
+pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config};
 pub use envelope::PageMeta;
@@ -56,6 +66,10 @@ pub mod __private {
     pub use serde_json;
 }
 
-/// Re-exported so users can name date types of generated models without another dependency.
+/// Re-exported so users can name date, money and GUID types of generated models without
+/// another dependency.
 pub use chrono;
 pub use futures;
+pub use rust_decimal::Decimal;
+pub use uuid::Uuid;
+pub use wire::Base64;

@@ -1,17 +1,24 @@
 //! One paging engine for every style a spec can choose, exposed as lazy streams.
 //!
-//! Each page is requested only when the consumer asks for more. The caller's query
-//! parameters go out with every page. The engine stops on an empty page, a short page, the
-//! total the vendor reported, a missing next link or cursor, or a page identical to one
-//! already seen (a vendor stuck on its last page must not loop forever).
+//! Each page is requested only when the consumer asks for more, and the caller's query
+//! parameters go out with every page (a next link carries them itself). The engine either
+//! returns exactly what the vendor holds or fails saying what was inconsistent: a reported
+//! total that the pages do not add up to, a next link or cursor that repeats, a "more pages
+//! follow" without a cursor. The decisions are a pure function (`judge`) of what a page said,
+//! and the fetching goes through `PageSource`, so every rule is unit-tested without HTTP.
 
 use std::collections::HashSet;
 
+use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::client::Client;
-use crate::descriptor::{Operation, Paging};
+use crate::decode;
+use crate::descriptor::{CursorSource, LinkSource, Operation, Paging};
+use crate::envelope::{self, ListBody};
+use crate::send::origin;
 use crate::{Error, Request};
 
 /// One page of a list.
@@ -23,7 +30,10 @@ pub struct Page<T> {
     pub per_page: Option<u64>,
     /// Total number of items over all pages, if the vendor reports it.
     pub total: Option<u64>,
+    /// The link to the next page (next-link paging).
     pub next_link: Option<String>,
+    /// The cursor of the next page (cursor paging).
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
@@ -41,31 +51,109 @@ pub type Items<T> = BoxStream<'static, Result<T, Error>>;
 /// A lazy stream of pages.
 pub type Pages<T> = BoxStream<'static, Result<Page<T>, Error>>;
 
+/// One list answer as the paging engine needs it.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    /// The decoded body.
+    pub body: Value,
+    /// The `rel="next"` target of a `Link` header, if any.
+    pub link_header: Option<String>,
+    /// The URL that answered (relative next links resolve against it).
+    pub url: String,
+}
+
+/// Where pages come from: the client in production, canned answers in tests.
+pub(crate) trait PageSource: Send + Sync + 'static {
+    fn fetch<'a>(
+        &'a self,
+        op: &'static Operation,
+        request: &'a Request,
+        link: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched, Error>>;
+}
+
+impl PageSource for Client {
+    fn fetch<'a>(
+        &'a self,
+        op: &'static Operation,
+        request: &'a Request,
+        link: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Fetched, Error>> {
+        Box::pin(async move {
+            let answer = self.send(op, request, link).await?;
+            let body = decode::structured(
+                op,
+                answer.status,
+                answer.header("content-type"),
+                answer.bytes(),
+            )?;
+            let link_header = answer
+                .headers
+                .get_all("link")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_in_link_header);
+            Ok(Fetched {
+                body,
+                link_header,
+                url: answer.url,
+            })
+        })
+    }
+}
+
+/// The `rel="next"` target of one `Link` header value (RFC 8288), e.g.
+/// `<https://api.example.com/items?page=2>; rel="next", <...>; rel="last"`.
+fn next_in_link_header(value: &str) -> Option<String> {
+    value.split(',').find_map(|link| {
+        let (target, params) = link.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            let Some((key, rel)) = p.split_once('=') else {
+                return false;
+            };
+            key.trim().eq_ignore_ascii_case("rel")
+                && rel
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+        });
+        is_next.then(|| target.to_owned())
+    })
+}
+
 /// Where the next page comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Next {
     Start,
     PageNumber(u64),
+    Offset(u64),
     Link(String),
     Cursor(String),
     Done,
+    /// The last page was handed out; the stream ends with this error.
+    Fail(String),
 }
 
 /// What the engine has already seen, to detect a vendor that repeats itself.
 #[derive(Debug, Default)]
 struct History {
     pages: HashSet<u64>,
-    cursors: HashSet<String>,
+    tokens: HashSet<String>,
+    /// Items handed out so far, this page included once judged.
+    items: u64,
 }
 
 /// What one fetched page said about itself.
-#[derive(Debug)]
-struct Facts<'a> {
+#[derive(Debug, Default)]
+struct Facts {
     items: usize,
     per_page: Option<u64>,
     total: Option<u64>,
-    next_link: Option<&'a str>,
-    last_cursor: Option<&'a str>,
+    next_link: Option<String>,
+    cursor: Option<String>,
+    has_more: Option<bool>,
     fingerprint: u64,
 }
 
@@ -75,6 +163,19 @@ enum Verdict {
     Yield(Next),
     /// Drop this page (empty or a repeat) and end the stream.
     Stop,
+    /// Drop this page and end the stream with an error.
+    Fail(String),
+}
+
+/// A verdict for the end of the list: done, unless the vendor's total says otherwise.
+fn finish(facts: &Facts, history: &History) -> Next {
+    match facts.total {
+        Some(total) if total != history.items => Next::Fail(format!(
+            "the vendor reported {total} items in total, but its pages held {}",
+            history.items
+        )),
+        _ => Next::Done,
+    }
 }
 
 /// The paging decision, free of I/O so that every stop rule is unit-tested.
@@ -82,18 +183,36 @@ fn judge(
     paging: Paging,
     current: &Next,
     requested_size: Option<u64>,
-    facts: &Facts<'_>,
+    facts: &Facts,
     history: &mut History,
 ) -> Verdict {
     let first = *current == Next::Start;
     let fresh = history.pages.insert(facts.fingerprint);
-    if !first && (facts.items == 0 || !fresh) {
-        return Verdict::Stop;
+    if !first && facts.items == 0 {
+        return match finish(facts, history) {
+            Next::Fail(message) => Verdict::Fail(message),
+            _ => Verdict::Stop,
+        };
     }
+    if !first && !fresh {
+        // The vendor ignored the paging parameter or repeats its last page. Without a total
+        // that is the end; with one still unmet it would be a silent truncation.
+        return match facts.total {
+            Some(total) if history.items < total => Verdict::Fail(format!(
+                "a page repeated an earlier one after {} of the {total} items the vendor reported",
+                history.items
+            )),
+            _ => Verdict::Stop,
+        };
+    }
+    history.items += facts.items as u64;
     if facts.items == 0 {
         // An empty first page is still a page: its total (0) is information.
-        return Verdict::Yield(Next::Done);
+        return Verdict::Yield(finish(facts, history));
     }
+    let complete = facts.total.is_some_and(|total| history.items >= total);
+    let per_page = facts.per_page.or(requested_size).unwrap_or(u64::MAX).max(1);
+    let short = (facts.items as u64) < per_page;
     let next = match paging {
         Paging::None => Next::Done,
         Paging::PageNumber { first_page, .. } => {
@@ -101,37 +220,175 @@ fn judge(
                 Next::PageNumber(n) => *n,
                 _ => first_page,
             };
-            let per_page = facts.per_page.or(requested_size).unwrap_or(1).max(1);
-            let fetched_through = current
-                .saturating_sub(first_page)
-                .saturating_add(1)
-                .saturating_mul(per_page);
-            let short = (facts.items as u64) < per_page;
-            let complete = facts.total.is_some_and(|total| fetched_through >= total);
             if short || complete {
-                Next::Done
+                finish(facts, history)
             } else {
                 Next::PageNumber(current.saturating_add(1))
             }
         }
-        Paging::NextLink { .. } => match facts.next_link {
-            Some(link) if history.cursors.insert(link.to_owned()) => Next::Link(link.to_owned()),
-            _ => Next::Done,
-        },
-        Paging::Cursor { .. } => match facts.last_cursor {
-            Some(cursor) if history.cursors.insert(cursor.to_owned()) => {
-                Next::Cursor(cursor.to_owned())
+        Paging::OffsetLimit { .. } => {
+            let offset = match current {
+                Next::Offset(n) => *n,
+                _ => 0,
+            };
+            if short || complete {
+                finish(facts, history)
+            } else {
+                // Advance by what arrived, not by what was asked: a vendor that sends fewer
+                // than the limit must not make the client skip records.
+                Next::Offset(offset.saturating_add(facts.items as u64))
             }
-            _ => Next::Done,
+        }
+        Paging::NextLink { .. } => match &facts.next_link {
+            Some(link) if !history.tokens.insert(link.clone()) => {
+                return Verdict::Fail(format!("the next link `{link}` was already followed"));
+            }
+            Some(link) => Next::Link(link.clone()),
+            None => finish(facts, history),
         },
+        Paging::Cursor { cursor, .. } => {
+            let by_item = matches!(cursor, CursorSource::LastItem(_));
+            match (facts.has_more, &facts.cursor) {
+                (Some(false), _) => finish(facts, history),
+                // Without a "more" flag, a page shorter than asked for is the last one.
+                (None, _) if by_item && short => finish(facts, history),
+                (_, Some(c)) if !history.tokens.insert(c.clone()) => {
+                    return Verdict::Fail(format!("the cursor `{c}` was already used"));
+                }
+                (_, Some(c)) => Next::Cursor(c.clone()),
+                (Some(true), None) => {
+                    return Verdict::Fail(
+                        "the vendor says more pages follow but gave no cursor".to_owned(),
+                    );
+                }
+                (None, None) => finish(facts, history),
+            }
+        }
     };
     Verdict::Yield(next)
 }
 
-struct State {
-    client: Client,
+/// The request for the page `next` names, with the size sent (if the style has one).
+fn page_request(
+    paging: Paging,
+    next: &Next,
+    base: &Request,
+    configured_size: Option<u64>,
+) -> (Request, Option<String>, Option<u64>) {
+    let mut request = base.clone();
+    if let Next::Link(link) = next {
+        return (request, Some(link.clone()), None);
+    }
+    let size = paging.size().map(|s| {
+        let size = configured_size.unwrap_or(s.default).clamp(1, s.max.max(1));
+        request.set_query(s.param, size.to_string());
+        size
+    });
+    match (paging, next) {
+        (
+            Paging::PageNumber {
+                page_param,
+                first_page,
+                ..
+            },
+            _,
+        ) => {
+            let number = match next {
+                Next::PageNumber(n) => *n,
+                _ => first_page,
+            };
+            request.set_query(page_param, number.to_string());
+        }
+        (Paging::OffsetLimit { offset_param, .. }, _) => {
+            let offset = match next {
+                Next::Offset(n) => *n,
+                _ => 0,
+            };
+            request.set_query(offset_param, offset.to_string());
+        }
+        (Paging::Cursor { param, .. }, Next::Cursor(c)) => request.set_query(param, c.clone()),
+        _ => {}
+    }
+    (request, None, size)
+}
+
+/// A scalar as a cursor: text as it is, numbers in their JSON form; empty means none.
+fn cursor_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A lenient boolean (`true`, `"true"`, `1`, `"1"`).
+fn flag(value: Option<&Value>) -> Option<bool> {
+    match value? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_u64().map(|n| n != 0),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What a page says about what follows it.
+fn facts(paging: Paging, fetched: &Fetched, list: &ListBody) -> Facts {
+    let body = &fetched.body;
+    let next_link = match paging {
+        Paging::NextLink {
+            link: LinkSource::Body(path),
+            ..
+        } => envelope::lookup(body, path)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        Paging::NextLink {
+            link: LinkSource::LinkHeader,
+            ..
+        } => fetched.link_header.clone(),
+        _ => None,
+    };
+    // A relative link means "relative to this page", not to the base URL.
+    let next_link = next_link.map(|link| {
+        reqwest::Url::parse(&fetched.url)
+            .and_then(|page| page.join(&link))
+            .map_or(link, |absolute| absolute.to_string())
+    });
+    let (cursor, has_more) = match paging {
+        Paging::Cursor {
+            cursor, has_more, ..
+        } => (
+            match cursor {
+                CursorSource::Body(path) => cursor_text(envelope::lookup(body, path)),
+                CursorSource::LastItem(field) => list
+                    .items
+                    .last()
+                    .and_then(|item| cursor_text(envelope::lookup(item, field))),
+            },
+            has_more.and_then(|path| flag(envelope::lookup(body, path))),
+        ),
+        _ => (None, None),
+    };
+    Facts {
+        items: list.items.len(),
+        per_page: list.meta.per_page,
+        total: list.meta.total,
+        next_link,
+        cursor,
+        has_more,
+        fingerprint: fingerprint(&list.items),
+    }
+}
+
+struct State<S> {
+    source: S,
     op: &'static Operation,
     request: Request,
+    page_size: Option<u64>,
     next: Next,
     history: History,
 }
@@ -141,14 +398,25 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
     op: &'static Operation,
     request: Request,
 ) -> Pages<T> {
+    let page_size = client.config().page_size;
+    stream_pages(client, op, request, page_size)
+}
+
+fn stream_pages<T: DeserializeOwned + Send + 'static, S: PageSource>(
+    source: S,
+    op: &'static Operation,
+    request: Request,
+    page_size: Option<u64>,
+) -> Pages<T> {
     let state = State {
-        client,
+        source,
         op,
         request,
+        page_size,
         next: Next::Start,
         history: History::default(),
     };
-    stream::try_unfold(state, step::<T>).boxed()
+    stream::try_unfold(state, step::<T, S>).boxed()
 }
 
 pub(crate) fn items<T: DeserializeOwned + Send + 'static>(
@@ -162,297 +430,81 @@ pub(crate) fn items<T: DeserializeOwned + Send + 'static>(
         .boxed()
 }
 
-async fn step<T: DeserializeOwned>(mut s: State) -> Result<Option<(Page<T>, State)>, Error> {
-    let paging = if s.op.paged {
-        s.op.vendor.paging
-    } else {
-        Paging::None
-    };
-    let mut request = s.request.clone();
-    let mut link = None;
-    let mut requested_size = None;
-    match (&s.next, paging) {
-        (Next::Done, _) => return Ok(None),
-        (
-            Next::Start | Next::PageNumber(_),
-            Paging::PageNumber {
-                page_param,
-                size_param,
-                first_page,
-                default_size,
-                max_size,
-            },
-        ) => {
-            let number = if let Next::PageNumber(n) = s.next {
-                n
-            } else {
-                first_page
-            };
-            let size = s
-                .client
-                .config()
-                .page_size
-                .unwrap_or(default_size)
-                .clamp(1, max_size.max(1));
-            request.set_query(page_param, number.to_string());
-            request.set_query(size_param, size.to_string());
-            requested_size = Some(size);
+async fn step<T: DeserializeOwned, S: PageSource>(
+    mut s: State<S>,
+) -> Result<Option<(Page<T>, State<S>)>, Error> {
+    let op = s.op;
+    let paging = op.paging;
+    match &s.next {
+        Next::Done => return Ok(None),
+        Next::Fail(message) => {
+            return Err(Error::Paging {
+                origin: origin(op),
+                message: message.clone(),
+            });
         }
-        (Next::Link(l), _) => link = Some(l.clone()),
-        (Next::Cursor(c), Paging::Cursor { param, .. }) => request.set_query(param, c.clone()),
         _ => {}
     }
-    let (page, raw) = s
-        .client
-        .fetch_page::<T>(s.op, &request, link.as_deref())
-        .await?;
-    let facts = Facts {
-        items: page.items.len(),
-        per_page: page.per_page,
-        total: page.total,
-        next_link: page.next_link.as_deref(),
-        last_cursor: raw.last_cursor.as_deref(),
-        fingerprint: raw.fingerprint,
+    let (request, link, requested_size) = page_request(paging, &s.next, &s.request, s.page_size);
+    let mut fetched = s.source.fetch(op, &request, link.as_deref()).await?;
+    let mut body = std::mem::take(&mut fetched.body);
+    let list = envelope::list(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))?;
+    fetched.body = body;
+    let facts = facts(paging, &fetched, &list);
+    let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
+        Verdict::Stop => return Ok(None),
+        Verdict::Fail(message) => {
+            return Err(Error::Paging {
+                origin: origin(op),
+                message,
+            });
+        }
+        Verdict::Yield(next) => next,
     };
-    match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
-        Verdict::Stop => Ok(None),
-        Verdict::Yield(next) => {
-            s.next = match next {
-                // A relative link means "relative to this page", not to the base URL.
-                Next::Link(link) => {
-                    match reqwest::Url::parse(&raw.url).and_then(|page| page.join(&link)) {
-                        Ok(absolute) => Next::Link(absolute.to_string()),
-                        Err(_) => Next::Link(link),
-                    }
+    let mut items = Vec::with_capacity(list.items.len());
+    for (i, item) in list.items.into_iter().enumerate() {
+        items.push(decode::typed(op, item, &format!("{}[{i}]", list.path))?);
+    }
+    let page = Page {
+        items,
+        number: list.meta.page,
+        per_page: list.meta.per_page,
+        total: list.meta.total,
+        next_link: facts.next_link,
+        next_cursor: facts.cursor,
+    };
+    s.next = next;
+    Ok(Some((page, s)))
+}
+
+/// Identifies a page's content, to notice a vendor that serves the same page twice.
+/// Walks the values instead of serializing them: no allocation per item on the paging path.
+fn fingerprint(items: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(value: &Value, h: &mut impl Hasher) {
+        match value {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => (2u8, n.to_string()).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(items) => {
+                (4u8, items.len()).hash(h);
+                items.iter().for_each(|i| feed(i, h));
+            }
+            Value::Object(map) => {
+                (5u8, map.len()).hash(h);
+                for (k, v) in map {
+                    k.hash(h);
+                    feed(v, h);
                 }
-                other => other,
-            };
-            Ok(Some((page, s)))
+            }
         }
     }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    items.len().hash(&mut hasher);
+    items.iter().for_each(|item| feed(item, &mut hasher));
+    hasher.finish()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PAGES: Paging = Paging::PageNumber {
-        page_param: "page",
-        size_param: "per_page",
-        first_page: 1,
-        default_size: 100,
-        max_size: 1000,
-    };
-
-    fn facts(items: usize, total: Option<u64>, fingerprint: u64) -> Facts<'static> {
-        Facts {
-            items,
-            per_page: Some(10),
-            total,
-            next_link: None,
-            last_cursor: None,
-            fingerprint,
-        }
-    }
-
-    #[test]
-    fn page_numbers_advance_until_the_reported_total() {
-        let mut h = History::default();
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::Start,
-                Some(10),
-                &facts(10, Some(25), 1),
-                &mut h
-            ),
-            Verdict::Yield(Next::PageNumber(2))
-        );
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(2),
-                Some(10),
-                &facts(10, Some(25), 2),
-                &mut h
-            ),
-            Verdict::Yield(Next::PageNumber(3))
-        );
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(3),
-                Some(10),
-                &facts(5, Some(25), 3),
-                &mut h
-            ),
-            Verdict::Yield(Next::Done)
-        );
-        let mut h = History::default();
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(2),
-                Some(10),
-                &facts(10, Some(20), 4),
-                &mut h
-            ),
-            Verdict::Yield(Next::Done),
-            "total reached on a full page"
-        );
-    }
-
-    #[test]
-    fn a_short_page_ends_the_list_without_a_total() {
-        let mut h = History::default();
-        assert_eq!(
-            judge(PAGES, &Next::Start, Some(10), &facts(10, None, 1), &mut h),
-            Verdict::Yield(Next::PageNumber(2))
-        );
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(2),
-                Some(10),
-                &facts(9, None, 2),
-                &mut h
-            ),
-            Verdict::Yield(Next::Done)
-        );
-    }
-
-    #[test]
-    fn empty_and_repeated_pages_stop_the_stream() {
-        let mut h = History::default();
-        assert_eq!(
-            judge(PAGES, &Next::Start, Some(10), &facts(0, Some(0), 0), &mut h),
-            Verdict::Yield(Next::Done),
-            "an empty first page is shown"
-        );
-        let mut h = History::default();
-        judge(
-            PAGES,
-            &Next::Start,
-            Some(10),
-            &facts(10, Some(100), 7),
-            &mut h,
-        );
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(2),
-                Some(10),
-                &facts(10, Some(100), 7),
-                &mut h
-            ),
-            Verdict::Stop,
-            "same content again"
-        );
-        assert_eq!(
-            judge(
-                PAGES,
-                &Next::PageNumber(2),
-                Some(10),
-                &facts(0, Some(100), 8),
-                &mut h
-            ),
-            Verdict::Stop,
-            "empty later page"
-        );
-    }
-
-    #[test]
-    fn next_links_are_followed_once() {
-        let style = Paging::NextLink { field: "d.__next" };
-        let mut h = History::default();
-        let with_link = |link, fp| Facts {
-            next_link: Some(link),
-            ..facts(60, None, fp)
-        };
-        assert_eq!(
-            judge(
-                style,
-                &Next::Start,
-                None,
-                &with_link("/a?skip=1", 1),
-                &mut h
-            ),
-            Verdict::Yield(Next::Link("/a?skip=1".into()))
-        );
-        assert_eq!(
-            judge(
-                style,
-                &Next::Link("/a?skip=1".into()),
-                None,
-                &with_link("/a?skip=1", 2),
-                &mut h
-            ),
-            Verdict::Yield(Next::Done),
-            "a link seen before"
-        );
-        assert_eq!(
-            judge(
-                style,
-                &Next::Start,
-                None,
-                &facts(60, None, 3),
-                &mut History::default()
-            ),
-            Verdict::Yield(Next::Done),
-            "no link"
-        );
-    }
-
-    #[test]
-    fn cursors_advance_and_stop_when_they_repeat() {
-        let style = Paging::Cursor {
-            param: "since_id",
-            field: "id",
-        };
-        let mut h = History::default();
-        let with_cursor = |c, fp| Facts {
-            last_cursor: Some(c),
-            ..facts(50, None, fp)
-        };
-        assert_eq!(
-            judge(style, &Next::Start, None, &with_cursor("50", 1), &mut h),
-            Verdict::Yield(Next::Cursor("50".into()))
-        );
-        assert_eq!(
-            judge(
-                style,
-                &Next::Cursor("50".into()),
-                None,
-                &with_cursor("50", 2),
-                &mut h
-            ),
-            Verdict::Yield(Next::Done)
-        );
-    }
-
-    #[test]
-    fn unpaged_lists_are_one_page() {
-        assert_eq!(
-            judge(
-                Paging::None,
-                &Next::Start,
-                None,
-                &facts(500, None, 1),
-                &mut History::default()
-            ),
-            Verdict::Yield(Next::Done)
-        );
-    }
-
-    #[test]
-    fn page_count_rounds_up() {
-        let page = Page::<u8> {
-            items: vec![],
-            number: Some(1),
-            per_page: Some(50),
-            total: Some(230),
-            next_link: None,
-        };
-        assert_eq!(page.page_count(), Some(5));
-    }
-}
+mod tests;

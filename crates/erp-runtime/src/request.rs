@@ -5,7 +5,20 @@ use std::fmt::Display;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::body::Multipart;
 use crate::descriptor::BoolEncoding;
+
+/// The body of one call, before the operation's body kind encodes it.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    /// A model (structured or form fields).
+    Value(Value),
+    Multipart(Multipart),
+    Bytes {
+        bytes: bytes::Bytes,
+        content_type: Option<String>,
+    },
+}
 
 /// Path parameters, query parameters and body of one operation call.
 ///
@@ -27,7 +40,7 @@ use crate::descriptor::BoolEncoding;
 pub struct Request {
     pub(crate) path_params: Vec<(&'static str, String)>,
     pub(crate) query: Vec<(String, Value)>,
-    pub(crate) body: Option<Value>,
+    pub(crate) body: Option<Body>,
     pub(crate) invalid: Option<(String, String)>,
 }
 
@@ -78,12 +91,28 @@ impl Request {
         self
     }
 
-    /// Sets the JSON body (before the vendor's request envelope is applied).
+    /// Sets the body model (encoded as the operation's body kind says: in its wire format
+    /// inside the vendor's request envelope, or as form fields).
     pub fn body<B: Serialize>(mut self, body: &B) -> Self {
         match serde_json::to_value(body) {
-            Ok(v) => self.body = Some(v),
+            Ok(v) => self.body = Some(Body::Value(v)),
             Err(e) => self.invalid = Some(("body".to_owned(), e.to_string())),
         }
+        self
+    }
+
+    /// Sets a `multipart/form-data` body.
+    pub fn multipart(mut self, form: Multipart) -> Self {
+        self.body = Some(Body::Multipart(form));
+        self
+    }
+
+    /// Sets a raw body; `content_type` replaces the one the spec names.
+    pub fn bytes(mut self, bytes: impl Into<bytes::Bytes>, content_type: Option<&str>) -> Self {
+        self.body = Some(Body::Bytes {
+            bytes: bytes.into(),
+            content_type: content_type.map(str::to_owned),
+        });
         self
     }
 
@@ -95,6 +124,7 @@ impl Request {
             .collect()
     }
 
+    /// Sets (or replaces) a query parameter the paging engine controls.
     pub(crate) fn set_query(&mut self, name: &str, value: String) {
         self.query.retain(|(n, _)| n != name);
         self.query.push((name.to_owned(), Value::String(value)));

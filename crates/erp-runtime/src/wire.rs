@@ -190,6 +190,76 @@ impl FromWire for DateTime<FixedOffset> {
     }
 }
 
+impl FromWire for rust_decimal::Decimal {
+    fn from_wire(value: Value) -> Result<Self, String> {
+        use std::str::FromStr;
+        let text = match &value {
+            Value::String(s) => s.trim().to_owned(),
+            // A JSON number reached us as f64: its shortest form is what the vendor wrote.
+            Value::Number(n) => n.to_string(),
+            other => return Err(format!("expected a decimal, found {}", describe(other))),
+        };
+        let comma = (!text.contains('.'))
+            .then(|| text.split_once(','))
+            .flatten()
+            .filter(|(_, f)| (1..=2).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(w, f)| format!("{w}.{f}"));
+        let text = comma.unwrap_or(text);
+        rust_decimal::Decimal::from_str(&text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+            .map_err(|_| format!("expected a decimal, found {}", describe(&value)))
+    }
+}
+
+impl FromWire for uuid::Uuid {
+    fn from_wire(value: Value) -> Result<Self, String> {
+        let Value::String(s) = &value else {
+            return Err(format!("expected a GUID, found {}", describe(&value)));
+        };
+        // OData writes GUID literals as `guid'…'`.
+        let t = s.trim();
+        let t = t
+            .strip_prefix("guid'")
+            .and_then(|r| r.strip_suffix('\''))
+            .unwrap_or(t);
+        uuid::Uuid::parse_str(t).map_err(|_| format!("expected a GUID, found {}", describe(&value)))
+    }
+}
+
+/// Binary data, base64 in JSON and XML bodies.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Base64(pub Vec<u8>);
+
+impl std::fmt::Debug for Base64 {
+    // A blob (a scanned document) is long and rarely readable: show its size.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Base64({} bytes)", self.0.len())
+    }
+}
+
+impl serde::Serialize for Base64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::base64::encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Base64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Base64::from_wire(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+impl FromWire for Base64 {
+    fn from_wire(value: Value) -> Result<Self, String> {
+        match &value {
+            Value::String(s) => crate::base64::decode(s.trim())
+                .map(Base64)
+                .map_err(|e| format!("expected base64 data: {e}")),
+            other => Err(format!("expected base64 data, found {}", describe(other))),
+        }
+    }
+}
+
 impl FromWire for Value {
     fn from_wire(value: Value) -> Result<Self, String> {
         Ok(value)
@@ -510,6 +580,35 @@ mod tests {
         day: Option<NaiveDate>,
         #[serde(default, with = "wrapped_model_list")]
         children: Vec<Item>,
+    }
+
+    #[test]
+    fn decimals_guids_and_base64() {
+        use std::str::FromStr;
+        let d = |v: Value| rust_decimal::Decimal::from_wire(v);
+        assert_eq!(d(json!("12.10")).unwrap().to_string(), "12.10");
+        assert_eq!(
+            d(json!(0.1)).unwrap(),
+            rust_decimal::Decimal::from_str("0.1").unwrap()
+        );
+        assert_eq!(d(json!("12,5")).unwrap().to_string(), "12.5");
+        assert!(
+            d(json!("1,234")).is_err(),
+            "a thousands separator is not guessed"
+        );
+        assert!(d(json!("abc")).unwrap_err().contains("decimal"));
+        let g = "5f9f5ad5-4f2f-4d7c-8c7a-3b6cf2b1e3c4";
+        assert_eq!(
+            uuid::Uuid::from_wire(json!(format!("guid'{g}'")))
+                .unwrap()
+                .to_string(),
+            g
+        );
+        assert_eq!(Base64::from_wire(json!("Zm9v")).unwrap().0, b"foo");
+        assert_eq!(
+            serde_json::to_value(Base64(b"foo".to_vec())).unwrap(),
+            json!("Zm9v")
+        );
     }
 
     #[test]

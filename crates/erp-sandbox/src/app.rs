@@ -3,7 +3,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use erp_spec::ir::{AuthScheme, BaseUrl, ItemEnvelope, ListEnvelope, Paging, Spec, WireFormat};
+use erp_spec::ir::{AuthScheme, BaseUrl, Spec, WireFormat};
 use tokio::sync::watch;
 
 use crate::faults::Faults;
@@ -39,8 +39,8 @@ impl App {
             unsupported: unsupported(spec),
             credentials: crate::auth::credentials(spec),
             rate: spec
-                .rate_limit
-                .as_ref()
+                .rate_limits
+                .first()
                 .map(|r| RateLimiter::new(r, options.rate_limit, SystemTime::now())),
             store: Mutex::new(store),
             faults: Faults::default(),
@@ -93,16 +93,8 @@ pub(crate) fn unsupported(spec: &Spec) -> Vec<&'static str> {
     if spec.wire.format == WireFormat::Xml {
         out.push("XML bodies");
     }
-    if matches!(spec.auth.scheme, AuthScheme::OAuth2 { .. }) {
+    if matches!(spec.auth.scheme, AuthScheme::OAuth2(_)) {
         out.push("OAuth2 authentication");
-    }
-    if spec.envelope.list == ListEnvelope::OData || spec.envelope.item == ItemEnvelope::OData {
-        out.push("OData envelopes");
-    }
-    match spec.paging {
-        Paging::NextLink { .. } => out.push("next-link paging"),
-        Paging::Cursor { .. } => out.push("cursor paging"),
-        Paging::None | Paging::PageNumber { .. } => {}
     }
     out
 }

@@ -1,54 +1,91 @@
 //! The credentials a sandbox accepts, and checking them on each request.
 //!
-//! Values are deterministic: a header with Rust parameter `api_key` of vendor `billomat` takes
-//! `sandbox-billomat-api-key`. Required headers must be present and equal; optional headers may be
-//! left out but must be equal when sent. A header whose parameter is `api_key` may also be sent as
-//! the query parameter `?api_key=` (Billomat documents this). Basic auth takes
-//! `sandbox-<vendor>-user` / `sandbox-<vendor>-password`.
+//! Values are deterministic: a credential with Rust parameter `api_key` of vendor `billomat`
+//! takes `sandbox-billomat-api-key` (after the spec's `prefix`, if any). Required headers (or
+//! query parameters) must be present and equal; optional ones may be left out, and an optional
+//! header sent empty counts as left out (some clients always send every header), but one sent
+//! with a value must be equal. A header with `also_query` may come as that query parameter
+//! instead. Basic auth takes `sandbox-<vendor>-user` / `sandbox-<vendor>-password`; a bearer
+//! token is `sandbox-<vendor>-token`. OAuth2 vendors check the tokens their authorization
+//! server issued (see `oauth`).
 
 use axum::http::HeaderMap;
-use erp_spec::ir::{AuthScheme, Spec};
+use erp_spec::ir::{AuthHeader, AuthScheme, Spec};
 
 use crate::Credentials;
-
-/// Query parameter that may carry the value of a header whose parameter is `api_key`.
-const API_KEY_QUERY: &str = "api_key";
 
 fn dashed(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// The accepted value of a credential (without its prefix).
+fn value_for(vendor: &str, entry: &AuthHeader) -> (String, String) {
+    (
+        entry.name.clone(),
+        format!("sandbox-{vendor}-{}", dashed(&entry.param)),
+    )
+}
+
 /// The credentials the sandbox of `spec` accepts.
 pub(crate) fn credentials(spec: &Spec) -> Credentials {
     let vendor = dashed(&spec.vendor.name);
+    let mut out = Credentials::default();
     match &spec.auth.scheme {
-        AuthScheme::Headers(headers) => Credentials {
-            headers: headers
-                .iter()
-                .map(|h| {
-                    (
-                        h.name.clone(),
-                        format!("sandbox-{vendor}-{}", dashed(&h.param)),
-                    )
-                })
-                .collect(),
-            basic: None,
-        },
-        AuthScheme::Basic { .. } => Credentials {
-            headers: Vec::new(),
-            basic: Some((
+        AuthScheme::Headers(headers) => {
+            out.headers = headers.iter().map(|h| value_for(&vendor, h)).collect();
+        }
+        AuthScheme::Query(params) => {
+            out.query = params.iter().map(|p| value_for(&vendor, p)).collect();
+        }
+        AuthScheme::Bearer => out.bearer = Some(format!("sandbox-{vendor}-token")),
+        AuthScheme::Basic { .. } => {
+            out.basic = Some((
                 format!("sandbox-{vendor}-user"),
                 format!("sandbox-{vendor}-password"),
-            )),
-        },
-        AuthScheme::OAuth2 { .. } => Credentials {
-            headers: Vec::new(),
-            basic: None,
-        },
+            ));
+        }
+        AuthScheme::OAuth2(_) => {}
     }
+    out
 }
 
-/// True when the request carries acceptable credentials.
+fn query_value<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether each declared credential is acceptable: `sent` is what the request carries for it.
+fn entries_accepted<'r>(
+    declared: &[AuthHeader],
+    accepted: &[(String, String)],
+    sent: impl Fn(&AuthHeader) -> Option<&'r str>,
+) -> bool {
+    declared.iter().all(|entry| {
+        let expected = accepted
+            .iter()
+            .find(|(name, _)| *name == entry.name)
+            .map(|(_, v)| format!("{}{v}", entry.prefix));
+        match sent(entry).filter(|v| entry.required || !v.is_empty()) {
+            Some(value) => Some(value) == expected.as_deref(),
+            None => !entry.required,
+        }
+    })
+}
+
+fn authorization<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
+    let (name, token) = headers
+        .get("authorization")?
+        .to_str()
+        .ok()?
+        .trim()
+        .split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| token.trim())
+}
+
+/// True when the request carries acceptable credentials (OAuth2 vendors are checked by their
+/// authorization server instead).
 pub(crate) fn check(
     spec: &Spec,
     accepted: &Credentials,
@@ -56,45 +93,28 @@ pub(crate) fn check(
     query: &[(String, String)],
 ) -> bool {
     match &spec.auth.scheme {
-        AuthScheme::Headers(declared) => declared.iter().all(|h| {
-            let expected = accepted
-                .headers
-                .iter()
-                .find(|(name, _)| *name == h.name)
-                .map(|(_, v)| v.as_str());
-            let sent = headers
+        AuthScheme::Headers(declared) => entries_accepted(declared, &accepted.headers, |h| {
+            let header = headers
                 .get(h.name.as_str())
+                // A value that is not text can never be the expected one.
                 .map(|v| v.to_str().unwrap_or("\u{0}"));
-            let sent = sent.or_else(|| {
-                (h.param == API_KEY_QUERY)
-                    .then(|| {
-                        query
-                            .iter()
-                            .find(|(k, _)| k == API_KEY_QUERY)
-                            .map(|(_, v)| v.as_str())
-                    })
-                    .flatten()
-            });
-            match sent {
-                Some(value) => Some(value) == expected,
-                None => !h.required,
-            }
+            header.or_else(|| h.also_query.as_deref().and_then(|q| query_value(query, q)))
         }),
+        AuthScheme::Query(declared) => {
+            entries_accepted(declared, &accepted.query, |p| query_value(query, &p.name))
+        }
+        AuthScheme::Bearer => accepted
+            .bearer
+            .as_deref()
+            .is_some_and(|token| authorization(headers, "bearer") == Some(token)),
         AuthScheme::Basic { .. } => {
             let Some((user, password)) = &accepted.basic else {
                 return false;
             };
             let expected = base64(format!("{user}:{password}").as_bytes());
-            headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().split_once(' '))
-                .is_some_and(|(scheme, token)| {
-                    scheme.eq_ignore_ascii_case("basic") && token.trim() == expected
-                })
+            authorization(headers, "basic") == Some(expected.as_str())
         }
-        // Not supported yet: the app answers 501 before authentication.
-        AuthScheme::OAuth2 { .. } => false,
+        AuthScheme::OAuth2(_) => false,
     }
 }
 
@@ -165,6 +185,20 @@ mod tests {
         assert!(!check(&spec, &creds, &with_app, &[]));
         let query = [("api_key".to_owned(), "sandbox-billomat-api-key".to_owned())];
         assert!(check(&spec, &creds, &headers(&[]), &query));
+        let empty_app_headers = headers(&[
+            ("X-BillomatApiKey", "sandbox-billomat-api-key"),
+            ("X-AppId", ""),
+            ("X-AppSecret", ""),
+        ]);
+        assert!(
+            check(&spec, &creds, &empty_app_headers, &[]),
+            "optional headers sent empty are absent"
+        );
+        let empty_key = headers(&[("X-BillomatApiKey", "")]);
+        assert!(
+            !check(&spec, &creds, &empty_key, &[]),
+            "a required one is not"
+        );
     }
 
     #[test]

@@ -74,6 +74,16 @@ fn wrong(path: &str, expected: &str, value: &Value) -> String {
     format!("Invalid value for field `{path}`: expected {expected}, got {value}.")
 }
 
+/// `8-4-4-4-12` hex digits.
+pub(crate) fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn decode(schema: &Schema, ty: &TypeRef, value: Value, path: &str) -> Result<Value, String> {
     if value.is_null() {
         return Ok(Value::Null);
@@ -111,6 +121,41 @@ fn decode(schema: &Schema, ty: &TypeRef, value: Value, path: &str) -> Result<Val
                 .map(Value::Number)
                 .ok_or_else(|| wrong(path, "a number", &value))
         }
+        TypeRef::Decimal => {
+            let text = match &value {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.trim().to_owned(),
+                _ => String::new(),
+            };
+            let valid = !text.is_empty()
+                && text.trim_start_matches('-').split_once('.').map_or(
+                    text.trim_start_matches('-')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit()),
+                    |(w, f)| {
+                        w.bytes().all(|b| b.is_ascii_digit())
+                            && f.bytes().all(|b| b.is_ascii_digit())
+                    },
+                );
+            if valid {
+                Ok(Value::String(text))
+            } else {
+                Err(wrong(path, "a decimal number", &value))
+            }
+        }
+        TypeRef::Guid => match value.as_str().map(str::trim) {
+            Some(s) if is_guid(s) => Ok(Value::String(s.to_ascii_lowercase())),
+            _ => Err(wrong(path, "a GUID", &value)),
+        },
+        TypeRef::Bytes => match value.as_str() {
+            Some(s)
+                if s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) =>
+            {
+                Ok(value)
+            }
+            _ => Err(wrong(path, "base64 data", &value)),
+        },
         TypeRef::Boolean => lenient_bool(&value)
             .map(Value::Bool)
             .ok_or_else(|| wrong(path, "a boolean (1/0)", &value)),

@@ -89,6 +89,7 @@ mod errors;
 mod faults;
 mod ops;
 mod ordered_json;
+mod paging;
 mod query;
 mod rate_limit;
 mod render;
@@ -149,11 +150,15 @@ pub struct RateLimitSettings {
 /// `X-BillomatApiKey: sandbox-billomat-api-key` (also as `?api_key=`), and optionally
 /// `X-AppId: sandbox-billomat-app-id` and `X-AppSecret: sandbox-billomat-app-secret` (may be left
 /// out, must match when sent); Cloudspot takes `X-ERP-TOKEN: sandbox-cloudspot-token`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
     /// Every header the vendor's auth scheme uses, as `(header name, accepted value)`; optional
-    /// headers are listed too.
+    /// headers are listed too. A header with a `prefix` in the spec is sent as prefix + value.
     pub headers: Vec<(String, String)>,
+    /// Every query parameter of an `api_key_query` scheme, as `(name, accepted value)`.
+    pub query: Vec<(String, String)>,
+    /// The token of a `bearer` scheme: `sandbox-<vendor>-token`.
+    pub bearer: Option<String>,
     /// `(user, password)` for vendors with HTTP Basic authentication:
     /// `sandbox-<vendor>-user` / `sandbox-<vendor>-password`.
     pub basic: Option<(String, String)>,

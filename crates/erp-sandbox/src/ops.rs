@@ -18,7 +18,7 @@ use crate::render::{ListMeta, Renderer, corrupt};
 use crate::reply::Reply;
 use crate::routes::Match;
 use crate::store::Store;
-use crate::{decode, derive};
+use crate::{decode, derive, paging};
 
 /// One request below the base path.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,8 @@ pub(crate) struct Request<'a> {
     pub path: &'a str,
     pub query: &'a [(String, String)],
     pub body: &'a [u8],
+    /// The request's URL without its query, for next-page links.
+    pub link_base: &'a str,
 }
 
 /// Routes the request to its operation and runs it.
@@ -107,10 +109,7 @@ impl Ctx<'_> {
 
     /// The root key of request and item bodies in `resource_root` envelopes.
     fn root(&self) -> &str {
-        self.op
-            .root
-            .as_deref()
-            .unwrap_or(&self.resource.wire_singular)
+        &self.op.root
     }
 
     /// Whether the `empty_write_bodies` fault empties this operation's successful answer:
@@ -168,7 +167,9 @@ impl Ctx<'_> {
             Returns::Item | Returns::ItemOrEmpty | Returns::List => {
                 self.render_item(store, record, status, false)
             }
-            Returns::None => Reply::empty(status),
+            Returns::None | Returns::Bytes | Returns::ByteStream | Returns::Text => {
+                Reply::empty(status)
+            }
         }
     }
 
@@ -195,19 +196,14 @@ impl Ctx<'_> {
 
     fn list(&self) -> Outcome {
         let store = self.app.store();
-        let mut records = self.matching(&store)?;
+        let records = self.matching(&store)?;
         let model = self.response_model();
-        let total = records.len() as u64;
-        let window = query::page_window(&self.app.spec().paging, self.op, self.request.query);
-        if let Some(w) = window {
-            records = records
-                .into_iter()
-                .skip(usize::try_from(w.offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(w.per_page).unwrap_or(usize::MAX))
-                .collect();
-        }
+        let paging = &self.op.paging;
+        let query = self.request.query;
+        let slice = paging::slice(paging, query, &records).map_err(|m: String| self.invalid(&m))?;
+        let range = slice.range(records.len());
         let renderer = self.renderer(&store);
-        let mut items: Vec<Out> = records
+        let mut items: Vec<Out> = records[range]
             .iter()
             .map(|(_, r)| model.map_or_else(|| Out::from_value(r), |m| renderer.item(m, r)))
             .collect();
@@ -217,13 +213,23 @@ impl Ctx<'_> {
             corrupt(first, model);
         }
         let meta = ListMeta {
-            total,
-            page: window.map(|w| (w.page, w.per_page)),
+            total: records.len() as u64,
+            page: slice.page,
         };
-        Ok(Reply::json(
-            200,
-            &renderer.list_envelope(self.resource, items, meta),
-        ))
+        let next = paging::continuation(
+            paging,
+            &slice,
+            records.len(),
+            query,
+            self.request.link_base,
+        );
+        let mut body = renderer.list_envelope(self.resource, items, meta);
+        paging::decorate(paging, &mut body, &next);
+        let reply = Reply::json(200, &body);
+        Ok(match paging::link_header(paging, &next) {
+            Some(link) => reply.with_header("Link", link),
+            None => reply,
+        })
     }
 
     fn get(&self) -> Outcome {
@@ -396,6 +402,7 @@ mod tests {
                 path,
                 query: &query,
                 body: body.as_bytes(),
+                link_base: path,
             },
         )
     }
@@ -598,7 +605,7 @@ mod tests {
     fn actions_use_the_operation_root_key() {
         let app = widgets(3);
         let complete = crate::testing::op(app.spec(), "widgets", "complete");
-        assert_eq!(complete.root.as_deref(), Some("complete"));
+        assert_eq!(complete.root, "complete");
         let reply = call(
             &app,
             "PUT",

@@ -1,4 +1,4 @@
-//! Query parameters of list operations: validation, filters, sorting and page numbers.
+//! Query parameters of list operations: validation, filters and sorting (paging is `paging`'s).
 //!
 //! Only the operation's declared parameters filter, and only when the model has a field of the
 //! same name (`equals`: the value's text; `contains`: case-insensitive substring; `any_of`: a comma
@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use erp_spec::ir::{FilterMode, Model, Operation, Paging, TypeRef};
+use erp_spec::ir::{FilterMode, Model, Operation, TypeRef};
 use serde_json::Value;
 
 use crate::decode::lenient_bool;
@@ -156,52 +156,6 @@ pub(crate) fn sort(
     });
 }
 
-/// The page a paged list answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PageWindow {
-    pub page: u64,
-    pub per_page: u64,
-    /// Index of the first item of the page.
-    pub offset: u64,
-}
-
-/// Page and page size of a paged list (`None` when the operation is not paged): unparsable or
-/// too small values fall back to the defaults, the size is capped at the maximum.
-pub(crate) fn page_window(
-    paging: &Paging,
-    op: &Operation,
-    query: &[(String, String)],
-) -> Option<PageWindow> {
-    let Paging::PageNumber {
-        page_param,
-        size_param,
-        first_page,
-        default_size,
-        max_size,
-    } = paging
-    else {
-        return None;
-    };
-    if !op.paged {
-        return None;
-    }
-    let page = get(query, page_param)
-        .and_then(|p| p.parse::<u64>().ok())
-        .filter(|p| p >= first_page)
-        .unwrap_or(*first_page);
-    let per_page = get(query, size_param)
-        .and_then(|p| p.parse::<u64>().ok())
-        .filter(|p| *p > 0)
-        .unwrap_or(*default_size)
-        .min(*max_size)
-        .max(1);
-    Some(PageWindow {
-        page,
-        per_page,
-        offset: (page - first_page).saturating_mul(per_page),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,46 +223,5 @@ mod tests {
         assert!(matches(FilterMode::AnyOf, Some(&json!(5)), "4, 5"));
         assert!(matches(FilterMode::Equals, Some(&json!(true)), "1"));
         assert!(matches(FilterMode::Equals, Some(&json!(["a", "b"])), "b"));
-    }
-
-    #[test]
-    fn page_numbers() {
-        let spec = billomat();
-        let op = crate::testing::op(&spec, "clients", "list");
-        let w = |pairs: &[(&str, &str)]| page_window(&spec.paging, op, &q(pairs)).expect("paged");
-        assert_eq!(
-            w(&[]),
-            PageWindow {
-                page: 1,
-                per_page: 100,
-                offset: 0
-            }
-        );
-        assert_eq!(
-            w(&[("page", "3"), ("per_page", "10")]),
-            PageWindow {
-                page: 3,
-                per_page: 10,
-                offset: 20
-            }
-        );
-        assert_eq!(w(&[("per_page", "5000")]).per_page, 1000);
-        assert_eq!(
-            w(&[("page", "0"), ("per_page", "x")]),
-            PageWindow {
-                page: 1,
-                per_page: 100,
-                offset: 0
-            }
-        );
-        let cloudspot = crate::builtin::load("cloudspot").expect("spec");
-        assert_eq!(
-            page_window(
-                &cloudspot.paging,
-                crate::testing::op(&cloudspot, "artikels", "list"),
-                &[]
-            ),
-            None
-        );
     }
 }

@@ -100,22 +100,20 @@ impl RateLimiter {
 
     /// The vendor's rate-limit headers for a decision.
     pub(crate) fn headers(&self, decision: &Decision, now: SystemTime) -> Vec<(String, String)> {
-        let reset = match self.spec.reset {
+        let window = &self.spec.window;
+        let reset = match window.reset_unit {
             ResetUnit::EpochSeconds => ceil_seconds(millis_since(UNIX_EPOCH, decision.reset_at)),
             ResetUnit::EpochMillis => millis_since(UNIX_EPOCH, decision.reset_at),
             ResetUnit::DeltaSeconds => ceil_seconds(millis_since(now, decision.reset_at)),
         };
-        let mut headers = vec![
-            (
-                self.spec.remaining_header.clone(),
-                decision.remaining.to_string(),
-            ),
-            (self.spec.reset_header.clone(), reset.to_string()),
-        ];
-        if let Some(limit) = &self.spec.limit_header {
-            headers.push((limit.clone(), self.quota.to_string()));
-        }
-        headers
+        [
+            (window.remaining_header, decision.remaining.to_string()),
+            (window.reset_header, reset.to_string()),
+            (window.limit_header, self.quota.to_string()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| name.map(|n| (n.to_owned(), value)))
+        .collect()
     }
 
     /// The vendor's message for an exhausted quota.
@@ -139,7 +137,9 @@ mod tests {
     fn spec() -> RateLimit {
         crate::builtin::load("billomat")
             .expect("spec")
-            .rate_limit
+            .rate_limits
+            .into_iter()
+            .next()
             .expect("billomat has a rate limit")
     }
 

@@ -7,7 +7,7 @@
 //! (`wrapped`, one item as an object when `one_or_many`, no items as `""`).
 
 use erp_spec::ir::{
-    Booleans, ItemEnvelope, ListEnvelope, Model, NestedLists, Resource, Scalars, TypeRef, Wire,
+    BoolEncoding, ItemEnvelope, ListEnvelope, Model, NestedLists, Resource, Scalars, TypeRef, Wire,
 };
 use serde_json::Value;
 
@@ -110,6 +110,8 @@ impl<'a> Renderer<'a> {
                 None => Out::from_value(value),
             },
             (TypeRef::Json, v) => Out::from_value(v),
+            // Decimals are kept as their exact text and written as numbers (or strings).
+            (TypeRef::Decimal, Value::String(s)) => self.number(s.clone()),
             (TypeRef::Enum(_), Value::String(_)) if self.leniency.unknown_enum_values => {
                 Out::str(UNKNOWN_ENUM_VALUE)
             }
@@ -137,9 +139,9 @@ impl<'a> Renderer<'a> {
         match value {
             Value::Null => self.null(),
             Value::Bool(b) => match (self.wire().booleans, self.strings()) {
-                (Booleans::OneZero, _) => self.number(if *b { "1" } else { "0" }.to_owned()),
-                (Booleans::Native, true) => Out::str(if *b { "true" } else { "false" }),
-                (Booleans::Native, false) => Out::Bool(*b),
+                (BoolEncoding::OneZero, _) => self.number(if *b { "1" } else { "0" }.to_owned()),
+                (BoolEncoding::Native, true) => Out::str(if *b { "true" } else { "false" }),
+                (BoolEncoding::Native, false) => Out::Bool(*b),
             },
             Value::Number(n) => self.number(format_number(n)),
             Value::String(s) => Out::str(s.as_str()),
@@ -202,7 +204,14 @@ impl<'a> Renderer<'a> {
         meta: ListMeta,
     ) -> Out {
         match &self.schema.spec.envelope.list {
-            ListEnvelope::DataField { key } => self.success(vec![(key.clone(), Out::Array(items))]),
+            ListEnvelope::DataField { key, total } => {
+                let mut body = self.success(Vec::new());
+                crate::paging::insert_at(&mut body, key, Out::Array(items));
+                if let Some(path) = total {
+                    crate::paging::insert_at(&mut body, path, self.meta(meta.total));
+                }
+                body
+            }
             ListEnvelope::ResourceRoot {
                 total,
                 page,
@@ -219,20 +228,26 @@ impl<'a> Renderer<'a> {
                 }
                 if let Some((number, size)) = meta.page {
                     if let Some(key) = page {
-                        inner.push((key.clone(), self.meta(number)));
+                        inner.push(((*key).to_owned(), self.meta(number)));
                     }
                     if let Some(key) = per_page {
-                        inner.push((key.clone(), self.meta(size)));
+                        inner.push(((*key).to_owned(), self.meta(size)));
                     }
                 }
                 if let Some(key) = total {
-                    inner.push((key.clone(), self.meta(meta.total)));
+                    inner.push(((*key).to_owned(), self.meta(meta.total)));
                 }
                 self.success(vec![(resource.wire_plural.clone(), Out::Object(inner))])
             }
+            ListEnvelope::AnyRoot => {
+                Out::Object(vec![(resource.wire_plural.clone(), Out::Array(items))])
+            }
             ListEnvelope::OData => Out::Object(vec![(
                 "d".to_owned(),
-                Out::Object(vec![("results".to_owned(), Out::Array(items))]),
+                Out::Object(vec![
+                    ("results".to_owned(), Out::Array(items)),
+                    ("__count".to_owned(), Out::String(meta.total.to_string())),
+                ]),
             )]),
             ListEnvelope::Bare => Out::Array(items),
         }
@@ -242,11 +257,17 @@ impl<'a> Renderer<'a> {
     /// operation's `root`, else the resource's `wire_singular`).
     pub(crate) fn item_envelope(&self, root: &str, item: Out) -> Out {
         match &self.schema.spec.envelope.item {
-            ItemEnvelope::DataField { key } => self.success(vec![(key.clone(), item)]),
-            ItemEnvelope::FirstOfList { key } => {
-                self.success(vec![(key.clone(), Out::Array(vec![item]))])
+            ItemEnvelope::DataField(key) => {
+                let mut body = self.success(Vec::new());
+                crate::paging::insert_at(&mut body, key, item);
+                body
             }
-            ItemEnvelope::ResourceRoot => self.success(vec![(root.to_owned(), item)]),
+            ItemEnvelope::FirstOfList(key) => {
+                self.success(vec![((*key).to_owned(), Out::Array(vec![item]))])
+            }
+            ItemEnvelope::ResourceRoot | ItemEnvelope::AnyRoot => {
+                self.success(vec![(root.to_owned(), item)])
+            }
             ItemEnvelope::OData => Out::Object(vec![("d".to_owned(), item)]),
             ItemEnvelope::Bare => item,
         }
@@ -255,8 +276,8 @@ impl<'a> Renderer<'a> {
     /// The empty list a first-of-list vendor may send for an unknown id.
     pub(crate) fn empty_item_list(&self) -> Option<Out> {
         match &self.schema.spec.envelope.item {
-            ItemEnvelope::FirstOfList { key } => {
-                Some(self.success(vec![(key.clone(), Out::Array(Vec::new()))]))
+            ItemEnvelope::FirstOfList(key) => {
+                Some(self.success(vec![((*key).to_owned(), Out::Array(Vec::new()))]))
             }
             _ => None,
         }

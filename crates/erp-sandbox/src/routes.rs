@@ -18,9 +18,8 @@ use erp_spec::ir::{ListEnvelope, Operation, OperationKind, Paging, Spec, WireFor
 pub(crate) fn counts_with_head(spec: &Spec, op: &Operation) -> bool {
     spec.wire.format == WireFormat::Json
         && matches!(spec.envelope.list, ListEnvelope::ResourceRoot { .. })
-        && matches!(spec.paging, Paging::PageNumber { .. })
+        && matches!(op.paging, Paging::PageNumber { .. })
         && op.kind == OperationKind::List
-        && op.paged
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

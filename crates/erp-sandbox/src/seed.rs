@@ -465,6 +465,23 @@ impl Generator<'_> {
                 }
             }
             TypeRef::Number => self.number(name),
+            TypeRef::Decimal => match self.number(name) {
+                Value::Number(n) => Value::String(format!("{:.2}", n.as_f64().unwrap_or(0.0))),
+                other => other,
+            },
+            TypeRef::Guid => {
+                let (a, b) = (self.rng.range(0, i64::MAX), self.rng.range(0, i64::MAX));
+                let hex = format!("{:016x}{:016x}", a as u64, b as u64);
+                Value::String(format!(
+                    "{}-{}-4{}-8{}-{}",
+                    &hex[0..8],
+                    &hex[8..12],
+                    &hex[13..16],
+                    &hex[17..20],
+                    &hex[20..32]
+                ))
+            }
+            TypeRef::Bytes => Value::String("JVBERi0xLjQKJcfsj6IK".to_owned()),
             TypeRef::Boolean => {
                 let rare = ["archiv", "delete", "inactive", "blocked", "exclude"]
                     .iter()
@@ -609,7 +626,17 @@ fn money(cents: i64) -> Value {
 /// A canonical value from a spec example (examples are written as strings).
 pub(crate) fn from_example(schema: &Schema, ty: &TypeRef, text: &str) -> Option<Value> {
     match ty {
-        TypeRef::String | TypeRef::Date | TypeRef::DateTime => Some(Value::String(text.to_owned())),
+        TypeRef::String | TypeRef::Date | TypeRef::DateTime | TypeRef::Bytes => {
+            Some(Value::String(text.to_owned()))
+        }
+        TypeRef::Decimal => text
+            .trim()
+            .parse::<f64>()
+            .is_ok()
+            .then(|| Value::String(text.trim().to_owned())),
+        TypeRef::Guid => {
+            crate::decode::is_guid(text.trim()).then(|| Value::String(text.trim().to_owned()))
+        }
         TypeRef::Integer => text.trim().parse::<i64>().ok().map(Value::from),
         TypeRef::Number => text
             .trim()

@@ -155,12 +155,23 @@ pub(crate) fn pipeline(
                     path: rest,
                     query,
                     body,
+                    link_base: &link_base(headers, path),
                 },
             ),
             None => errors::not_found(spec),
         }
     };
     with_rate_headers(app, reply, decision, now)
+}
+
+/// The URL of a request without its query: absolute when the client named the host.
+fn link_base(headers: &HeaderMap, path: &str) -> String {
+    match headers.get("host").and_then(|h| h.to_str().ok()) {
+        Some(host) if !host.is_empty() && !host.contains(['/', ' ']) => {
+            format!("http://{host}{path}")
+        }
+        _ => path.to_owned(),
+    }
 }
 
 fn with_rate_headers(

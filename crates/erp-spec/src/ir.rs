@@ -2,6 +2,14 @@
 //!
 //! Everything here is resolved: type references point at known models or enums, Rust names are
 //! computed and unique, and vendor-wide defaults have been applied to every operation.
+//!
+//! The descriptor types (paging styles, envelopes, body and response kinds, methods) are the
+//! ones of `erp-descriptor`, shared with the runtime, so they are defined once.
+
+pub use erp_descriptor::{
+    BodyKind, BoolEncoding, CursorSource, ItemEnvelope, LinkSource, ListEnvelope, Method, PageSize,
+    Paging, RateWindow, RequestEnvelope, ResetUnit, Returns, WhenExhausted, WireFormat,
+};
 
 /// One vendor, fully validated.
 #[derive(Debug, Clone)]
@@ -13,8 +21,9 @@ pub struct Spec {
     pub auth: Auth,
     pub wire: Wire,
     pub envelope: Envelope,
+    /// The vendor's paging style; each list operation has its own, resolved.
     pub paging: Paging,
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limits: Vec<RateLimit>,
     pub errors: Errors,
     pub resources: Vec<Resource>,
     pub models: Vec<Model>,
@@ -60,30 +69,64 @@ pub struct Auth {
 pub enum AuthScheme {
     /// One or more headers carrying keys (Billomat, Cloudspot's token header is the one-header case).
     Headers(Vec<AuthHeader>),
+    /// One or more query parameters carrying keys (`?api_key=...`).
+    Query(Vec<AuthHeader>),
+    /// `Authorization: Bearer <token>` with a token the user already has.
+    Bearer,
     Basic {
         username_doc: String,
         password_doc: String,
     },
-    OAuth2 {
-        authorize_url: String,
-        token_url: String,
-        refresh_min_interval_seconds: Option<u64>,
-    },
+    OAuth2(OAuth2),
 }
 
+/// A header (or query parameter) that carries a credential.
 #[derive(Debug, Clone)]
 pub struct AuthHeader {
+    /// Header or query parameter name.
     pub name: String,
     /// Rust parameter name, e.g. `api_key`.
     pub param: String,
     pub required: bool,
     pub doc: String,
+    /// Text before the value (`Token token=`, `Bearer `); empty for none.
+    pub prefix: String,
+    /// A query parameter the vendor also accepts the value in (`?api_key=`).
+    pub also_query: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WireFormat {
-    Json,
-    Xml,
+/// An OAuth2 authorization server.
+#[derive(Debug, Clone)]
+pub struct OAuth2 {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub grants: Vec<Grant>,
+    pub scopes: Vec<String>,
+    /// The vendor refuses refreshes closer together than this.
+    pub refresh_min_interval_seconds: Option<u64>,
+    /// How long the sandbox's access tokens live.
+    pub access_token_seconds: u64,
+    /// Whether each refresh returns a new refresh token and retires the old one.
+    pub rotates_refresh_tokens: bool,
+}
+
+/// An OAuth2 grant type the vendor supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grant {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl Grant {
+    /// The `grant_type` value of RFC 6749.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::RefreshToken => "refresh_token",
+            Grant::ClientCredentials => "client_credentials",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,13 +135,6 @@ pub enum Scalars {
     Native,
     /// Every scalar travels as a string (Billomat).
     Strings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Booleans {
-    Native,
-    /// `"1"` / `"0"` on the wire.
-    OneZero,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,53 +149,15 @@ pub enum NestedLists {
 pub struct Wire {
     pub format: WireFormat,
     pub scalars: Scalars,
-    pub booleans: Booleans,
+    pub booleans: BoolEncoding,
     pub empty_string_is_null: bool,
     pub one_or_many: bool,
     pub nested_lists: NestedLists,
-    pub send_content_type_on_get: bool,
-    /// Without an `Accept` for this format the vendor answers in another one.
+    /// Headers sent with every request (`Content-Type: application/json` even on a GET).
+    pub headers: Vec<(String, String)>,
+    /// Without an `Accept` for this format the vendor answers in another one (the sandbox
+    /// refuses such requests).
     pub accept_required: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListEnvelope {
-    /// `{"<key>": [...]}`.
-    DataField { key: String },
-    /// `{"<plural>": {"<singular>": [...] | {...} | absent, "@total": ...}}`.
-    ResourceRoot {
-        total: Option<String>,
-        page: Option<String>,
-        per_page: Option<String>,
-    },
-    /// `{"d": {"results": [...], "__next": ...}}`.
-    OData,
-    /// The body is the array itself.
-    Bare,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ItemEnvelope {
-    /// `{"<key>": {...}}`.
-    DataField {
-        key: String,
-    },
-    /// `{"<key>": [{...}]}`: take the first element (Cloudspot's get-by-query).
-    FirstOfList {
-        key: String,
-    },
-    /// `{"<singular>": {...}}`.
-    ResourceRoot,
-    /// `{"d": {...}}`.
-    OData,
-    Bare,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestEnvelope {
-    Bare,
-    /// `{"<singular>": {...}}`.
-    ResourceRoot,
 }
 
 #[derive(Debug, Clone)]
@@ -167,44 +165,18 @@ pub struct Envelope {
     pub list: ListEnvelope,
     pub item: ItemEnvelope,
     pub request: RequestEnvelope,
-    pub errors_in_success: bool,
+    /// Members the sandbox puts beside the data (Cloudspot's `status: OK`).
     pub success_members: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Paging {
-    None,
-    PageNumber {
-        page_param: String,
-        size_param: String,
-        first_page: u64,
-        default_size: u64,
-        max_size: u64,
-    },
-    NextLink {
-        field: String,
-    },
-    Cursor {
-        param: String,
-        field: String,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResetUnit {
-    EpochSeconds,
-    EpochMillis,
-    DeltaSeconds,
 }
 
 #[derive(Debug, Clone)]
 pub struct RateLimit {
-    pub remaining_header: String,
-    pub reset_header: String,
-    pub reset: ResetUnit,
-    pub limit_header: Option<String>,
+    /// The window as the client sees it (headers, units, what to do when it is used up).
+    pub window: RateWindow,
+    /// The sandbox's window length and quota.
     pub window_seconds: u64,
     pub quota: u64,
+    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
     pub exceeded_message: String,
 }
 
@@ -213,6 +185,8 @@ pub struct Errors {
     /// Dotted paths into an error body where the vendor's message may be, tried in order.
     pub message_paths: Vec<String>,
     pub code_paths: Vec<String>,
+    /// Dotted paths whose presence in a 2xx body means the call failed.
+    pub in_success: Vec<String>,
     pub not_found: ErrorExample,
     pub invalid: ErrorExample,
 }
@@ -238,28 +212,9 @@ pub struct Resource {
     pub path: String,
     pub wire_singular: String,
     pub wire_plural: String,
+    /// Resource group (a service of a large vendor); the cargo feature when set.
+    pub group: Option<String>,
     pub operations: Vec<Operation>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,18 +225,6 @@ pub enum OperationKind {
     Update,
     Delete,
     Action,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Returns {
-    /// No body is read (or an empty body is expected).
-    None,
-    /// One object in the vendor's item envelope.
-    Item,
-    /// One object, or an empty body (the vendor does not promise to echo the object).
-    ItemOrEmpty,
-    /// A list in the vendor's list envelope.
-    List,
 }
 
 #[derive(Debug, Clone)]
@@ -295,13 +238,22 @@ pub struct Operation {
     pub path: String,
     pub path_params: Vec<Param>,
     pub query: Vec<Param>,
+    /// Model of the request body (structured, form or multipart fields).
     pub request: Option<String>,
     pub response: Option<String>,
+    /// Format of the structured bodies (the vendor's unless the operation says otherwise).
+    pub format: WireFormat,
+    pub body: BodyKind,
     pub returns: Returns,
-    pub paged: bool,
+    /// The `Accept` header value.
+    pub accept: String,
+    /// Headers sent with each request, the vendor's included.
+    pub headers: Vec<(String, String)>,
+    /// The paging of a list (the vendor's unless overridden; `None` when not paged).
+    pub paging: Paging,
     pub idempotent: bool,
-    /// Body root key overriding the resource's `wire_singular`, if the spec sets one.
-    pub root: Option<String>,
+    /// Root key of request and item bodies in `resource_root` envelopes.
+    pub root: String,
 }
 
 impl Operation {
@@ -338,9 +290,15 @@ pub enum TypeRef {
     String,
     Integer,
     Number,
+    /// Exact decimal (money): `rust_decimal::Decimal`.
+    Decimal,
     Boolean,
     Date,
     DateTime,
+    /// `uuid::Uuid`.
+    Guid,
+    /// Binary data, base64 in JSON.
+    Bytes,
     Json,
     List(Box<TypeRef>),
     Model(String),

@@ -10,6 +10,7 @@
 //! assert_eq!(spec.vendor.name, "cloudspot");
 //! ```
 
+pub mod descriptors;
 pub mod error;
 pub mod ir;
 mod locate;

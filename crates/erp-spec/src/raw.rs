@@ -106,7 +106,7 @@ pub struct RawSpec {
     #[serde(default)]
     pub paging: Option<Spanned<RawPaging>>,
     #[serde(default)]
-    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub rate_limits: Vec<Spanned<RawRateLimit>>,
     pub errors: Spanned<RawErrors>,
     pub resources: BTreeMap<Key, Spanned<RawResource>>,
     #[serde(default)]
@@ -142,6 +142,9 @@ pub struct RawAuth {
     pub doc: String,
     #[serde(default)]
     pub headers: Vec<Spanned<RawAuthHeader>>,
+    /// Query parameters carrying credentials (`api_key_query`).
+    #[serde(default)]
+    pub params: Vec<Spanned<RawAuthHeader>>,
     #[serde(default)]
     pub basic: Option<Spanned<RawBasic>>,
     #[serde(default)]
@@ -158,6 +161,12 @@ pub struct RawAuthHeader {
     #[serde(default = "yes")]
     pub required: bool,
     pub doc: String,
+    /// Text sent before the value (`Token token=`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// A query parameter the vendor also accepts the value in (`?api_key=`).
+    #[serde(default)]
+    pub also_query: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,8 +179,19 @@ pub struct RawBasic {
 pub struct RawOAuth2 {
     pub authorize_url: Spanned<String>,
     pub token_url: Spanned<String>,
+    /// `authorization_code`, `refresh_token`, `client_credentials` (default: the first two).
+    #[serde(default)]
+    pub grants: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
     #[serde(default)]
     pub refresh_min_interval_seconds: Option<u64>,
+    /// Lifetime of the sandbox's access tokens (default 600 s).
+    #[serde(default)]
+    pub access_token_seconds: Option<Spanned<u64>>,
+    /// Each refresh returns a new refresh token and retires the old one (default true).
+    #[serde(default = "yes")]
+    pub rotates_refresh_tokens: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,8 +213,9 @@ pub struct RawWire {
     pub one_or_many: bool,
     #[serde(default = "plain")]
     pub nested_lists: Spanned<String>,
+    /// Headers sent with every request, e.g. `Content-Type: application/json` even on GETs.
     #[serde(default)]
-    pub send_content_type_on_get: bool,
+    pub headers: BTreeMap<Key, Spanned<String>>,
     /// The vendor answers in another format unless `Accept` asks for this one (Billomat
     /// defaults to XML); the sandbox refuses requests that do not ask.
     #[serde(default)]
@@ -206,8 +227,6 @@ pub struct RawEnvelope {
     pub list: Spanned<RawListEnvelope>,
     pub item: Spanned<RawItemEnvelope>,
     pub request: Spanned<String>,
-    #[serde(default)]
-    pub errors_in_success: bool,
     /// Extra members the vendor puts beside the data, e.g. Cloudspot's `status: OK`.
     #[serde(default)]
     pub success_members: BTreeMap<Key, String>,
@@ -237,30 +256,51 @@ pub struct RawItemEnvelope {
 pub struct RawPaging {
     pub style: Spanned<String>,
     #[serde(default)]
-    pub page_param: Option<String>,
+    pub page_param: Option<Spanned<String>>,
     #[serde(default)]
-    pub size_param: Option<String>,
+    pub first_page: Option<Spanned<u64>>,
     #[serde(default)]
-    pub first_page: Option<u64>,
+    pub offset_param: Option<Spanned<String>>,
+    #[serde(default)]
+    pub size_param: Option<Spanned<String>>,
     #[serde(default)]
     pub default_size: Option<Spanned<u64>>,
     #[serde(default)]
     pub max_size: Option<Spanned<u64>>,
+    /// `next_link`: a dotted path of the body to the next page's URL.
     #[serde(default)]
-    pub next_link: Option<String>,
+    pub next_link: Option<Spanned<String>>,
+    /// `next_link`: the link is in the `Link: <...>; rel="next"` header.
     #[serde(default)]
-    pub cursor_param: Option<String>,
+    pub link_header: Option<Spanned<bool>>,
     #[serde(default)]
-    pub cursor_field: Option<String>,
+    pub cursor_param: Option<Spanned<String>>,
+    /// `cursor`: a dotted path of the body to the next cursor.
+    #[serde(default)]
+    pub cursor_path: Option<Spanned<String>>,
+    /// `cursor`: a field of the last item is the next cursor (`since_id` paging).
+    #[serde(default)]
+    pub cursor_field: Option<Spanned<String>>,
+    /// `cursor`: a dotted path of the body to a boolean "more pages follow".
+    #[serde(default)]
+    pub has_more: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct RawRateLimit {
-    pub remaining_header: String,
-    pub reset_header: String,
-    pub reset: Spanned<String>,
+    /// Name of the window for messages (`minutely`, `daily`).
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub remaining_header: Option<String>,
+    #[serde(default)]
+    pub reset_header: Option<String>,
+    #[serde(default)]
+    pub reset: Option<Spanned<String>>,
     #[serde(default)]
     pub limit_header: Option<String>,
+    /// `wait` (default) or `fail_fast` when the window is used up.
+    #[serde(default)]
+    pub when_exhausted: Option<Spanned<String>>,
     pub window_seconds: Spanned<u64>,
     pub quota: Spanned<u64>,
     /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
@@ -272,6 +312,9 @@ pub struct RawErrors {
     pub message: Vec<Spanned<String>>,
     #[serde(default)]
     pub code: Vec<Spanned<String>>,
+    /// Dotted paths whose presence in a 2xx body means failure (`errors`).
+    #[serde(default)]
+    pub in_success: Vec<Spanned<String>>,
     pub not_found: Spanned<RawErrorExample>,
     pub invalid: Spanned<RawErrorExample>,
 }
@@ -292,6 +335,9 @@ pub struct RawResource {
     pub wire_singular: Option<Spanned<String>>,
     #[serde(default)]
     pub wire_plural: Option<Spanned<String>>,
+    /// Resource group (a service of a large vendor); one cargo feature per group.
+    #[serde(default)]
+    pub group: Option<Spanned<String>>,
     pub operations: BTreeMap<Key, Spanned<RawOperation>>,
 }
 
@@ -311,11 +357,31 @@ pub struct RawOperation {
     pub request: Option<Spanned<String>>,
     #[serde(default)]
     pub response: Option<Spanned<String>>,
-    /// How the response body is shaped: `item`, `list`, `first_of_list` or `none`.
+    /// How the response body is shaped: `none`, `item`, `item_or_empty`, `list`, `bytes`,
+    /// `byte_stream` or `text`.
     #[serde(default)]
     pub returns: Option<Spanned<String>>,
+    /// What the request body is: `structured` (default with a `request` model), `form`,
+    /// `multipart`, `bytes` or `none`.
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    /// Content type of a `bytes` body.
+    #[serde(default)]
+    pub content_type: Option<Spanned<String>>,
+    /// Format of the structured bodies when it is not the vendor's.
+    #[serde(default)]
+    pub format: Option<Spanned<String>>,
+    /// The `Accept` header, when it is not the format's media type.
+    #[serde(default)]
+    pub accept: Option<Spanned<String>>,
+    /// Headers of this operation (added to, or replacing, the vendor's).
+    #[serde(default)]
+    pub headers: BTreeMap<Key, Spanned<String>>,
     #[serde(default)]
     pub paged: Option<bool>,
+    /// Paging of this list when it differs from the vendor's.
+    #[serde(default)]
+    pub paging: Option<Spanned<RawPaging>>,
     /// Root key of the request and response bodies in `resource_root` envelopes when it is not
     /// the resource's `wire_singular` (Billomat's actions: `{"complete": {...}}`).
     #[serde(default)]

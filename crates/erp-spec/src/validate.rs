@@ -5,9 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_saphyr::{Location, Spanned};
 
+use erp_descriptor::intern;
+
 use crate::error::{SpecError, SpecErrors};
 use crate::ir::{self, TypeRef};
 use crate::raw::*;
+
+mod auth;
+mod paging;
 
 /// Validates a parsed spec. Returns every error found, not just the first.
 pub fn validate(source: &str, raw: RawSpec) -> Result<ir::Spec, SpecErrors> {
@@ -92,7 +97,8 @@ const RESERVED_RESOURCES: &[&str] = &[
 const RESERVED_ARGUMENTS: &[&str] = &["body", "query", "self"];
 
 const SCALAR_TYPES: &[&str] = &[
-    "string", "integer", "number", "boolean", "date", "datetime", "json",
+    "string", "integer", "int64", "number", "decimal", "boolean", "date", "datetime", "guid",
+    "bytes", "json",
 ];
 
 impl Validator {
@@ -162,8 +168,11 @@ impl Validator {
         let auth = self.auth(&raw.auth);
         let wire = self.wire(&raw.wire);
         let envelope = self.envelope(&raw.envelope);
-        let paging = self.paging(raw.paging.as_ref());
-        let rate_limit = raw.rate_limit.as_ref().map(|r| self.rate_limit(r));
+        let paging = raw
+            .paging
+            .as_ref()
+            .map_or(ir::Paging::None, |p| self.paging(p, ""));
+        let rate_limits = self.rate_limits(&raw.rate_limits);
         let errors = self.errors(&raw.errors);
         let enums = self.enums(&raw.enums);
         let known_models: BTreeSet<String> = raw.models.keys().map(|k| k.name.clone()).collect();
@@ -173,7 +182,7 @@ impl Validator {
             enums: &known_enums,
         };
         let models = self.models(&raw.models, &types);
-        let resources = self.resources(&raw, &types, &envelope, &paging);
+        let resources = self.resources(&raw, &types, &envelope, &wire, &paging);
         let mut spec = ir::Spec {
             source: self.file.clone(),
             vendor,
@@ -182,7 +191,7 @@ impl Validator {
             wire,
             envelope,
             paging,
-            rate_limit,
+            rate_limits,
             errors,
             resources,
             models,
@@ -263,117 +272,6 @@ impl Validator {
         }
     }
 
-    fn auth(&mut self, raw: &Spanned<RawAuth>) -> ir::Auth {
-        #[derive(Clone, Copy)]
-        enum S {
-            Headers,
-            Basic,
-            OAuth2,
-        }
-        let scheme = self.choice(
-            "auth scheme",
-            &raw.value.scheme,
-            &[
-                ("api_key_headers", S::Headers),
-                ("token_header", S::Headers),
-                ("basic", S::Basic),
-                ("oauth2", S::OAuth2),
-            ],
-        );
-        let scheme = match scheme {
-            Some(S::Headers) => {
-                if raw.value.headers.is_empty() {
-                    self.err(
-                        &raw.value.scheme.referenced,
-                        format!(
-                            "auth scheme `{}` needs at least one entry in `headers`",
-                            raw.value.scheme.value
-                        ),
-                    );
-                }
-                if raw.value.scheme.value == "token_header" && raw.value.headers.len() > 1 {
-                    self.err(&raw.value.scheme.referenced, "auth scheme `token_header` takes exactly one header; use `api_key_headers` for several");
-                }
-                let mut params = BTreeSet::new();
-                let headers = raw
-                    .value
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        let param = self.rust_ident(
-                            &h.value.param.referenced,
-                            "auth header param",
-                            &h.value.param.value,
-                        );
-                        if !params.insert(param.clone()) {
-                            self.err(
-                                &h.value.param.referenced,
-                                format!("auth header param `{param}` is used twice"),
-                            );
-                        }
-                        if http_header_name_invalid(&h.value.name.value) {
-                            self.err(
-                                &h.value.name.referenced,
-                                format!("`{}` is not a valid HTTP header name", h.value.name.value),
-                            );
-                        }
-                        ir::AuthHeader {
-                            name: h.value.name.value.clone(),
-                            param,
-                            required: h.value.required,
-                            doc: h.value.doc.clone(),
-                        }
-                    })
-                    .collect();
-                ir::AuthScheme::Headers(headers)
-            }
-            Some(S::Basic) => match &raw.value.basic {
-                Some(b) => ir::AuthScheme::Basic {
-                    username_doc: b.value.username_doc.clone(),
-                    password_doc: b.value.password_doc.clone(),
-                },
-                None => {
-                    self.err(
-                        &raw.value.scheme.referenced,
-                        "auth scheme `basic` needs a `basic` section",
-                    );
-                    ir::AuthScheme::Basic {
-                        username_doc: String::new(),
-                        password_doc: String::new(),
-                    }
-                }
-            },
-            Some(S::OAuth2) => match &raw.value.oauth2 {
-                Some(o) => ir::AuthScheme::OAuth2 {
-                    authorize_url: o.value.authorize_url.value.clone(),
-                    token_url: o.value.token_url.value.clone(),
-                    refresh_min_interval_seconds: o.value.refresh_min_interval_seconds,
-                },
-                None => {
-                    self.err(
-                        &raw.value.scheme.referenced,
-                        "auth scheme `oauth2` needs an `oauth2` section",
-                    );
-                    ir::AuthScheme::Headers(Vec::new())
-                }
-            },
-            None => ir::AuthScheme::Headers(Vec::new()),
-        };
-        let unauthorized = match &raw.value.unauthorized {
-            Some(u) => self.error_example(&u.value.status, &u.value.message, u.value.code.as_ref()),
-            None => ir::ErrorExample {
-                status: 401,
-                message: "Unauthorized".into(),
-                code: None,
-            },
-        };
-        ir::Auth {
-            scheme,
-            doc: raw.value.doc.clone(),
-            unauthorized,
-        }
-    }
-
     fn error_example(
         &mut self,
         status: &Spanned<u16>,
@@ -418,11 +316,11 @@ impl Validator {
                     "boolean encoding",
                     &w.booleans,
                     &[
-                        ("native", ir::Booleans::Native),
-                        ("one_zero", ir::Booleans::OneZero),
+                        ("native", ir::BoolEncoding::Native),
+                        ("one_zero", ir::BoolEncoding::OneZero),
                     ],
                 )
-                .unwrap_or(ir::Booleans::Native),
+                .unwrap_or(ir::BoolEncoding::Native),
             empty_string_is_null: w.empty_string_is_null,
             one_or_many: w.one_or_many,
             nested_lists: self
@@ -435,20 +333,46 @@ impl Validator {
                     ],
                 )
                 .unwrap_or(ir::NestedLists::Plain),
-            send_content_type_on_get: w.send_content_type_on_get,
+            headers: self.headers(&w.headers),
             accept_required: w.accept_required,
         }
     }
 
-    fn key(&mut self, style: &Spanned<String>, key: &Option<Spanned<String>>) -> String {
+    /// Extra request headers: valid names, values without line breaks.
+    fn headers(&mut self, raw: &BTreeMap<Key, Spanned<String>>) -> Vec<(String, String)> {
+        raw.iter()
+            .map(|(name, value)| {
+                if http_header_name_invalid(&name.name) {
+                    self.err(
+                        &name.at,
+                        format!("`{}` is not a valid HTTP header name", name.name),
+                    );
+                }
+                if value.value.contains(['\r', '\n']) {
+                    self.err(
+                        &value.referenced,
+                        "header values cannot contain line breaks",
+                    );
+                }
+                (name.name.clone(), value.value.clone())
+            })
+            .collect()
+    }
+
+    fn key(&mut self, style: &Spanned<String>, key: &Option<Spanned<String>>) -> &'static str {
         match key {
-            Some(k) if !k.value.is_empty() => k.value.clone(),
+            Some(k) if !k.value.is_empty() && !k.value.split('.').any(str::is_empty) => {
+                intern(&k.value)
+            }
             _ => {
                 self.err(
                     &style.referenced,
-                    format!("envelope style `{}` needs a non-empty `key`", style.value),
+                    format!(
+                        "envelope style `{}` needs a `key` (a member name or dotted path)",
+                        style.value
+                    ),
                 );
-                String::new()
+                ""
             }
         }
     }
@@ -458,6 +382,7 @@ impl Validator {
         enum L {
             Data,
             Root,
+            Any,
             OData,
             Bare,
         }
@@ -468,18 +393,21 @@ impl Validator {
             &[
                 ("data_field", L::Data),
                 ("resource_root", L::Root),
+                ("any_root", L::Any),
                 ("odata", L::OData),
                 ("bare", L::Bare),
             ],
         ) {
             Some(L::Data) => ir::ListEnvelope::DataField {
                 key: self.key(&l.style, &l.key),
+                total: l.total.as_deref().map(intern),
             },
             Some(L::Root) => ir::ListEnvelope::ResourceRoot {
-                total: l.total.clone(),
-                page: l.page.clone(),
-                per_page: l.per_page.clone(),
+                total: l.total.as_deref().map(intern),
+                page: l.page.as_deref().map(intern),
+                per_page: l.per_page.as_deref().map(intern),
             },
+            Some(L::Any) => ir::ListEnvelope::AnyRoot,
             Some(L::OData) => ir::ListEnvelope::OData,
             Some(L::Bare) | None => ir::ListEnvelope::Bare,
         };
@@ -488,6 +416,7 @@ impl Validator {
             Data,
             First,
             Root,
+            Any,
             OData,
             Bare,
         }
@@ -499,17 +428,15 @@ impl Validator {
                 ("data_field", I::Data),
                 ("first_of_list", I::First),
                 ("resource_root", I::Root),
+                ("any_root", I::Any),
                 ("odata", I::OData),
                 ("bare", I::Bare),
             ],
         ) {
-            Some(I::Data) => ir::ItemEnvelope::DataField {
-                key: self.key(&i.style, &i.key),
-            },
-            Some(I::First) => ir::ItemEnvelope::FirstOfList {
-                key: self.key(&i.style, &i.key),
-            },
+            Some(I::Data) => ir::ItemEnvelope::DataField(self.key(&i.style, &i.key)),
+            Some(I::First) => ir::ItemEnvelope::FirstOfList(self.key(&i.style, &i.key)),
             Some(I::Root) => ir::ItemEnvelope::ResourceRoot,
+            Some(I::Any) => ir::ItemEnvelope::AnyRoot,
             Some(I::OData) => ir::ItemEnvelope::OData,
             Some(I::Bare) | None => ir::ItemEnvelope::Bare,
         };
@@ -527,7 +454,6 @@ impl Validator {
             list,
             item,
             request,
-            errors_in_success: raw.value.errors_in_success,
             success_members: raw
                 .value
                 .success_members
@@ -537,91 +463,62 @@ impl Validator {
         }
     }
 
-    fn paging(&mut self, raw: Option<&Spanned<RawPaging>>) -> ir::Paging {
-        let Some(raw) = raw else {
-            return ir::Paging::None;
-        };
-        let p = &raw.value;
-        #[derive(Clone, Copy)]
-        enum P {
-            None,
-            Page,
-            Next,
-            Cursor,
-        }
-        let style = self.choice(
-            "paging style",
-            &p.style,
-            &[
-                ("none", P::None),
-                ("page_number", P::Page),
-                ("next_link", P::Next),
-                ("cursor", P::Cursor),
-            ],
-        );
-        let need = |v: &mut Self, name: &str, value: &Option<String>| -> String {
-            value.clone().unwrap_or_else(|| {
-                v.err(
-                    &p.style.referenced,
-                    format!("paging style `{}` needs `{name}`", p.style.value),
-                );
-                String::new()
-            })
-        };
-        match style {
-            Some(P::Page) => {
-                let page_param = need(self, "page_param", &p.page_param);
-                let size_param = need(self, "size_param", &p.size_param);
-                let default_size = p.default_size.as_ref().map(|s| s.value).unwrap_or(100);
-                let max_size = p.max_size.as_ref().map(|s| s.value).unwrap_or(default_size);
-                if let Some(m) = p.max_size.as_ref().filter(|m| m.value == 0) {
-                    self.err(&m.referenced, "max_size must be at least 1");
-                }
-                if let Some(d) = p
-                    .default_size
-                    .as_ref()
-                    .filter(|d| d.value == 0 || d.value > max_size)
-                {
+    fn rate_limits(&mut self, raw: &[Spanned<RawRateLimit>]) -> Vec<ir::RateLimit> {
+        let mut names = BTreeSet::new();
+        raw.iter()
+            .map(|r| {
+                let window = self.rate_limit(r);
+                if !names.insert(window.window.name) {
                     self.err(
-                        &d.referenced,
+                        &r.value.name.referenced,
                         format!(
-                            "default_size {} must be between 1 and max_size {max_size}",
-                            d.value
+                            "rate-limit window `{}` is declared twice",
+                            window.window.name
                         ),
                     );
                 }
-                ir::Paging::PageNumber {
-                    page_param,
-                    size_param,
-                    first_page: p.first_page.unwrap_or(1),
-                    default_size,
-                    max_size,
-                }
-            }
-            Some(P::Next) => ir::Paging::NextLink {
-                field: need(self, "next_link", &p.next_link),
-            },
-            Some(P::Cursor) => ir::Paging::Cursor {
-                param: need(self, "cursor_param", &p.cursor_param),
-                field: need(self, "cursor_field", &p.cursor_field),
-            },
-            Some(P::None) | None => ir::Paging::None,
-        }
+                window
+            })
+            .collect()
     }
 
     fn rate_limit(&mut self, raw: &Spanned<RawRateLimit>) -> ir::RateLimit {
         let r = &raw.value;
-        let reset = self
-            .choice(
-                "rate-limit reset unit",
-                &r.reset,
-                &[
-                    ("epoch_seconds", ir::ResetUnit::EpochSeconds),
-                    ("epoch_millis", ir::ResetUnit::EpochMillis),
-                    ("delta_seconds", ir::ResetUnit::DeltaSeconds),
-                ],
-            )
-            .unwrap_or(ir::ResetUnit::EpochSeconds);
+        let reset_unit = match &r.reset {
+            Some(unit) => self
+                .choice(
+                    "rate-limit reset unit",
+                    unit,
+                    &[
+                        ("epoch_seconds", ir::ResetUnit::EpochSeconds),
+                        ("epoch_millis", ir::ResetUnit::EpochMillis),
+                        ("delta_seconds", ir::ResetUnit::DeltaSeconds),
+                    ],
+                )
+                .unwrap_or(ir::ResetUnit::EpochSeconds),
+            None => {
+                if r.reset_header.is_some() {
+                    self.err(
+                        &r.name.referenced,
+                        "a rate-limit window with a `reset_header` needs `reset` (epoch_seconds, epoch_millis or delta_seconds)",
+                    );
+                }
+                ir::ResetUnit::DeltaSeconds
+            }
+        };
+        let when_exhausted = match &r.when_exhausted {
+            Some(w) => self
+                .choice(
+                    "`when_exhausted`",
+                    w,
+                    &[
+                        ("wait", ir::WhenExhausted::Wait),
+                        ("fail_fast", ir::WhenExhausted::FailFast),
+                    ],
+                )
+                .unwrap_or(ir::WhenExhausted::Wait),
+            None => ir::WhenExhausted::Wait,
+        };
         if r.window_seconds.value == 0 {
             self.err(
                 &r.window_seconds.referenced,
@@ -631,11 +528,27 @@ impl Validator {
         if r.quota.value == 0 {
             self.err(&r.quota.referenced, "rate-limit quota must be positive");
         }
+        for header in [&r.limit_header, &r.remaining_header, &r.reset_header]
+            .into_iter()
+            .flatten()
+        {
+            if http_header_name_invalid(header) {
+                self.err(
+                    &r.name.referenced,
+                    format!("`{header}` is not a valid HTTP header name"),
+                );
+            }
+        }
         ir::RateLimit {
-            remaining_header: r.remaining_header.clone(),
-            reset_header: r.reset_header.clone(),
-            reset,
-            limit_header: r.limit_header.clone(),
+            window: ir::RateWindow {
+                name: intern(&r.name.value),
+                limit_header: r.limit_header.as_deref().map(intern),
+                remaining_header: r.remaining_header.as_deref().map(intern),
+                reset_header: r.reset_header.as_deref().map(intern),
+                reset_unit,
+                seconds: Some(r.window_seconds.value),
+                when_exhausted,
+            },
             window_seconds: r.window_seconds.value,
             quota: r.quota.value,
             exceeded_message: r.exceeded_message.clone(),
@@ -650,7 +563,7 @@ impl Validator {
                 "errors.message needs at least one path to the vendor's error message",
             );
         }
-        for p in e.message.iter().chain(&e.code) {
+        for p in e.message.iter().chain(&e.code).chain(&e.in_success) {
             if p.value.is_empty() || p.value.split('.').any(str::is_empty) {
                 self.err(
                     &p.referenced,
@@ -661,6 +574,7 @@ impl Validator {
         ir::Errors {
             message_paths: e.message.iter().map(|p| p.value.clone()).collect(),
             code_paths: e.code.iter().map(|p| p.value.clone()).collect(),
+            in_success: e.in_success.iter().map(|p| p.value.clone()).collect(),
             not_found: self.error_example(
                 &e.not_found.value.status,
                 &e.not_found.value.message,
@@ -822,6 +736,7 @@ impl Validator {
         raw: &RawSpec,
         types: &TypeResolver<'_>,
         envelope: &ir::Envelope,
+        wire: &ir::Wire,
         paging: &ir::Paging,
     ) -> Vec<ir::Resource> {
         let mut out = Vec::new();
@@ -860,10 +775,22 @@ impl Validator {
             if r.value.operations.is_empty() {
                 self.err(&name_key.at, format!("resource `{name}` has no operations"));
             }
+            let group = r.value.group.as_ref().map(|g| {
+                let valid = !g.value.is_empty()
+                    && g.value.starts_with(|c: char| c.is_ascii_lowercase())
+                    && g.value
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+                if !valid {
+                    self.err(&g.referenced, format!("resource group `{}` must be lower case letters, digits, `-` or `_` (it becomes a cargo feature)", g.value));
+                }
+                g.value.clone()
+            });
             let mut resource = ir::Resource {
                 name: name.clone(),
                 type_name: name.to_upper_camel_case(),
-                feature: name.replace('_', "-"),
+                feature: group.as_deref().unwrap_or(name).replace('_', "-"),
+                group,
                 rust_name,
                 doc: r.value.doc.clone(),
                 path: r.value.path.value.clone(),
@@ -875,14 +802,20 @@ impl Validator {
             let mut methods: BTreeMap<String, String> =
                 BTreeMap::from([("new".to_owned(), "the handle's constructor".to_owned())]);
             for (op_key, op) in &r.value.operations {
-                let Some(op) = self.operation(name, &resource.path, op_key, op, types, paging)
-                else {
+                let context = OperationContext {
+                    resource: name,
+                    resource_path: &resource.path,
+                    wire_singular: &resource.wire_singular,
+                    wire,
+                    paging,
+                };
+                let Some(op) = self.operation(&context, op_key, op, types) else {
                     continue;
                 };
                 let mut names = vec![op.rust_name.clone()];
                 if op.returns == ir::Returns::List {
                     names.push(format!("{}_all", op.rust_name));
-                    if op.paged {
+                    if op.paging.is_paged() {
                         names.push(format!("{}_pages", op.rust_name));
                     }
                 }
@@ -914,14 +847,13 @@ impl Validator {
 
     fn operation(
         &mut self,
-        resource: &str,
-        resource_path: &str,
+        context: &OperationContext<'_>,
         key: &Key,
         raw: &Spanned<RawOperation>,
         types: &TypeResolver<'_>,
-        paging: &ir::Paging,
     ) -> Option<ir::Operation> {
         use ir::{Method as M, OperationKind as K};
+        let resource = context.resource;
         let name = key.name.as_str();
         let at = &key.at;
         let o = &raw.value;
@@ -965,17 +897,19 @@ impl Validator {
             }
         }?;
         let sub = o.path.as_ref().map(|p| p.value.clone()).unwrap_or_default();
-        if let Some(p) = o
-            .path
-            .as_ref()
-            .filter(|p| !p.value.is_empty() && !p.value.starts_with('/'))
-        {
+        // A path continues the resource's: `/{id}` adds a segment, `(guid'{id}')` or
+        // `.xml` continue the last one (OData keys, format suffixes).
+        if let Some(p) = o.path.as_ref().filter(|p| {
+            p.value.contains(['?', '#', ' '])
+                || p.value.contains("//")
+                || !braces_balanced(&p.value)
+        }) {
             self.err(
                 &p.referenced,
-                format!("{here}: path `{}` must start with `/`", p.value),
+                format!("{here}: path `{}` must be a path (no `?`, `#`, spaces or `//`; `{{name}}` placeholders closed)", p.value),
             );
         }
-        let path = format!("{resource_path}{sub}");
+        let path = format!("{}{sub}", context.resource_path);
         let used = placeholders(&path);
         let path_loc = o.path.as_ref().map(|p| p.referenced).unwrap_or(*at);
         for p in &used {
@@ -1025,13 +959,16 @@ impl Validator {
                     ("item", ir::Returns::Item),
                     ("item_or_empty", ir::Returns::ItemOrEmpty),
                     ("list", ir::Returns::List),
+                    ("bytes", ir::Returns::Bytes),
+                    ("byte_stream", ir::Returns::ByteStream),
+                    ("text", ir::Returns::Text),
                 ],
             )?,
             None if response.is_none() => ir::Returns::None,
             None if kind == K::List => ir::Returns::List,
             None => ir::Returns::Item,
         };
-        if returns != ir::Returns::None && response.is_none() {
+        if returns.is_structured() && response.is_none() {
             self.err(
                 at,
                 format!("{here}: returns a body but names no `response` model"),
@@ -1040,36 +977,44 @@ impl Validator {
         if kind == K::List && returns != ir::Returns::List {
             self.err(at, format!("{here}: a `list` operation must return a list"));
         }
-        let paged = match o.paged {
-            Some(true) if *paging == ir::Paging::None => {
-                self.err(
-                    at,
-                    format!("{here}: `paged: true` but the vendor's paging style is `none`"),
-                );
-                false
-            }
-            Some(true) if returns != ir::Returns::List => {
-                self.err(
-                    at,
-                    format!("{here}: only operations that return a list can be paged"),
-                );
-                false
-            }
-            Some(p) => p,
-            None => returns == ir::Returns::List && *paging != ir::Paging::None,
+        if !returns.is_structured()
+            && let Some(r) = &o.response
+        {
+            self.err(
+                &r.referenced,
+                format!(
+                    "{here}: an operation that returns `{}` has no `response` model",
+                    o.returns.as_ref().map_or("none", |r| r.value.as_str())
+                ),
+            );
+        }
+        let format = match &o.format {
+            Some(f) => self
+                .choice(
+                    "wire format",
+                    f,
+                    &[("json", ir::WireFormat::Json), ("xml", ir::WireFormat::Xml)],
+                )
+                .unwrap_or(context.wire.format),
+            None => context.wire.format,
         };
-        let paging_params: Vec<&str> = match paging {
-            ir::Paging::PageNumber {
-                page_param,
-                size_param,
-                ..
-            } if paged => vec![page_param, size_param],
-            ir::Paging::Cursor { param, .. } if paged => vec![param],
-            _ => Vec::new(),
+        let body = self.body_kind(&here, o, request.is_some(), method);
+        let mut headers = context.wire.headers.clone();
+        for (name, value) in self.headers(&o.headers) {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+            headers.push((name, value));
+        }
+        let accept = match (&o.accept, returns) {
+            (Some(a), _) => a.value.clone(),
+            (None, ir::Returns::Bytes | ir::Returns::ByteStream) => "*/*".to_owned(),
+            (None, ir::Returns::Text) => "text/plain, */*".to_owned(),
+            (None, _) => format.media_type().to_owned(),
         };
+        let paging = self.operation_paging(&here, at, o, returns, context.paging);
+        let taken = paging.query_params();
         for q in query
             .iter()
-            .filter(|q| paging_params.contains(&q.wire_name.as_str()))
+            .filter(|q| taken.contains(&q.wire_name.as_str()))
         {
             self.err(at, format!("{here}: query parameter `{}` is set by the paging engine on every page; remove it", q.wire_name));
         }
@@ -1087,11 +1032,137 @@ impl Validator {
             query,
             request,
             response,
+            format,
+            body,
             returns,
-            paged,
+            accept,
+            headers,
+            paging,
             idempotent,
-            root: o.root.as_ref().map(|r| r.value.clone()),
+            root: o
+                .root
+                .as_ref()
+                .map_or_else(|| context.wire_singular.to_owned(), |r| r.value.clone()),
         })
+    }
+
+    /// The request body kind: `structured` when a request model is named, unless the spec says
+    /// `form`, `multipart`, `bytes` or `none`.
+    fn body_kind(
+        &mut self,
+        here: &str,
+        o: &RawOperation,
+        has_model: bool,
+        method: ir::Method,
+    ) -> ir::BodyKind {
+        #[derive(Clone, Copy, PartialEq)]
+        enum B {
+            None,
+            Structured,
+            Form,
+            Multipart,
+            Bytes,
+        }
+        let kind = match &o.body {
+            Some(b) => self
+                .choice(
+                    "body kind",
+                    b,
+                    &[
+                        ("none", B::None),
+                        ("structured", B::Structured),
+                        ("form", B::Form),
+                        ("multipart", B::Multipart),
+                        ("bytes", B::Bytes),
+                    ],
+                )
+                .unwrap_or(B::None),
+            None if has_model => B::Structured,
+            None => B::None,
+        };
+        let at = o.body.as_ref().map(|b| b.referenced);
+        if matches!(kind, B::Structured | B::Form) && !has_model {
+            self.err(
+                &at.unwrap_or(Location::UNKNOWN),
+                format!("{here}: a `structured` or `form` body needs a `request` model"),
+            );
+        }
+        if matches!(kind, B::None | B::Bytes)
+            && has_model
+            && let Some(r) = &o.request
+        {
+            self.err(
+                &r.referenced,
+                format!("{here}: a body of kind `none` or `bytes` takes no `request` model"),
+            );
+        }
+        if kind != B::None && method == ir::Method::Get {
+            self.err(
+                &at.or(o.request.as_ref().map(|r| r.referenced))
+                    .unwrap_or(Location::UNKNOWN),
+                format!("{here}: a GET operation cannot have a request body"),
+            );
+        }
+        if let Some(ct) = &o.content_type
+            && kind != B::Bytes
+        {
+            self.err(
+                &ct.referenced,
+                format!("{here}: `content_type` is only for `body: bytes`"),
+            );
+        }
+        match kind {
+            B::None => ir::BodyKind::None,
+            B::Structured => ir::BodyKind::Structured,
+            B::Form => ir::BodyKind::Form,
+            B::Multipart => ir::BodyKind::Multipart,
+            B::Bytes => ir::BodyKind::Bytes {
+                content_type: o.content_type.as_ref().map(|c| intern(&c.value)),
+            },
+        }
+    }
+
+    /// A list operation's paging: its own `paging`, else the vendor's unless `paged: false`.
+    fn operation_paging(
+        &mut self,
+        here: &str,
+        at: &Location,
+        o: &RawOperation,
+        returns: ir::Returns,
+        vendor: &ir::Paging,
+    ) -> ir::Paging {
+        let own = o
+            .paging
+            .as_ref()
+            .map(|p| self.paging(p, &format!("{here}: ")));
+        if returns != ir::Returns::List {
+            if o.paging.is_some() || o.paged == Some(true) {
+                self.err(
+                    at,
+                    format!("{here}: only operations that return a list can be paged"),
+                );
+            }
+            return ir::Paging::None;
+        }
+        match (own, o.paged) {
+            (Some(_), Some(false)) => {
+                self.err(
+                    at,
+                    format!("{here}: `paged: false` and a `paging` section contradict each other"),
+                );
+                ir::Paging::None
+            }
+            (Some(own), _) => own,
+            (None, Some(false)) => ir::Paging::None,
+            (None, Some(true)) if *vendor == ir::Paging::None => {
+                self.err(
+                    at,
+                    format!("{here}: `paged: true` but the vendor's paging style is `none`"),
+                );
+                ir::Paging::None
+            }
+            (None, _) => *vendor,
+        }
     }
 
     fn model_ref(
@@ -1172,6 +1243,30 @@ impl Validator {
     }
 }
 
+/// What an operation inherits from its resource and vendor.
+struct OperationContext<'a> {
+    resource: &'a str,
+    resource_path: &'a str,
+    wire_singular: &'a str,
+    wire: &'a ir::Wire,
+    paging: &'a ir::Paging,
+}
+
+/// Whether every `{` is closed by a `}` before the next `{`.
+fn braces_balanced(path: &str) -> bool {
+    let mut open = false;
+    for c in path.chars() {
+        match c {
+            '{' if open => return false,
+            '{' => open = true,
+            '}' if !open => return false,
+            '}' => open = false,
+            _ => {}
+        }
+    }
+    !open
+}
+
 struct TypeResolver<'a> {
     models: &'a BTreeSet<String>,
     enums: &'a BTreeSet<String>,
@@ -1187,6 +1282,10 @@ impl TypeResolver<'_> {
             "string" => TypeRef::String,
             "integer" => TypeRef::Integer,
             "number" => TypeRef::Number,
+            "int64" => TypeRef::Integer,
+            "decimal" => TypeRef::Decimal,
+            "guid" => TypeRef::Guid,
+            "bytes" => TypeRef::Bytes,
             "boolean" => TypeRef::Boolean,
             "date" => TypeRef::Date,
             "datetime" => TypeRef::DateTime,

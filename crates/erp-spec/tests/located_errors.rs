@@ -133,7 +133,7 @@ fn unknown_choice_lists_the_options() {
     assert_error(
         &text,
         "style: pages",
-        "unknown paging style `pages`; expected one of `none`, `page_number`, `next_link`, `cursor`",
+        "unknown paging style `pages`; expected one of `none`, `page_number`, `offset_limit`, `next_link`, `cursor`",
     );
 }
 

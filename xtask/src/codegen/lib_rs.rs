@@ -58,7 +58,7 @@ pub fn emit(spec: &Spec) -> TokenStream {
         #[doc = include_str!("../README.md")]
         pub struct ReadmeDoctests;
 
-        pub use erp_runtime::{chrono, futures, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret};
+        pub use erp_runtime::{chrono, futures, Decimal, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, Uuid};
 
         #vendor
 
@@ -156,7 +156,7 @@ fn credentials(spec: &Spec) -> TokenStream {
             }
         }
         // OAuth2 providers are built by the caller (they need a token store); nothing to add here.
-        AuthScheme::OAuth2 { .. } => quote!(),
+        AuthScheme::OAuth2(_) | AuthScheme::Query(_) | AuthScheme::Bearer => quote!(),
     }
 }
 
@@ -168,113 +168,19 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-fn opt_str(value: &Option<String>) -> TokenStream {
-    match value {
-        Some(v) => quote!(Some(#v)),
-        None => quote!(None),
-    }
-}
-
 fn vendor_static(spec: &Spec) -> TokenStream {
-    use erp_spec::ir::{
-        Booleans, ItemEnvelope, ListEnvelope, Paging, RequestEnvelope, ResetUnit, WireFormat,
-    };
+    use erp_descriptor::Emit;
     let doc = docs::outer(&format!(
         "How the runtime talks to the {} API (from `{}`).",
         spec.vendor.title,
         super::spec_display_path(&spec.source)
     ));
-    let name = &spec.vendor.name;
-    let title = &spec.vendor.title;
-    let base_url = &spec.base_url.template;
-    let variables = spec.base_url.variables.iter().map(|v| &v.name);
-    let format = match spec.wire.format {
-        WireFormat::Json => quote!(Json),
-        WireFormat::Xml => quote!(Xml),
-    };
-    let booleans = match spec.wire.booleans {
-        Booleans::Native => quote!(Native),
-        Booleans::OneZero => quote!(OneZero),
-    };
-    let send_ct = spec.wire.send_content_type_on_get;
-    let list = match &spec.envelope.list {
-        ListEnvelope::DataField { key } => quote!(ListEnvelope::DataField(#key)),
-        ListEnvelope::ResourceRoot {
-            total,
-            page,
-            per_page,
-        } => {
-            let (total, page, per_page) = (opt_str(total), opt_str(page), opt_str(per_page));
-            quote!(ListEnvelope::ResourceRoot { total: #total, page: #page, per_page: #per_page })
-        }
-        ListEnvelope::OData => quote!(ListEnvelope::OData),
-        ListEnvelope::Bare => quote!(ListEnvelope::Bare),
-    };
-    let item = match &spec.envelope.item {
-        ItemEnvelope::DataField { key } => quote!(ItemEnvelope::DataField(#key)),
-        ItemEnvelope::FirstOfList { key } => quote!(ItemEnvelope::FirstOfList(#key)),
-        ItemEnvelope::ResourceRoot => quote!(ItemEnvelope::ResourceRoot),
-        ItemEnvelope::OData => quote!(ItemEnvelope::OData),
-        ItemEnvelope::Bare => quote!(ItemEnvelope::Bare),
-    };
-    let request = match spec.envelope.request {
-        RequestEnvelope::Bare => quote!(Bare),
-        RequestEnvelope::ResourceRoot => quote!(ResourceRoot),
-    };
-    let errors_in_success = spec.envelope.errors_in_success;
-    let paging = match &spec.paging {
-        Paging::None => quote!(Paging::None),
-        Paging::PageNumber {
-            page_param,
-            size_param,
-            first_page,
-            default_size,
-            max_size,
-        } => quote! {
-            Paging::PageNumber { page_param: #page_param, size_param: #size_param, first_page: #first_page, default_size: #default_size, max_size: #max_size }
-        },
-        Paging::NextLink { field } => quote!(Paging::NextLink { field: #field }),
-        Paging::Cursor { param, field } => quote!(Paging::Cursor { param: #param, field: #field }),
-    };
-    let rate_limit = match &spec.rate_limit {
-        Some(ir::RateLimit {
-            remaining_header,
-            reset_header,
-            reset,
-            ..
-        }) => {
-            let unit = match reset {
-                ResetUnit::EpochSeconds => quote!(EpochSeconds),
-                ResetUnit::EpochMillis => quote!(EpochMillis),
-                ResetUnit::DeltaSeconds => quote!(DeltaSeconds),
-            };
-            quote!(Some(RateLimitHeaders { remaining: #remaining_header, reset: #reset_header, reset_unit: ResetUnit::#unit }))
-        }
-        None => quote!(None),
-    };
-    let messages = &spec.errors.message_paths;
-    let codes = &spec.errors.code_paths;
+    let info = erp_spec::descriptors::vendor_info(spec).emit();
     quote! {
         #doc
         pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
             use erp_runtime::descriptor::*;
-            VendorInfo {
-                name: #name,
-                title: #title,
-                base_url: #base_url,
-                base_url_variables: &[#(#variables),*],
-                format: WireFormat::#format,
-                booleans: BoolEncoding::#booleans,
-                send_content_type_on_get: #send_ct,
-                list_envelope: #list,
-                item_envelope: #item,
-                request_envelope: RequestEnvelope::#request,
-                errors_in_success: #errors_in_success,
-                paging: #paging,
-                rate_limit: #rate_limit,
-                error_message_paths: &[#(#messages),*],
-                error_code_paths: &[#(#codes),*],
-            }
+            #info
         };
     }
 }
@@ -320,7 +226,7 @@ pub fn usage_example(spec: &Spec) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         AuthScheme::Basic { .. } => "\"USERNAME\", \"PASSWORD\"".to_owned(),
-        AuthScheme::OAuth2 { .. } => String::new(),
+        AuthScheme::OAuth2(_) | AuthScheme::Query(_) | AuthScheme::Bearer => String::new(),
     };
     doc.push_str(&format!(
         "let {} = {client}::builder({})\n    .auth({client}::credentials({creds}))\n    .build()?;\n",

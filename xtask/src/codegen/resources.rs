@@ -1,13 +1,10 @@
 //! `src/resources/`: per resource, its operation descriptors, query types and a handle whose
 //! methods are one-line calls into `erp_runtime::Client`.
 
-use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use std::collections::BTreeSet;
-
-use erp_spec::ir::{Operation, Param, Resource, Returns, Spec};
+use erp_spec::ir::{BodyKind, Operation, Param, Resource, Returns, Spec};
 
 use super::docs;
 use super::names::{constant, ident};
@@ -39,7 +36,13 @@ pub fn emit_mod(spec: &Spec) -> TokenStream {
 
 pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
     let doc = docs::inner(&format!("{}\n\nBase path: `{}`.", r.doc, r.path));
-    let statics = r.operations.iter().map(|op| descriptor(spec, r, op));
+    let descriptors = ResourceStatics::new(spec, r);
+    let resource_static = descriptors.resource();
+    let statics = r
+        .operations
+        .iter()
+        .zip(&descriptors.operations)
+        .map(|(op, d)| descriptor(op, d));
     let queries = r.operations.iter().filter_map(|op| query_struct(r, op));
     let handle = ident(&r.type_name);
     let handle_doc = docs::outer(&format!(
@@ -51,9 +54,10 @@ pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
         #doc
         #![allow(clippy::doc_markdown)]
 
-        use erp_runtime::descriptor::{Method, Operation, Returns};
+        use erp_runtime::descriptor::*;
         use erp_runtime::Request;
 
+        #resource_static
         #(#statics)*
         #(#queries)*
 
@@ -73,7 +77,40 @@ pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
     }
 }
 
-fn descriptor(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
+/// The descriptors of one resource, built by `erp_spec::descriptors` (the same function the
+/// test drivers use) and written back as Rust.
+struct ResourceStatics {
+    info: &'static erp_descriptor::ResourceInfo,
+    operations: Vec<erp_descriptor::Operation>,
+}
+
+impl ResourceStatics {
+    fn new(spec: &Spec, r: &Resource) -> Self {
+        use erp_spec::descriptors;
+        let vendor = Box::leak(Box::new(descriptors::vendor_info(spec)));
+        let info = Box::leak(Box::new(descriptors::resource_info(vendor, r)));
+        let operations = r
+            .operations
+            .iter()
+            .map(|op| descriptors::operation(spec, info, op))
+            .collect();
+        ResourceStatics { info, operations }
+    }
+
+    fn resource(&self) -> TokenStream {
+        let doc = docs::outer(&format!(
+            "The `{}` resource: the vendor and the list root key its operations share.",
+            self.info.name
+        ));
+        let info = erp_descriptor::emit_resource_info(self.info, &quote!(crate::VENDOR));
+        quote! {
+            #doc
+            pub static RESOURCE: ResourceInfo = #info;
+        }
+    }
+}
+
+fn descriptor(op: &Operation, d: &erp_descriptor::Operation) -> TokenStream {
     let name = constant(&op.name);
     let doc = docs::outer(&format!(
         "`{} {}`: {}",
@@ -81,49 +118,11 @@ fn descriptor(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
         op.path,
         first_sentence(&op.doc)
     ));
-    let resource = &r.name;
-    let op_name = &op.name;
-    let method = format_ident!("{}", op.method.as_str().to_upper_camel_case());
-    let path = &op.path;
-    let singular = op.root.as_deref().unwrap_or(&r.wire_singular);
-    let plural = &r.wire_plural;
-    let returns = match op.returns {
-        Returns::None => quote!(Returns::None),
-        Returns::Item => quote!(Returns::Item),
-        Returns::ItemOrEmpty => quote!(Returns::ItemOrEmpty),
-        Returns::List => quote!(Returns::List),
-    };
-    let paged = op.paged;
-    let idempotent = op.idempotent;
-    let redact = sensitive_wire_names(spec, op);
+    let value = erp_descriptor::emit_operation(d, &quote!(RESOURCE));
     quote! {
         #doc
-        pub static #name: Operation = Operation {
-            vendor: &crate::VENDOR,
-            resource: #resource,
-            name: #op_name,
-            method: Method::#method,
-            path: #path,
-            wire_singular: #singular,
-            wire_plural: #plural,
-            returns: #returns,
-            paged: #paged,
-            idempotent: #idempotent,
-            redact: &[#(#redact),*],
-        };
+        pub static #name: Operation = #value;
     }
-}
-
-/// Wire names of the sensitive fields anywhere in an operation's request or response models.
-fn sensitive_wire_names(spec: &Spec, op: &Operation) -> Vec<String> {
-    let models = spec.reachable_models(op.request.iter().chain(&op.response).map(String::as_str));
-    let names: BTreeSet<String> = models
-        .iter()
-        .flat_map(|m| &m.fields)
-        .filter(|f| f.sensitive)
-        .map(|f| f.wire_name.clone())
-        .collect();
-    names.into_iter().collect()
 }
 
 fn optional_query(op: &Operation) -> Vec<&Param> {
@@ -196,10 +195,21 @@ fn call(r: &Resource, op: &Operation) -> Call {
         args.push(quote!(#name: #ty));
         request = quote!(#request.query_param(#wire, #name));
     }
-    if let Some(model) = &op.request {
-        let model = ident(model);
-        args.push(quote!(body: &crate::models::#model));
-        request = quote!(#request.body(body));
+    match (op.body, &op.request) {
+        (BodyKind::Structured | BodyKind::Form, Some(model)) => {
+            let model = ident(model);
+            args.push(quote!(body: &crate::models::#model));
+            request = quote!(#request.body(body));
+        }
+        (BodyKind::Multipart, _) => {
+            args.push(quote!(form: erp_runtime::Multipart));
+            request = quote!(#request.multipart(form));
+        }
+        (BodyKind::Bytes { .. }, _) => {
+            args.push(quote!(data: impl Into<erp_runtime::Bytes>));
+            request = quote!(#request.bytes(data, None));
+        }
+        _ => {}
     }
     if !optional_query(op).is_empty() {
         let q = ident(&op.query_type_name(r));
@@ -220,7 +230,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
     });
     match (op.returns, response) {
         (Returns::List, Some(item)) => {
-            let paging_note = if op.paged {
+            let paging_note = if op.paging.is_paged() {
                 "Pages are fetched lazily as the stream is read, with every filter kept on every page."
             } else {
                 "The vendor returns the whole list in one response."
@@ -231,7 +241,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
                 "Like [`Self::{}`], collected into a `Vec`. Meant for small lists: use the stream to process large ones as they arrive.",
                 op.rust_name
             ));
-            let pages = op.paged.then(|| {
+            let pages = op.paging.is_paged().then(|| {
                 let pages = format_ident!("{}_pages", op.rust_name);
                 let pages_doc = docs::outer(&format!(
                     "Like [`Self::{}`], page by page, with the totals the vendor reports (for progress display).",
@@ -285,6 +295,28 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<Option<#item>> {
                     self.client.item_or_empty(&#descriptor, #request).await
+                }
+            }
+        }
+        (Returns::Bytes | Returns::ByteStream | Returns::Text, _) => {
+            let (output, call, note) = match op.returns {
+                Returns::Bytes => (
+                    quote!(erp_runtime::Binary),
+                    quote!(bytes),
+                    " The whole file is read into memory; its content type and file name come with it.",
+                ),
+                Returns::ByteStream => (
+                    quote!(erp_runtime::ByteStream),
+                    quote!(byte_stream),
+                    " The file arrives as a stream of chunks and is never held in memory whole.",
+                ),
+                _ => (quote!(String), quote!(text), ""),
+            };
+            let doc = docs::outer(&format!("{}\n\n{endpoint}.{note}", op.doc));
+            quote! {
+                #doc
+                pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<#output> {
+                    self.client.#call(&#descriptor, #request).await
                 }
             }
         }

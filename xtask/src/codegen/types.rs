@@ -24,6 +24,9 @@ fn type_tokens(ty: &TypeRef, sensitive: bool, qualified: bool) -> TokenStream {
         TypeRef::String => quote!(String),
         TypeRef::Integer => quote!(i64),
         TypeRef::Number => quote!(f64),
+        TypeRef::Decimal => quote!(erp_runtime::Decimal),
+        TypeRef::Guid => quote!(erp_runtime::Uuid),
+        TypeRef::Bytes => quote!(erp_runtime::Base64),
         TypeRef::Boolean => quote!(bool),
         TypeRef::Date => quote!(erp_runtime::chrono::NaiveDate),
         TypeRef::DateTime => {

@@ -6,49 +6,70 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `client-property-values` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "client-property-values",
+    wire_plural: "client-property-values",
+};
 
 /// `POST /client-property-values`: Sets the value of an attribute for a client.
 pub static CREATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "client-property-values",
+    resource: &RESOURCE,
     name: "create",
     method: Method::Post,
     path: "/client-property-values",
-    wire_singular: "client-property-value",
-    wire_plural: "client-property-values",
+    root: "client-property-value",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: false,
     redact: &[],
 };
 
 /// `GET /client-property-values/{id}`: Fetches one attribute value.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "client-property-values",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/client-property-values/{id}",
-    wire_singular: "client-property-value",
-    wire_plural: "client-property-values",
+    root: "client-property-value",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /client-property-values`: Lists attribute values, page by page.
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "client-property-values",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/client-property-values",
-    wire_singular: "client-property-value",
-    wire_plural: "client-property-values",
+    root: "client-property-value",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: true,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::PageNumber {
+        page_param: "page",
+        first_page: 1u64,
+        size: PageSize {
+            param: "per_page",
+            default: 100u64,
+            max: 1000u64,
+        },
+    },
     idempotent: true,
     redact: &[],
 };

@@ -6,79 +6,104 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `clients` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "clients",
+    wire_plural: "clients",
+};
 
 /// `POST /clients`: Creates a client; the server assigns the id and client number.
 pub static CREATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "clients",
+    resource: &RESOURCE,
     name: "create",
     method: Method::Post,
     path: "/clients",
-    wire_singular: "client",
-    wire_plural: "clients",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: false,
     redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `DELETE /clients/{id}`: Deletes a client.
 pub static DELETE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "clients",
+    resource: &RESOURCE,
     name: "delete",
     method: Method::Delete,
     path: "/clients/{id}",
-    wire_singular: "client",
-    wire_plural: "clients",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::None,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /clients/{id}`: Fetches one client.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "clients",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/clients/{id}",
-    wire_singular: "client",
-    wire_plural: "clients",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `GET /clients`: Lists clients, filtered by any of the given parameters, page by page.
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "clients",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/clients",
-    wire_singular: "client",
-    wire_plural: "clients",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: true,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::PageNumber {
+        page_param: "page",
+        first_page: 1u64,
+        size: PageSize {
+            param: "per_page",
+            default: 100u64,
+            max: 1000u64,
+        },
+    },
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
 };
 
 /// `PUT /clients/{id}`: Updates the fields that are set; unset fields keep their values.
 pub static UPDATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "clients",
+    resource: &RESOURCE,
     name: "update",
     method: Method::Put,
     path: "/clients/{id}",
-    wire_singular: "client",
-    wire_plural: "clients",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::ItemOrEmpty,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
 };

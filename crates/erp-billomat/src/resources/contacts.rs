@@ -6,79 +6,104 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `contacts` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "contacts",
+    wire_plural: "contacts",
+};
 
 /// `POST /contacts`: Creates a contact; empty values are taken from the client.
 pub static CREATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "contacts",
+    resource: &RESOURCE,
     name: "create",
     method: Method::Post,
     path: "/contacts",
-    wire_singular: "contact",
-    wire_plural: "contacts",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: false,
     redact: &[],
 };
 
 /// `DELETE /contacts/{id}`: Deletes a contact.
 pub static DELETE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "contacts",
+    resource: &RESOURCE,
     name: "delete",
     method: Method::Delete,
     path: "/contacts/{id}",
-    wire_singular: "contact",
-    wire_plural: "contacts",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::None,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /contacts/{id}`: Fetches one contact.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "contacts",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/contacts/{id}",
-    wire_singular: "contact",
-    wire_plural: "contacts",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /contacts`: Lists the contacts of one client (the API requires `client_id`), page by page.
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "contacts",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/contacts",
-    wire_singular: "contact",
-    wire_plural: "contacts",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: true,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::PageNumber {
+        page_param: "page",
+        first_page: 1u64,
+        size: PageSize {
+            param: "per_page",
+            default: 100u64,
+            max: 1000u64,
+        },
+    },
     idempotent: true,
     redact: &[],
 };
 
 /// `PUT /contacts/{id}`: Updates the fields that are set.
 pub static UPDATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "contacts",
+    resource: &RESOURCE,
     name: "update",
     method: Method::Put,
     path: "/contacts/{id}",
-    wire_singular: "contact",
-    wire_plural: "contacts",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::ItemOrEmpty,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };

@@ -6,34 +6,45 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `artikels` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "artikels",
+    wire_plural: "artikels",
+};
 
 /// `GET /artikels/`: Fetches one product by id.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "artikels",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/artikels/",
-    wire_singular: "artikels",
-    wire_plural: "artikels",
+    root: "artikels",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[("Content-Type", "application/json")],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /artikels/`: Lists every product of the company (the API does not page).
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "artikels",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/artikels/",
-    wire_singular: "artikels",
-    wire_plural: "artikels",
+    root: "artikels",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: false,
+    accept: "application/json",
+    headers: &[("Content-Type", "application/json")],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };

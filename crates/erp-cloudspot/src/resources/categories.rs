@@ -6,34 +6,45 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `categories` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "categories",
+    wire_plural: "categories",
+};
 
 /// `GET /categories/`: Fetches one product category by id.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "categories",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/categories/",
-    wire_singular: "categories",
-    wire_plural: "categories",
+    root: "categories",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[("Content-Type", "application/json")],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `GET /categories/`: Lists the product categories of the company.
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "categories",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/categories/",
-    wire_singular: "categories",
-    wire_plural: "categories",
+    root: "categories",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: false,
+    accept: "application/json",
+    headers: &[("Content-Type", "application/json")],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };

@@ -6,19 +6,28 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `klanten` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "klanten",
+    wire_plural: "klanten",
+};
 
 /// `GET /klanten/`: Lists every client of the company (the API does not page).
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "klanten",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/klanten/",
-    wire_singular: "klanten",
-    wire_plural: "klanten",
+    root: "klanten",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: false,
+    accept: "application/json",
+    headers: &[("Content-Type", "application/json")],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };

@@ -40,7 +40,8 @@ pub mod resources;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 pub use erp_runtime::{
-    Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, chrono, futures,
+    Decimal, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, Uuid, chrono,
+    futures,
 };
 
 /// How the runtime talks to the Mini Vendor API (from `specs/mini.yaml`).
@@ -51,9 +52,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         title: "Mini Vendor",
         base_url: "https://{account}.example.com/api",
         base_url_variables: &["account"],
-        format: WireFormat::Json,
         booleans: BoolEncoding::OneZero,
-        send_content_type_on_get: false,
         list_envelope: ListEnvelope::ResourceRoot {
             total: Some("@total"),
             page: None,
@@ -61,15 +60,8 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         },
         item_envelope: ItemEnvelope::ResourceRoot,
         request_envelope: RequestEnvelope::ResourceRoot,
-        errors_in_success: false,
-        paging: Paging::PageNumber {
-            page_param: "page",
-            size_param: "per_page",
-            first_page: 1u64,
-            default_size: 20u64,
-            max_size: 100u64,
-        },
-        rate_limit: None,
+        success_error_paths: &[],
+        rate_limits: &[],
         error_message_paths: &["errors.error"],
         error_code_paths: &[],
     }

@@ -6,64 +6,87 @@
 #![allow(clippy::doc_markdown)]
 
 use erp_runtime::Request;
-use erp_runtime::descriptor::{Method, Operation, Returns};
+use erp_runtime::descriptor::*;
+
+/// The `widgets` resource: the vendor and the list root key its operations share.
+pub static RESOURCE: ResourceInfo = ResourceInfo {
+    vendor: &crate::VENDOR,
+    name: "widgets",
+    wire_plural: "widgets",
+};
 
 /// `PUT /widgets/{id}/archive`: Archives a widget.
 pub static ARCHIVE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "widgets",
+    resource: &RESOURCE,
     name: "archive",
     method: Method::Put,
     path: "/widgets/{id}/archive",
-    wire_singular: "widget",
-    wire_plural: "widgets",
+    root: "widget",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::None,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &[],
 };
 
 /// `POST /widgets`: Creates a widget.
 pub static CREATE: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "widgets",
+    resource: &RESOURCE,
     name: "create",
     method: Method::Post,
     path: "/widgets",
-    wire_singular: "widget",
-    wire_plural: "widgets",
+    root: "widget",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: false,
     redact: &["secret_code"],
 };
 
 /// `GET /widgets/{id}`: Gets one widget.
 pub static GET: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "widgets",
+    resource: &RESOURCE,
     name: "get",
     method: Method::Get,
     path: "/widgets/{id}",
-    wire_singular: "widget",
-    wire_plural: "widgets",
+    root: "widget",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::Item,
-    paged: false,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
     idempotent: true,
     redact: &["secret_code"],
 };
 
 /// `GET /widgets`: Lists widgets.
 pub static LIST: Operation = Operation {
-    vendor: &crate::VENDOR,
-    resource: "widgets",
+    resource: &RESOURCE,
     name: "list",
     method: Method::Get,
     path: "/widgets",
-    wire_singular: "widget",
-    wire_plural: "widgets",
+    root: "widget",
+    format: WireFormat::Json,
+    body: BodyKind::None,
     returns: Returns::List,
-    paged: true,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::PageNumber {
+        page_param: "page",
+        first_page: 1u64,
+        size: PageSize {
+            param: "per_page",
+            default: 20u64,
+            max: 100u64,
+        },
+    },
     idempotent: true,
     redact: &["secret_code"],
 };

@@ -1,0 +1,91 @@
+//! How a list is fetched page after page.
+
+/// The query parameter that sets the page size, with the vendor's default and maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageSize {
+    pub param: &'static str,
+    /// Size sent when the client configures none.
+    pub default: u64,
+    /// Largest size the vendor honours; a configured size is clamped to it.
+    pub max: u64,
+}
+
+/// Where the link to the next page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkSource {
+    /// A dotted path of the list body (`d.__next`, `links.next`).
+    Body(&'static str),
+    /// The `Link: <...>; rel="next"` response header (RFC 8288).
+    LinkHeader,
+}
+
+/// Where the cursor for the next page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CursorSource {
+    /// A dotted path of the list body (`additional_data.next_cursor`, `meta.next_cursor`).
+    Body(&'static str),
+    /// A field of the last item of the page (`id` for `since_id` paging).
+    LastItem(&'static str),
+}
+
+/// The paging style of one list operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Paging {
+    /// The whole list comes in one answer.
+    None,
+    /// `?<page_param>=1&<size>=100`, then 2, 3, ...
+    PageNumber {
+        page_param: &'static str,
+        first_page: u64,
+        size: PageSize,
+    },
+    /// `?<offset_param>=0&<limit>=100`, then 100, 200, ... (the offset advances by the items
+    /// actually received, so a vendor that sends fewer never makes the client skip any).
+    OffsetLimit {
+        offset_param: &'static str,
+        size: PageSize,
+    },
+    /// Follow the next link until there is none.
+    NextLink {
+        link: LinkSource,
+        size: Option<PageSize>,
+    },
+    /// Send `?<param>=<cursor>` until the vendor gives no cursor, or says `has_more: false`.
+    Cursor {
+        param: &'static str,
+        cursor: CursorSource,
+        /// A dotted path of the body to a boolean "more pages follow".
+        has_more: Option<&'static str>,
+        size: Option<PageSize>,
+    },
+}
+
+impl Paging {
+    /// The page-size parameter of the style, if it has one.
+    pub fn size(&self) -> Option<PageSize> {
+        match *self {
+            Paging::None => None,
+            Paging::PageNumber { size, .. } | Paging::OffsetLimit { size, .. } => Some(size),
+            Paging::NextLink { size, .. } | Paging::Cursor { size, .. } => size,
+        }
+    }
+
+    /// The query parameters the paging engine sets on every page (an operation must not
+    /// declare them itself).
+    pub fn query_params(&self) -> Vec<&'static str> {
+        let own = match *self {
+            Paging::None | Paging::NextLink { .. } => None,
+            Paging::PageNumber { page_param, .. } => Some(page_param),
+            Paging::OffsetLimit { offset_param, .. } => Some(offset_param),
+            Paging::Cursor { param, .. } => Some(param),
+        };
+        own.into_iter()
+            .chain(self.size().map(|s| s.param))
+            .collect()
+    }
+
+    /// Whether the list comes page by page.
+    pub fn is_paged(&self) -> bool {
+        *self != Paging::None
+    }
+}

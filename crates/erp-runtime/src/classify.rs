@@ -1,0 +1,174 @@
+//! Classifying a failed attempt: what went wrong (a typed [`Error`]), whether a retry may
+//! help (an [`Outcome`] for the retry policy) and how long the vendor asked us to wait.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+
+use crate::decode::{EXCERPT_CHARS, codec_of, redacted_excerpt};
+use crate::descriptor::Operation;
+use crate::envelope;
+use crate::error::{Error, excerpt};
+use crate::rate_limit;
+use crate::retry::Outcome;
+use crate::send::origin;
+
+/// A classified failure: the retry policy's input and the error the caller gets.
+pub(crate) type Failure = (Outcome, Option<Duration>, Error);
+
+/// A non-2xx answer.
+pub(crate) fn status(
+    op: &'static Operation,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Failure {
+    let vendor = op.vendor();
+    let text = String::from_utf8_lossy(body);
+    let parsed = codec_of(op).ok().and_then(|c| c.decode(body).ok());
+    let (message, code) = parsed
+        .as_ref()
+        .map(|v| envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, v))
+        .unwrap_or_default();
+    // A body the codec cannot read (an HTML error page) has no message; short plain text is one.
+    let message = message.or_else(|| {
+        (parsed.is_none()
+            && !text.trim_start().starts_with('<')
+            && !text.trim().is_empty()
+            && text.len() < 500)
+            .then(|| text.trim().to_owned())
+    });
+    let origin = origin(op);
+    match status {
+        429 => {
+            let windows = vendor
+                .rate_limits
+                .iter()
+                .map(|w| rate_limit::parse_status(w, headers, now));
+            let (mut reset_in, mut reset_at) = (None, None);
+            for s in windows {
+                reset_in = reset_in.max(s.reset_in);
+                reset_at = reset_at.max(s.reset_at);
+            }
+            // Every hint the vendor gave counts; the longest wins, and a hint of zero (a
+            // reset already in the past, clock skew) is no hint at all.
+            let wait = [
+                rate_limit::retry_after(headers, now),
+                reset_in,
+                message.as_deref().and_then(rate_limit::seconds_in_message),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|w| !w.is_zero())
+            .max();
+            let reset_at = reset_at.or_else(|| wait.and_then(|w| now.checked_add(w)));
+            (
+                Outcome::RateLimited,
+                wait,
+                Error::RateLimited {
+                    origin,
+                    retry_after: wait,
+                    reset_at,
+                    message,
+                },
+            )
+        }
+        401 => (
+            Outcome::ClientError(status),
+            None,
+            Error::Unauthorized {
+                origin,
+                status,
+                message,
+            },
+        ),
+        404 => (
+            Outcome::ClientError(status),
+            None,
+            Error::NotFound {
+                origin,
+                status,
+                message,
+            },
+        ),
+        _ => {
+            // 501 (not implemented) and 505 (HTTP version) will not change on a retry.
+            let outcome = if (500..600).contains(&status) && !matches!(status, 501 | 505) {
+                Outcome::ServerError(status)
+            } else {
+                Outcome::ClientError(status)
+            };
+            let server_wait = if status == 503 {
+                rate_limit::retry_after(headers, now)
+            } else {
+                None
+            };
+            (
+                outcome,
+                server_wait,
+                Error::Api {
+                    origin,
+                    status,
+                    message,
+                    code,
+                    body_excerpt: match &parsed {
+                        Some(value) => redacted_excerpt(value, op.redact),
+                        None => excerpt(&text, EXCERPT_CHARS),
+                    },
+                },
+            )
+        }
+    }
+}
+
+/// A request that got no complete answer.
+pub(crate) fn transport(op: &'static Operation, e: reqwest::Error, timeout: Duration) -> Failure {
+    if e.is_timeout() {
+        return (
+            Outcome::TimedOut,
+            None,
+            Error::Timeout {
+                origin: origin(op),
+                after: timeout,
+            },
+        );
+    }
+    let outcome = if e.is_connect() {
+        Outcome::ConnectFailed
+    } else {
+        Outcome::TransportFailed
+    };
+    let message = error_chain(&e);
+    (
+        outcome,
+        None,
+        Error::Transport {
+            origin: origin(op),
+            message,
+            source: Some(e.without_url()),
+        },
+    )
+}
+
+/// The messages of an error and its sources, without URLs (they may carry query values).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    let head = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the body failed"
+    } else {
+        "request failed"
+    };
+    if parts.is_empty() {
+        head.to_owned()
+    } else {
+        format!("{head}: {}", parts.join(": "))
+    }
+}

@@ -1,0 +1,368 @@
+//! The request pipeline: one call from descriptor and [`Request`] to a successful answer, with
+//! URL building, body encoding, authentication, rate-limit waits and retries.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument;
+
+use crate::auth::AuthContext;
+use crate::body::form_pairs;
+use crate::classify::{self, Failure};
+use crate::client::Client;
+use crate::decode::{EXCERPT_CHARS, codec_of};
+use crate::descriptor::{BodyKind, Operation, Returns, http_method};
+use crate::envelope;
+use crate::error::{Error, Origin, excerpt};
+use crate::rate_limit;
+use crate::request::{Body, Request, encode_segment};
+use crate::retry::{Decision, Outcome};
+
+/// A successful (2xx) answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The URL that answered, against which relative next-page links resolve.
+    pub url: String,
+    pub body: AnswerBody,
+}
+
+#[derive(Debug)]
+pub(crate) enum AnswerBody {
+    /// Read whole.
+    Full(Bytes),
+    /// Not read yet (byte streams are handed to the caller as they arrive).
+    Unread(reqwest::Response),
+}
+
+impl Answer {
+    /// The whole body (empty for an unread one: only byte streams leave it unread).
+    pub fn bytes(&self) -> &[u8] {
+        match &self.body {
+            AnswerBody::Full(bytes) => bytes,
+            AnswerBody::Unread(_) => &[],
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A request body encoded for the wire.
+#[derive(Debug)]
+enum Encoded {
+    Bytes { bytes: Bytes, content_type: String },
+    Form(Vec<(String, String)>),
+}
+
+pub(crate) fn origin(op: &'static Operation) -> Origin {
+    Origin {
+        vendor: op.vendor().name,
+        operation: op.qualified_name(),
+    }
+}
+
+fn invalid(op: &'static Operation, field: &str, message: impl Into<String>) -> Error {
+    Error::InvalidInput {
+        origin: origin(op),
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The body of `req` as `op`'s body kind wants it.
+fn encode_body(op: &'static Operation, req: &Request) -> Result<Option<Encoded>, Error> {
+    let body = match (&req.body, op.body) {
+        (None, _) => return Ok(None),
+        (Some(_), BodyKind::None) => {
+            return Err(invalid(op, "body", "this operation takes no request body"));
+        }
+        (Some(body), _) => body,
+    };
+    let wrong = || {
+        invalid(
+            op,
+            "body",
+            format!("this operation takes a {:?} body", op.body),
+        )
+    };
+    Ok(Some(match (op.body, body) {
+        (BodyKind::Structured, Body::Value(value)) => {
+            let wrapped = envelope::request_body(op, value.clone());
+            let bytes = codec_of(op)?
+                .encode(&wrapped)
+                .map_err(|m| invalid(op, "body", m))?;
+            Encoded::Bytes {
+                bytes: bytes.into(),
+                content_type: op.format.media_type().to_owned(),
+            }
+        }
+        (BodyKind::Form, Body::Value(value)) => Encoded::Form(
+            form_pairs(value, op.vendor().booleans).map_err(|m| invalid(op, "body", m))?,
+        ),
+        (BodyKind::Multipart, Body::Multipart(form)) => {
+            let (bytes, content_type) = form.encode().map_err(|m| invalid(op, "body", m))?;
+            Encoded::Bytes {
+                bytes: bytes.into(),
+                content_type,
+            }
+        }
+        (
+            BodyKind::Bytes { content_type },
+            Body::Bytes {
+                bytes,
+                content_type: given,
+            },
+        ) => Encoded::Bytes {
+            bytes: bytes.clone(),
+            content_type: given
+                .clone()
+                .or(content_type.map(str::to_owned))
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+        },
+        _ => return Err(wrong()),
+    }))
+}
+
+enum Attempt {
+    Done(Answer),
+    Failed {
+        status: u16,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+}
+
+impl Client {
+    /// The full URL of `op` with `req`'s path parameters. Placeholders may sit anywhere in a
+    /// segment (`/Accounts(guid'{id}')`); each value is percent-encoded so that it stays
+    /// inside its place.
+    pub(crate) fn url(&self, op: &'static Operation, req: &Request) -> Result<String, Error> {
+        let mut path = op.path.to_owned();
+        for (name, value) in &req.path_params {
+            // URL normalisation would turn `.` and `..` (even percent-encoded) into another
+            // path, i.e. another resource: refuse them rather than act on the wrong object.
+            if value.is_empty() || value == "." || value == ".." {
+                return Err(invalid(
+                    op,
+                    name,
+                    format!("{value:?} is not a usable path segment"),
+                ));
+            }
+            path = path.replace(&format!("{{{name}}}"), &encode_segment(value));
+        }
+        if let Some(start) = path.find('{') {
+            let name: String = path[start + 1..]
+                .chars()
+                .take_while(|c| *c != '}')
+                .collect();
+            return Err(invalid(op, &name, "path parameter missing"));
+        }
+        Ok(format!("{}{}", self.base_url(), path))
+    }
+
+    /// A next-page link (already resolved against the page that named it) is followed only on
+    /// the base URL's own origin: credentials must never be sent to a host a body named.
+    fn checked_link(&self, op: &'static Operation, link: &str) -> Result<String, Error> {
+        let bad = |m: &str| Error::Decode {
+            origin: origin(op),
+            path: "next link".to_owned(),
+            message: m.to_owned(),
+            excerpt: excerpt(link, EXCERPT_CHARS),
+        };
+        let base = reqwest::Url::parse(self.base_url()).map_err(|_| bad("invalid base URL"))?;
+        let next = base.join(link).map_err(|_| bad("invalid next-page link"))?;
+        if next.origin() != base.origin() {
+            return Err(bad(
+                "next-page link points to another host; not following it",
+            ));
+        }
+        Ok(next.to_string())
+    }
+
+    /// Sends one call with retries, rate-limit waits and error mapping. `link` replaces the
+    /// URL and query (next-page links).
+    pub(crate) async fn send(
+        &self,
+        op: &'static Operation,
+        req: &Request,
+        link: Option<&str>,
+    ) -> Result<Answer, Error> {
+        if let Some((field, message)) = &req.invalid {
+            return Err(invalid(op, field, message.clone()));
+        }
+        let url = match link {
+            Some(link) => self.checked_link(op, link)?,
+            None => self.url(op, req)?,
+        };
+        let query = if link.is_some() {
+            Vec::new()
+        } else {
+            req.query_pairs(op.vendor().booleans)
+        };
+        let body = encode_body(op, req)?;
+        let policy = &self.config().retry;
+        let mut auth_retried = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_rate_limit(op).await?;
+            let span = tracing::debug_span!("erp.request", vendor = op.vendor().name, operation = %op.qualified_name(), method = op.method.as_str(), attempt, status = tracing::field::Empty);
+            let result = self
+                .attempt(op, &url, &query, body.as_ref())
+                .instrument(span.clone())
+                .await;
+            let (outcome, server_wait, error) = match result {
+                Ok(Attempt::Done(answer)) => {
+                    span.record("status", answer.status);
+                    return Ok(answer);
+                }
+                Ok(Attempt::Failed {
+                    status,
+                    headers,
+                    body,
+                }) => {
+                    span.record("status", status);
+                    if status == 401 && !auth_retried && self.auth().invalidate() {
+                        auth_retried = true;
+                        attempt -= 1;
+                        continue;
+                    }
+                    classify::status(op, status, &headers, &body, SystemTime::now())
+                }
+                Err(failure) => failure,
+            };
+            match policy.decide(attempt, op.idempotent, outcome, server_wait) {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(vendor = op.vendor().name, operation = op.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::GiveUp => return Err(error),
+            }
+        }
+    }
+
+    /// Holds the request while a rate-limit window is used up, or fails when the wait is
+    /// longer than allowed or the window fails fast (a daily quota).
+    async fn wait_for_rate_limit(&self, op: &'static Operation) -> Result<(), Error> {
+        let Some(hold) = self.gate().hold().await else {
+            return Ok(());
+        };
+        if hold.fail_fast || hold.wait > self.config().retry.max_rate_limit_wait {
+            return Err(Error::RateLimited {
+                origin: origin(op),
+                retry_after: Some(hold.wait),
+                reset_at: SystemTime::now().checked_add(hold.wait),
+                message: None,
+            });
+        }
+        tracing::info!(
+            vendor = op.vendor().name,
+            operation = op.name,
+            wait_ms = hold.wait.as_millis() as u64,
+            "rate-limit window exhausted; waiting for reset"
+        );
+        tokio::time::sleep(hold.wait).await;
+        Ok(())
+    }
+
+    fn headers(&self, op: &'static Operation, body: Option<&Encoded>) -> Result<HeaderMap, Error> {
+        let mut headers = HeaderMap::new();
+        let config_error = |message: String| Error::Config {
+            vendor: op.vendor().name,
+            message,
+        };
+        let accept = HeaderValue::from_str(op.accept)
+            .map_err(|_| config_error(format!("`{}` is not a valid Accept value", op.accept)))?;
+        headers.insert(ACCEPT, accept);
+        for (name, value) in op.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| config_error(format!("`{name}` is not a valid header name")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| config_error(format!("the value of header `{name}` is not valid")))?;
+            headers.insert(name, value);
+        }
+        if let Some(Encoded::Bytes { content_type, .. }) = body {
+            let value = HeaderValue::from_str(content_type).map_err(|_| {
+                config_error(format!("`{content_type}` is not a valid content type"))
+            })?;
+            headers.insert(CONTENT_TYPE, value);
+        }
+        Ok(headers)
+    }
+
+    async fn attempt(
+        &self,
+        op: &'static Operation,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&Encoded>,
+    ) -> Result<Attempt, Failure> {
+        let mut headers = self
+            .headers(op, body)
+            .map_err(|e| (Outcome::ClientError(0), None, e))?;
+        let ctx = AuthContext {
+            http: self.http().clone(),
+            vendor: op.vendor().name,
+        };
+        self.auth()
+            .authorize(&ctx, &mut headers)
+            .await
+            .map_err(|e| (Outcome::ClientError(0), None, e))?;
+        let mut builder = self
+            .http()
+            .request(http_method(op.method), url)
+            .headers(headers);
+        if !query.is_empty() {
+            builder = builder.query(query);
+        }
+        builder = match body {
+            Some(Encoded::Bytes { bytes, .. }) => builder.body(bytes.clone()),
+            Some(Encoded::Form(pairs)) => builder.form(pairs),
+            None => builder,
+        };
+        let timeout = self.config().request_timeout;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| classify::transport(op, e, timeout))?;
+        let status = response.status().as_u16();
+        let url = response.url().to_string();
+        let headers = response.headers().clone();
+        let now = SystemTime::now();
+        for window in op.vendor().rate_limits {
+            let seen = rate_limit::parse_status(window, &headers, now);
+            self.gate().record(&seen, window.when_exhausted).await;
+        }
+        let success = (200..300).contains(&status);
+        if success && op.returns == Returns::ByteStream {
+            return Ok(Attempt::Done(Answer {
+                status,
+                headers,
+                url,
+                body: AnswerBody::Unread(response),
+            }));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| classify::transport(op, e, timeout))?;
+        tracing::debug!(status, bytes = body.len(), "response");
+        if !success {
+            return Ok(Attempt::Failed {
+                status,
+                headers,
+                body,
+            });
+        }
+        Ok(Attempt::Done(Answer {
+            status,
+            headers,
+            url,
+            body: AnswerBody::Full(body),
+        }))
+    }
+}

@@ -1,0 +1,134 @@
+//! The runtime descriptors of a validated spec: the values a generated crate holds as
+//! `static`s, built here once so that the generator writes them and test drivers use them
+//! through the same function.
+//!
+//! Descriptors are `'static` (the runtime keeps references to them), so building them leaks
+//! their slices and the three structs; strings are interned. Build them once per spec and
+//! process: the generator and test drivers do.
+
+use std::collections::BTreeSet;
+
+use erp_descriptor::{self as d, intern};
+
+use crate::ir::{Operation, Resource, Spec};
+
+/// A vendor's descriptors, in spec order.
+#[derive(Debug)]
+pub struct Descriptors {
+    pub vendor: &'static d::VendorInfo,
+    pub resources: Vec<ResourceDescriptors>,
+}
+
+/// One resource's descriptors.
+#[derive(Debug)]
+pub struct ResourceDescriptors {
+    pub info: &'static d::ResourceInfo,
+    /// In the order of `Resource::operations`.
+    pub operations: Vec<&'static d::Operation>,
+}
+
+impl Descriptors {
+    /// The descriptor of `resource.operation`.
+    pub fn operation(&self, resource: &str, operation: &str) -> Option<&'static d::Operation> {
+        self.resources
+            .iter()
+            .filter(|r| r.info.name == resource)
+            .flat_map(|r| r.operations.iter().copied())
+            .find(|op| op.name == operation)
+    }
+}
+
+fn leak<T>(items: Vec<T>) -> &'static [T] {
+    Box::leak(items.into_boxed_slice())
+}
+
+fn strings(items: &[String]) -> &'static [&'static str] {
+    leak(items.iter().map(|s| intern(s)).collect())
+}
+
+fn pairs(items: &[(String, String)]) -> &'static [(&'static str, &'static str)] {
+    leak(items.iter().map(|(k, v)| (intern(k), intern(v))).collect())
+}
+
+/// The vendor descriptor of `spec`.
+pub fn vendor_info(spec: &Spec) -> d::VendorInfo {
+    d::VendorInfo {
+        name: intern(&spec.vendor.name),
+        title: intern(&spec.vendor.title),
+        base_url: intern(&spec.base_url.template),
+        base_url_variables: leak(
+            spec.base_url
+                .variables
+                .iter()
+                .map(|v| intern(&v.name))
+                .collect(),
+        ),
+        booleans: spec.wire.booleans,
+        list_envelope: spec.envelope.list,
+        item_envelope: spec.envelope.item,
+        request_envelope: spec.envelope.request,
+        success_error_paths: strings(&spec.errors.in_success),
+        rate_limits: leak(spec.rate_limits.iter().map(|r| r.window).collect()),
+        error_message_paths: strings(&spec.errors.message_paths),
+        error_code_paths: strings(&spec.errors.code_paths),
+    }
+}
+
+/// The resource descriptor of `resource`.
+pub fn resource_info(vendor: &'static d::VendorInfo, resource: &Resource) -> d::ResourceInfo {
+    d::ResourceInfo {
+        vendor,
+        name: intern(&resource.name),
+        wire_plural: intern(&resource.wire_plural),
+    }
+}
+
+/// The operation descriptor of `op`.
+pub fn operation(spec: &Spec, resource: &'static d::ResourceInfo, op: &Operation) -> d::Operation {
+    d::Operation {
+        resource,
+        name: intern(&op.name),
+        method: op.method,
+        path: intern(&op.path),
+        root: intern(&op.root),
+        format: op.format,
+        body: op.body,
+        returns: op.returns,
+        accept: intern(&op.accept),
+        headers: pairs(&op.headers),
+        paging: op.paging,
+        idempotent: op.idempotent,
+        redact: strings(&sensitive_wire_names(spec, op)),
+    }
+}
+
+/// Every descriptor of `spec`.
+pub fn descriptors(spec: &Spec) -> Descriptors {
+    let vendor: &'static d::VendorInfo = Box::leak(Box::new(vendor_info(spec)));
+    let resources = spec
+        .resources
+        .iter()
+        .map(|r| {
+            let info: &'static d::ResourceInfo = Box::leak(Box::new(resource_info(vendor, r)));
+            let operations = r
+                .operations
+                .iter()
+                .map(|op| &*Box::leak(Box::new(operation(spec, info, op))))
+                .collect();
+            ResourceDescriptors { info, operations }
+        })
+        .collect();
+    Descriptors { vendor, resources }
+}
+
+/// Wire names of the sensitive fields anywhere in an operation's request or response models.
+pub fn sensitive_wire_names(spec: &Spec, op: &Operation) -> Vec<String> {
+    let models = spec.reachable_models(op.request.iter().chain(&op.response).map(String::as_str));
+    let names: BTreeSet<String> = models
+        .iter()
+        .flat_map(|m| &m.fields)
+        .filter(|f| f.sensitive)
+        .map(|f| f.wire_name.clone())
+        .collect();
+    names.into_iter().collect()
+}
