@@ -14,6 +14,7 @@ pub mod error;
 pub mod ir;
 mod locate;
 pub mod raw;
+mod suggest;
 pub mod validate;
 
 use std::path::Path;

@@ -37,6 +37,44 @@ fn assert_error(text: &str, at: &str, message: &str) {
     );
 }
 
+/// `specs/mini.yaml:LINE:COLUMN` of the first occurrence of `needle` (1-based, in characters).
+fn place(text: &str, needle: &str) -> String {
+    let index = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in spec"));
+    let before = &text[..index];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    format!("specs/mini.yaml:{line}:{column}")
+}
+
+/// [`place`] of `inner` inside the first occurrence of `context`.
+fn place_in(text: &str, context: &str, inner: &str) -> String {
+    let start = text
+        .find(context)
+        .unwrap_or_else(|| panic!("`{context}` not in spec"));
+    let offset = context
+        .find(inner)
+        .unwrap_or_else(|| panic!("`{inner}` not in `{context}`"));
+    place(text, &text[start + offset..])
+}
+
+/// Asserts the exact errors, each `file:line:column: message`, in order.
+fn assert_errors(text: &str, expected: &[String]) {
+    let errors = erp_spec::parse_str("specs/mini.yaml", text).expect_err("spec should be rejected");
+    let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(got, expected, "\n{errors}");
+}
+
+/// The tail of every unknown-type message.
+const TYPES: &str = "expected one of `string`, `integer`, `number`, `boolean`, `date`, `datetime`, `json`, `list<T>`, or a model or enum declared in this spec";
+
 #[test]
 fn the_fixture_itself_is_valid() {
     let spec = erp_spec::parse_str("specs/mini.yaml", MINI).unwrap_or_else(|e| panic!("{e}"));
@@ -325,4 +363,34 @@ fn plain_http_base_url() {
         "template: http://{account}.example.com/api",
     )]);
     assert_error(&text, "template: http://", "must start with https://");
+}
+
+#[test]
+fn type_names_of_other_languages_suggest_the_spec_name() {
+    for (written, meant) in [
+        ("int", "integer"),
+        ("float", "number"),
+        ("double", "number"),
+        ("bool", "boolean"),
+        ("str", "string"),
+        ("text", "string"),
+        ("timestamp", "datetime"),
+        ("\"array<Part>\"", "list<Part>"),
+        ("\"Part[]\"", "list<Part>"),
+        ("\"array<int>\"", "list<integer>"),
+        ("intger", "integer"),
+    ] {
+        let text = broken(&[(
+            "{type: integer, read_only: true, doc: Id.}",
+            &format!("{{type: {written}, read_only: true, doc: Id.}}"),
+        )]);
+        assert_errors(
+            &text,
+            &[format!(
+                "{}: unknown type `{}` (did you mean `{meant}`?); {TYPES}",
+                place_in(&text, &format!("{{type: {written}, read_only"), written),
+                written.trim_matches('"')
+            )],
+        );
+    }
 }
