@@ -19,6 +19,8 @@ pub mod validate;
 
 use std::path::Path;
 
+use serde_saphyr::Location;
+
 pub use error::{SpecError, SpecErrors};
 
 /// Parses and validates one spec from text. `source` names the file in error messages.
@@ -36,35 +38,18 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
         }])
     })?;
     // Unknown keys are collected, not fatal, so they are reported with everything else.
+    let tree = locate::tree(text);
     let unknown: Vec<SpecError> = raw::unknown_keys(text)
         .iter()
-        // serde-saphyr's span marker is an implementation detail, not a key of the spec.
-        .filter(|path| !path.last().is_some_and(|k| k.starts_with("__serde_saphyr")))
-        .map(|path| {
-            let found = locate::key(text, path);
-            let key = path.last().map(String::as_str).unwrap_or_default();
-            let parents = match found.written.last() {
-                Some(last) if last == key => &found.written[..found.written.len() - 1],
-                _ => &found.written[..],
-            };
-            let joined = parents.iter().fold(String::new(), |mut acc, segment| {
-                if !acc.is_empty() && !segment.starts_with('[') {
-                    acc.push('.');
-                }
-                acc.push_str(segment);
-                acc
-            });
-            let parent = if joined.is_empty() {
-                "the top level".to_owned()
-            } else {
-                format!("`{joined}`")
-            };
-            SpecError {
+        .filter_map(|path| {
+            let (key, parent) = path.split_last()?;
+            let at = tree.as_ref().map_or(Location::UNKNOWN, |t| t.locate(path));
+            Some(SpecError {
                 file: source.to_owned(),
-                line: found.line,
-                column: found.column,
-                message: format!("unknown key `{key}` in {parent}"),
-            }
+                line: at.line(),
+                column: at.column(),
+                message: format!("unknown key `{key}` {}", locate::describe(parent)),
+            })
         })
         .collect();
     match validate::validate(source, raw) {

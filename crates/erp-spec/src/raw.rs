@@ -398,25 +398,34 @@ pub struct WithUnknownKeys<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for WithUnknownKeys<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut unknown = Vec::new();
-        let value = serde_ignored::deserialize(d, |path| unknown.push(segments(&path)))?;
+        let value = serde_ignored::deserialize(d, |path| unknown.extend(segments(&path)))?;
         Ok(WithUnknownKeys { value, unknown })
     }
 }
 
-fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+/// The keys of `path` as written in the YAML; `None` for serde-saphyr's own span marker.
+///
+/// A [`Spanned`] value is a newtype holding a map `{marker, value, referenced, defined}`, so
+/// serde's path to what it holds has an extra `value` step right below a newtype. That step is
+/// dropped here, by its position rather than its name: a spec key may be called `value` too.
+fn segments(path: &serde_ignored::Path<'_>) -> Option<Vec<String>> {
     use serde_ignored::Path;
     let mut out = match path {
-        Path::Root => return Vec::new(),
+        Path::Root => return Some(Vec::new()),
         Path::Seq { parent, .. }
         | Path::Map { parent, .. }
         | Path::Some { parent }
         | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => segments(parent),
+        | Path::NewtypeVariant { parent } => segments(parent)?,
     };
     match path {
         Path::Seq { index, .. } => out.push(format!("[{index}]")),
-        Path::Map { key, .. } => out.push(key.clone()),
+        Path::Map { parent, key } => match (parent, key.as_str()) {
+            (Path::NewtypeStruct { .. }, "value") => {}
+            (Path::NewtypeStruct { .. }, k) if k.starts_with("__serde_saphyr") => return None,
+            _ => out.push(key.clone()),
+        },
         _ => {}
     }
-    out
+    Some(out)
 }

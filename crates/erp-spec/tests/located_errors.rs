@@ -394,3 +394,30 @@ fn type_names_of_other_languages_suggest_the_spec_name() {
         );
     }
 }
+
+/// A field called `value` (also a step of serde's paths through spanned values) once took the
+/// unknown keys of the fields after it: they were reported at its line, under its path.
+#[test]
+fn errors_are_never_blamed_on_a_field_named_value() {
+    let text = broken(&[(
+        "      name: {type: string, doc: Name.}",
+        "      value: {type: string, doc: A value.}\n      name: {type: string, doc: Name., size: 3}\n      later: {type: strng, doc: Later., colour: red}",
+    )]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: unknown key `size` in `models.Widget.fields.name`",
+                place(&text, "size: 3")
+            ),
+            format!(
+                "{}: unknown type `strng` (did you mean `string`?); {TYPES}",
+                place(&text, "strng")
+            ),
+            format!(
+                "{}: unknown key `colour` in `models.Widget.fields.later`",
+                place(&text, "colour")
+            ),
+        ],
+    );
+}
