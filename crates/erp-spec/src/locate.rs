@@ -1,5 +1,6 @@
 //! Where things are written: the YAML document as a tree of located nodes, whatever its
-//! schema, for the errors serde reports by path only (unknown keys).
+//! schema, for the errors serde reports by path (unknown keys) or by a nearby position only
+//! (missing keys, values of the wrong shape).
 //!
 //! The YAML parser itself places every key and value, so block and flow mappings, quoted keys
 //! and sequences are all found exactly; nothing is searched in the text by name, which once
@@ -73,6 +74,60 @@ impl Node {
             .find_map(|n| self.get(&path[..n]).map(|(at, _)| at))
             .unwrap_or(self.at)
     }
+
+    /// The entries of the mapping at `path`, if a mapping is there.
+    pub fn entries(&self, path: &[String]) -> Option<&[Entry]> {
+        match &self.get(path)?.1.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The path of the mapping one of whose keys is written at `at`, or else of the deepest
+    /// node starting there: serde-saphyr places a missing key at the last key of its mapping
+    /// (at the mapping itself when it is empty).
+    pub fn mapping_at(&self, at: Location) -> Option<Vec<String>> {
+        let mut path = Vec::new();
+        if let Some(found) = self.find(at, &mut path, &|node, at| {
+            matches!(&node.value, Value::Map(entries) if entries.iter().any(|e| same_place(e.at, at)))
+        }) {
+            return Some(found);
+        }
+        self.find(at, &mut path, &|node, at| {
+            matches!(node.value, Value::Map(_)) && same_place(node.at, at)
+        })
+    }
+
+    /// Depth first, deepest match wins.
+    fn find(
+        &self,
+        at: Location,
+        path: &mut Vec<String>,
+        hit: &dyn Fn(&Node, Location) -> bool,
+    ) -> Option<Vec<String>> {
+        let children: Vec<(String, &Node)> = match &self.value {
+            Value::Map(entries) => entries.iter().map(|e| (e.key.clone(), &e.node)).collect(),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("[{i}]"), item))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (segment, child) in children {
+            path.push(segment);
+            let found = child.find(at, path, hit);
+            path.pop();
+            if found.is_some() {
+                return found;
+            }
+        }
+        hit(self, at).then(|| path.clone())
+    }
+}
+
+pub(crate) fn same_place(a: Location, b: Location) -> bool {
+    a.line() == b.line() && a.column() == b.column()
 }
 
 /// `resources.widgets.operations`, `auth.headers[0]`: a path as a person reads it.
@@ -212,7 +267,10 @@ mod tests {
     }
 
     #[test]
-    fn paths_read_as_written() {
+    fn mapping_by_the_place_of_one_of_its_keys() {
+        let tree = tree(YAML).unwrap();
+        let colour = tree.locate(&path("models.W.fields.name.colour"));
+        assert_eq!(tree.mapping_at(colour), Some(path("models.W.fields.name")));
         assert_eq!(display_path(&path("auth.headers.[1]")), "auth.headers[1]");
     }
 }

@@ -81,7 +81,8 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// The paths of every key in `text` that the spec format does not know, e.g.
-/// `["vendor", "colour"]`. Call it after a successful parse of the same text.
+/// `["vendor", "colour"]`. When the text does not parse, the keys met before the error: a
+/// misspelt required key is met before serde misses the key it should have been.
 pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
     struct Reset;
     impl Drop for Reset {
@@ -91,9 +92,16 @@ pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
     }
     PLAIN_KEYS.with(|flag| flag.set(true));
     let _reset = Reset;
-    serde_saphyr::from_str::<WithUnknownKeys<RawSpec>>(text)
-        .map(|parsed| parsed.unknown)
-        .unwrap_or_default()
+    let mut unknown = Vec::new();
+    // The parse error itself is the caller's to report, from its own parse.
+    let _ = serde_saphyr::with_deserializer_from_str(text, |d| {
+        serde_ignored::deserialize::<_, _, RawSpec>(d, |path| {
+            if let Some(path) = segments(&path) {
+                unknown.push(path);
+            }
+        })
+    });
+    unknown
 }
 
 #[derive(Debug, Deserialize)]

@@ -366,6 +366,139 @@ fn plain_http_base_url() {
 }
 
 #[test]
+fn misspelt_required_key_names_the_misspelling() {
+    let text = broken(&[("    operations:", "    opertions:")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `opertions` in `resources.widgets` (did you mean `operations`?)",
+            place(&text, "opertions:")
+        )],
+    );
+}
+
+#[test]
+fn misspelt_required_keys_of_every_struct_are_all_reported() {
+    let text = broken(&[
+        ("  title: Mini Vendor", "  titel: Mini Vendor"),
+        ("      param: api_key", "      parm: api_key"),
+        ("    doc: A widget.", "    dc: A widget."),
+        (
+            "      label: {type: string, required: true, doc: Label.}",
+            "      label: {typ: strin, required: true, dc: Label.}",
+        ),
+        ("  request: resource_root", "  requets: resource_root"),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: unknown key `titel` in `vendor` (did you mean `title`?)",
+                place(&text, "titel")
+            ),
+            format!(
+                "{}: unknown key `parm` in `auth.headers[0]` (did you mean `param`?)",
+                place(&text, "parm")
+            ),
+            format!(
+                "{}: unknown key `requets` in `envelope` (did you mean `request`?)",
+                place(&text, "requets")
+            ),
+            format!(
+                "{}: unknown key `dc` in `models.Widget` (did you mean `doc`?)",
+                place(&text, "dc: A widget.")
+            ),
+            format!(
+                "{}: unknown key `typ` in `models.Part.fields.label` (did you mean `type`?)",
+                place(&text, "typ:")
+            ),
+            // Found after `typ` was taken for `type`, and still placed in the text as written.
+            format!(
+                "{}: unknown type `strin` (did you mean `string`?); {TYPES}",
+                place(&text, "strin,")
+            ),
+            format!(
+                "{}: unknown key `dc` in `models.Part.fields.label` (did you mean `doc`?)",
+                place(&text, "dc: Label.")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn misspelt_top_level_section() {
+    let text = broken(&[("resources:\n  widgets:", "resorces:\n  widgets:")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `resorces` at the top level (did you mean `resources`?)",
+            place(&text, "resorces")
+        )],
+    );
+}
+
+#[test]
+fn missing_required_key_is_placed_at_the_entry_that_lacks_it() {
+    let text = broken(&[("    path: /widgets\n", "")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: missing required key `path` in `resources.widgets`",
+            place(&text, "widgets:")
+        )],
+    );
+    let text = broken(&[(
+        "      label: {type: string, required: true, doc: Label.}",
+        "      label: {required: true, doc: Label.}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: missing required key `type` in `models.Part.fields.label`",
+            place(&text, "label:")
+        )],
+    );
+}
+
+#[test]
+fn unknown_keys_suggest_the_key_meant() {
+    let text = broken(&[
+        (
+            "{type: integer, read_only: true, doc: Id.}",
+            "{type: integer, readonly: true, doc: Id.}",
+        ),
+        (
+            "{type: string, filter: contains, doc: Name filter.}",
+            "{type: string, fliter: contains, doc: Name filter.}",
+        ),
+        ("  one_or_many: true", "  one_or_many: true\n  colour: blue"),
+        // `doc` is written already, so `docs` is not taken for it.
+        (
+            "    doc: Kinds of widgets.",
+            "    doc: Kinds of widgets.\n    docs: More.",
+        ),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            format!("{}: unknown key `colour` in `wire`", place(&text, "colour")),
+            format!(
+                "{}: unknown key `fliter` in `resources.widgets.operations.list.query.name` (did you mean `filter`?)",
+                place(&text, "fliter")
+            ),
+            format!(
+                "{}: unknown key `readonly` in `models.Widget.fields.id` (did you mean `read_only`?)",
+                place(&text, "readonly")
+            ),
+            format!(
+                "{}: unknown key `docs` in `enums.WidgetType`",
+                place(&text, "docs: More.")
+            ),
+        ],
+    );
+}
+
+#[test]
 fn type_names_of_other_languages_suggest_the_spec_name() {
     for (written, meant) in [
         ("int", "integer"),
