@@ -43,6 +43,7 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
         let unknown = raw::unknown_keys(&text);
         let cx = diagnose::Context {
             source,
+            text: &text,
             tree: tree.as_ref(),
             unknown: &unknown,
         };

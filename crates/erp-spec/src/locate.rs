@@ -24,7 +24,7 @@ pub(crate) enum Value {
     /// Entries in the order written.
     Map(Vec<Entry>),
     Seq(Vec<Node>),
-    Scalar,
+    Scalar(String),
     Null,
 }
 
@@ -196,24 +196,24 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Seq(items))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Value, E> {
-        Ok(Value::Scalar)
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_owned()))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
-        Ok(Value::Scalar)
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Value, E> {
-        Ok(Value::Scalar)
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Value, E> {
-        Ok(Value::Scalar)
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value, E> {
-        Ok(Value::Scalar)
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Scalar(v.to_string()))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Value, E> {

@@ -528,6 +528,64 @@ fn type_names_of_other_languages_suggest_the_spec_name() {
     }
 }
 
+#[test]
+fn a_colon_inside_an_unquoted_value_says_to_quote_it() {
+    let text = broken(&[("    doc: A widget.", "    doc: Id: the key")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: mapping values are not allowed in this context; quote the value of `doc` (it contains `: `): `doc: \"Id: the key\"`",
+            place(&text, ": the key")
+        )],
+    );
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Id: the key}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: while parsing a flow mapping, did not find expected ',' or '}}'; quote the value of `doc` (it contains `: `): `doc: \"Id: the key\"`",
+            place(&text, ": the key")
+        )],
+    );
+    // On the next line, `Id: the key` is a well-formed mapping where text belongs.
+    let text = broken(&[("    doc: A widget.", "    doc:\n      Id: the key")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: `models.Widget.doc` must be text, but YAML read `Id: the key` as a mapping; quote the value (it contains `: `)",
+            place(&text, "Id: the key")
+        )],
+    );
+}
+
+#[test]
+fn a_doc_cut_at_a_comma_in_a_flow_mapping_says_to_quote_it() {
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Name, first and last}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `first and last` in `models.Widget.fields.name`: it looks like the rest of `doc`, which YAML cut at the comma; quote the value (`doc: \"Name, first and last\"`)",
+            place(&text, "first and last")
+        )],
+    );
+    let text = broken(&[(
+        "{type: integer, read_only: true, doc: Id.}",
+        "{type: integer, doc: Id, Unique, read_only: true}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `Unique` in `models.Widget.fields.id`: it looks like the rest of `doc`, which YAML cut at the comma; quote the value (`doc: \"Id, Unique\"`)",
+            place(&text, "Unique")
+        )],
+    );
+}
+
 /// A field called `value` (also a step of serde's paths through spanned values) once took the
 /// unknown keys of the fields after it: they were reported at its line, under its path.
 #[test]
