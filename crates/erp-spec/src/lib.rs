@@ -53,6 +53,7 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
             .collect();
         match serde_saphyr::from_str::<raw::RawSpec>(&text) {
             Ok(raw) => {
+                found.extend(vendor_name_matches_file(source, &raw.vendor.value.name));
                 match validate::validate(source, raw) {
                     Ok(s) => spec = Some(s),
                     Err(SpecErrors(e)) => found.extend(e),
@@ -129,6 +130,31 @@ fn unshift(mut errors: Vec<SpecError>, edits: &[Edit]) -> Vec<SpecError> {
         }
     }
     errors
+}
+
+/// `specs/acme.yaml` must be the spec of vendor `acme`: the generated crate is named after the
+/// vendor, and a crate whose spec file is gone is found by that name. Only spec files are
+/// checked (the README's example is parsed under the README's name).
+fn vendor_name_matches_file(source: &str, name: &raw::Spanned<String>) -> Option<SpecError> {
+    let path = Path::new(source);
+    let is_spec = path
+        .extension()
+        .is_some_and(|ext| ext == "yaml" || ext == "yml");
+    let stem = path.file_stem()?.to_str()?;
+    if !is_spec || stem == name.value {
+        return None;
+    }
+    let renamed = path.with_file_name(format!("{}.{}", name.value, path.extension()?.to_str()?));
+    Some(SpecError {
+        file: source.to_owned(),
+        line: name.referenced.line(),
+        column: name.referenced.column(),
+        message: format!(
+            "vendor name `{}` does not match the file name: write `name: {stem}`, or rename the file to `{}`",
+            name.value,
+            renamed.display()
+        ),
+    })
 }
 
 /// Reads, parses and validates one spec file.

@@ -612,3 +612,15 @@ fn errors_are_never_blamed_on_a_field_named_value() {
         ],
     );
 }
+
+#[test]
+fn vendor_name_must_match_the_file_name() {
+    let text = broken(&[("  name: mini", "  name: maxi")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: vendor name `maxi` does not match the file name: write `name: mini`, or rename the file to `specs/maxi.yaml`",
+            place(&text, "maxi")
+        )],
+    );
+}
