@@ -458,6 +458,52 @@ mod tests {
         assert_eq!(schema.keys_at(&path("models.Widget.fields")), None);
     }
 
+    /// The table of required keys in `specs/README.md` is the format's: a key made required
+    /// (or optional) in `raw` without the table following fails here.
+    #[test]
+    fn the_readme_lists_the_required_keys() {
+        let readme = include_str!("../../../specs/README.md");
+        let start = readme.find("| Where | Required keys |").expect("the table");
+        let mut documented = BTreeMap::new();
+        for row in readme[start..].lines().skip(2) {
+            let Some(row) = row.strip_prefix("| ") else {
+                break;
+            };
+            let (places, keys) = row.split_once(" | ").expect("two columns");
+            let keys: BTreeSet<&str> = keys
+                .trim_end_matches(" |")
+                .split(", ")
+                .map(|k| k.trim_matches('`'))
+                .collect();
+            for place in places.split(", ") {
+                let pattern: Vec<String> = match place {
+                    "top level" => Vec::new(),
+                    _ => place
+                        .trim_matches('`')
+                        .replace("[]", ".[]")
+                        .split('.')
+                        .map(|s| {
+                            if s.starts_with('<') {
+                                "*".to_owned()
+                            } else {
+                                s.to_owned()
+                            }
+                        })
+                        .collect(),
+                };
+                documented.insert(pattern, keys.clone());
+            }
+        }
+        let actual: BTreeMap<Vec<String>, BTreeSet<&str>> = spec()
+            .unwrap()
+            .required()
+            .into_iter()
+            .filter(|(_, keys)| !keys.is_empty())
+            .map(|(pattern, keys)| (pattern, keys.into_iter().collect()))
+            .collect();
+        assert_eq!(documented, actual, "update the table in specs/README.md");
+    }
+
     #[test]
     fn required_keys_are_those_serde_requires() {
         let required = spec().unwrap().required();
