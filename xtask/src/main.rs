@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask codegen [--check]
 
-  codegen          regenerate every vendor crate under crates/ from specs/*.yaml
-  codegen --check  exit non-zero and name the stale files when generated code differs from the specs";
+  codegen          regenerate every vendor crate under crates/ from specs/*.yaml, and remove
+                   generated crates whose spec is gone
+  codegen --check  exit non-zero and name the stale files and crates when generated code
+                   differs from the specs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -84,6 +84,15 @@ fn generated_code_carries_the_do_not_edit_header_and_docs() {
             );
         }
     }
+    for (rel, content) in &files {
+        // The header is how a crate whose spec is gone is recognised as generated.
+        assert_eq!(
+            codegen::generated_from(content),
+            Some("specs/mini.yaml"),
+            "{}",
+            rel.display()
+        );
+    }
     let models = &files[Path::new("src/models.rs")];
     assert!(
         models.contains("pub r#type: Option<WidgetType>")
@@ -152,5 +161,47 @@ fn check_mode_names_stale_files() {
         "regeneration removes files of removed resources"
     );
     codegen::run(&root, Mode::Check).expect("up to date again");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A generated crate whose spec is gone is stale for `--check` and removed by `codegen`;
+/// crates without the generated header are never touched, and a generated crate holding a
+/// file a person added is refused rather than deleted.
+#[test]
+fn crates_of_removed_specs_are_stale_and_removed() {
+    let root = std::env::temp_dir().join(format!("erp-codegen-orphans-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("specs")).unwrap();
+    std::fs::write(root.join("specs/mini.yaml"), mini_yaml()).unwrap();
+    codegen::run(&root, Mode::Write).unwrap();
+    let generated = root.join("crates/erp-mini");
+    assert!(generated.join("src/lib.rs").exists());
+
+    let hand = root.join("crates/erp-hand");
+    std::fs::create_dir_all(hand.join("src")).unwrap();
+    std::fs::write(hand.join("Cargo.toml"), "[package]\nname = \"erp-hand\"\n").unwrap();
+    std::fs::write(hand.join("src/lib.rs"), "// written by a person\n").unwrap();
+    std::fs::remove_file(root.join("specs/mini.yaml")).unwrap();
+
+    let stale = codegen::run(&root, Mode::Check).unwrap_err();
+    assert_eq!(
+        stale,
+        "generated code is out of date with specs/ (1 files):\n  crates/erp-mini/ (its spec specs/mini.yaml no longer exists)\nrun `cargo xtask codegen` and commit the result"
+    );
+
+    let notes = generated.join("src/notes.rs");
+    std::fs::write(&notes, "// my notes\n").unwrap();
+    let refused = codegen::run(&root, Mode::Write).unwrap_err();
+    assert_eq!(
+        refused,
+        "crates/erp-mini/ was generated from specs/mini.yaml, which no longer exists, but also holds files without the generated header (src/notes.rs); remove or move them, then run `cargo xtask codegen` again"
+    );
+    assert!(generated.join("src/lib.rs").exists(), "nothing deleted");
+
+    std::fs::remove_file(&notes).unwrap();
+    codegen::run(&root, Mode::Write).unwrap();
+    assert!(!generated.exists(), "the orphaned crate is removed");
+    assert!(hand.join("src/lib.rs").exists(), "hand-written crates stay");
+    codegen::run(&root, Mode::Check).expect("up to date");
     std::fs::remove_dir_all(&root).unwrap();
 }

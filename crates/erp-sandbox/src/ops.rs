@@ -216,13 +216,8 @@ impl Ctx<'_> {
             total: records.len() as u64,
             page: slice.page,
         };
-        let next = paging::continuation(
-            paging,
-            &slice,
-            records.len(),
-            query,
-            self.request.link_base,
-        );
+        let next =
+            paging::continuation(paging, &slice, records.len(), query, self.request.link_base);
         let mut body = renderer.list_envelope(self.resource, items, meta);
         paging::decorate(paging, &mut body, &next);
         let reply = Reply::json(200, &body);

@@ -11,72 +11,151 @@
 //! ```
 
 pub mod descriptors;
+mod diagnose;
 pub mod error;
 pub mod ir;
 mod locate;
 pub mod raw;
+mod schema;
+mod suggest;
 pub mod validate;
 
 use std::path::Path;
 
+use serde_saphyr::Location;
+
 pub use error::{SpecError, SpecErrors};
 
+/// How many misspelt required keys one parse reports before it stops (each costs a re-parse).
+const MAX_REPAIRS: usize = 32;
+
 /// Parses and validates one spec from text. `source` names the file in error messages.
+///
+/// serde stops at the first required key it misses. When that key is misspelt (an unknown
+/// key of the same mapping is a close match), the misspelling is reported, renamed in a copy
+/// of the text, and the copy parsed again, so that one run still reports every mistake.
 pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
-    let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        SpecErrors(vec![SpecError {
-            file: source.to_owned(),
-            line,
-            column,
-            message: first_line(&e.to_string()),
-        }])
-    })?;
-    // Unknown keys are collected, not fatal, so they are reported with everything else.
-    let unknown: Vec<SpecError> = raw::unknown_keys(text)
-        .iter()
-        // serde-saphyr's span marker is an implementation detail, not a key of the spec.
-        .filter(|path| !path.last().is_some_and(|k| k.starts_with("__serde_saphyr")))
-        .map(|path| {
-            let found = locate::key(text, path);
-            let key = path.last().map(String::as_str).unwrap_or_default();
-            let parents = match found.written.last() {
-                Some(last) if last == key => &found.written[..found.written.len() - 1],
-                _ => &found.written[..],
-            };
-            let joined = parents.iter().fold(String::new(), |mut acc, segment| {
-                if !acc.is_empty() && !segment.starts_with('[') {
-                    acc.push('.');
+    let mut text = text.to_owned();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut errors: Vec<SpecError> = Vec::new();
+    let mut spec = None;
+    for _ in 0..MAX_REPAIRS {
+        let tree = locate::tree(&text);
+        let unknown = raw::unknown_keys(&text);
+        let cx = diagnose::Context {
+            source,
+            text: &text,
+            tree: tree.as_ref(),
+            unknown: &unknown,
+        };
+        let mut found: Vec<SpecError> = unknown
+            .iter()
+            .filter_map(|path| cx.unknown_key(path))
+            .collect();
+        match serde_saphyr::from_str::<raw::RawSpec>(&text) {
+            Ok(raw) => {
+                found.extend(vendor_name_matches_file(source, &raw.vendor.value.name));
+                match validate::validate(source, raw) {
+                    Ok(s) => spec = Some(s),
+                    Err(SpecErrors(e)) => found.extend(e),
                 }
-                acc.push_str(segment);
-                acc
-            });
-            let parent = if joined.is_empty() {
-                "the top level".to_owned()
-            } else {
-                format!("`{joined}`")
-            };
-            SpecError {
-                file: source.to_owned(),
-                line: found.line,
-                column: found.column,
-                message: format!("unknown key `{key}` in {parent}"),
+                errors.extend(unshift(found, &edits));
+                break;
             }
-        })
-        .collect();
-    match validate::validate(source, raw) {
-        Ok(spec) if unknown.is_empty() => Ok(spec),
-        Ok(_) => Err(SpecErrors(unknown)),
-        Err(SpecErrors(mut errors)) => {
-            let mut all = unknown;
-            all.append(&mut errors);
-            all.sort_by_key(|e| (e.line, e.column));
-            Err(SpecErrors(all))
+            Err(e) => {
+                let at = e.location().unwrap_or(Location::UNKNOWN);
+                let message = first_line(&e.to_string());
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|m| m.strip_suffix('`'));
+                match missing.map(|field| (field, cx.missing_key(field, at))) {
+                    Some((field, diagnose::Missing::Misspelt { error, key, at })) => {
+                        if let Some(edit) = rename_key(&mut text, at, &key, field) {
+                            errors.extend(unshift(vec![error], &edits));
+                            edits.push(edit);
+                            continue;
+                        }
+                        // The key could not be renamed in place: report it, stop here.
+                        found.retain(|e| !(e.line == error.line && e.column == error.column));
+                        found.push(error);
+                    }
+                    Some((_, diagnose::Missing::Absent(error))) => found.push(error),
+                    None => found.push(cx.yaml_error(at, &message)),
+                }
+                errors.extend(unshift(found, &edits));
+                break;
+            }
         }
     }
+    match spec {
+        Some(spec) if errors.is_empty() => Ok(spec),
+        _ => {
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(SpecErrors(errors))
+        }
+    }
+}
+
+/// A key renamed in the text being parsed: keys after it on its line moved by `delta` columns.
+struct Edit {
+    line: u64,
+    column: u64,
+    delta: i64,
+}
+
+/// Renames the key written at `at` from `from` to `to`, quoted or not.
+fn rename_key(text: &mut String, at: Location, from: &str, to: &str) -> Option<Edit> {
+    let mut i = diagnose::byte_index(text, at)?;
+    if text[i..].starts_with(['"', '\'']) {
+        i += 1;
+    }
+    if !text[i..].starts_with(from) {
+        return None;
+    }
+    text.replace_range(i..i + from.len(), to);
+    Some(Edit {
+        line: at.line(),
+        column: at.column(),
+        delta: to.chars().count() as i64 - from.chars().count() as i64,
+    })
+}
+
+/// Places errors found in the renamed text where they are in the text as written.
+fn unshift(mut errors: Vec<SpecError>, edits: &[Edit]) -> Vec<SpecError> {
+    for edit in edits.iter().rev() {
+        for e in errors
+            .iter_mut()
+            .filter(|e| e.line == edit.line && e.column > edit.column)
+        {
+            e.column = e.column.saturating_add_signed(-edit.delta);
+        }
+    }
+    errors
+}
+
+/// `specs/acme.yaml` must be the spec of vendor `acme`: the generated crate is named after the
+/// vendor, and a crate whose spec file is gone is found by that name. Only spec files are
+/// checked (the README's example is parsed under the README's name).
+fn vendor_name_matches_file(source: &str, name: &raw::Spanned<String>) -> Option<SpecError> {
+    let path = Path::new(source);
+    let is_spec = path
+        .extension()
+        .is_some_and(|ext| ext == "yaml" || ext == "yml");
+    let stem = path.file_stem()?.to_str()?;
+    if !is_spec || stem == name.value {
+        return None;
+    }
+    let renamed = path.with_file_name(format!("{}.{}", name.value, path.extension()?.to_str()?));
+    Some(SpecError {
+        file: source.to_owned(),
+        line: name.referenced.line(),
+        column: name.referenced.column(),
+        message: format!(
+            "vendor name `{}` does not match the file name: write `name: {stem}`, or rename the file to `{}`",
+            name.value,
+            renamed.display()
+        ),
+    })
 }
 
 /// Reads, parses and validates one spec file.

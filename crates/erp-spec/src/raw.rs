@@ -81,7 +81,8 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// The paths of every key in `text` that the spec format does not know, e.g.
-/// `["vendor", "colour"]`. Call it after a successful parse of the same text.
+/// `["vendor", "colour"]`. When the text does not parse, the keys met before the error: a
+/// misspelt required key is met before serde misses the key it should have been.
 pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
     struct Reset;
     impl Drop for Reset {
@@ -91,9 +92,16 @@ pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
     }
     PLAIN_KEYS.with(|flag| flag.set(true));
     let _reset = Reset;
-    serde_saphyr::from_str::<WithUnknownKeys<RawSpec>>(text)
-        .map(|parsed| parsed.unknown)
-        .unwrap_or_default()
+    let mut unknown = Vec::new();
+    // The parse error itself is the caller's to report, from its own parse.
+    let _ = serde_saphyr::with_deserializer_from_str(text, |d| {
+        serde_ignored::deserialize::<_, _, RawSpec>(d, |path| {
+            if let Some(path) = segments(&path) {
+                unknown.push(path);
+            }
+        })
+    });
+    unknown
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,25 +472,34 @@ pub struct WithUnknownKeys<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for WithUnknownKeys<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut unknown = Vec::new();
-        let value = serde_ignored::deserialize(d, |path| unknown.push(segments(&path)))?;
+        let value = serde_ignored::deserialize(d, |path| unknown.extend(segments(&path)))?;
         Ok(WithUnknownKeys { value, unknown })
     }
 }
 
-fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
+/// The keys of `path` as written in the YAML; `None` for serde-saphyr's own span marker.
+///
+/// A [`Spanned`] value is a newtype holding a map `{marker, value, referenced, defined}`, so
+/// serde's path to what it holds has an extra `value` step right below a newtype. That step is
+/// dropped here, by its position rather than its name: a spec key may be called `value` too.
+fn segments(path: &serde_ignored::Path<'_>) -> Option<Vec<String>> {
     use serde_ignored::Path;
     let mut out = match path {
-        Path::Root => return Vec::new(),
+        Path::Root => return Some(Vec::new()),
         Path::Seq { parent, .. }
         | Path::Map { parent, .. }
         | Path::Some { parent }
         | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => segments(parent),
+        | Path::NewtypeVariant { parent } => segments(parent)?,
     };
     match path {
         Path::Seq { index, .. } => out.push(format!("[{index}]")),
-        Path::Map { key, .. } => out.push(key.clone()),
+        Path::Map { parent, key } => match (parent, key.as_str()) {
+            (Path::NewtypeStruct { .. }, "value") => {}
+            (Path::NewtypeStruct { .. }, k) if k.starts_with("__serde_saphyr") => return None,
+            _ => out.push(key.clone()),
+        },
         _ => {}
     }
-    out
+    Some(out)
 }

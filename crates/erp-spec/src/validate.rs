@@ -10,6 +10,7 @@ use erp_descriptor::intern;
 use crate::error::{SpecError, SpecErrors};
 use crate::ir::{self, TypeRef};
 use crate::raw::*;
+use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
 mod paging;
@@ -1302,7 +1303,7 @@ impl TypeResolver<'_> {
                     .collect();
                 return Err(format!(
                     "unknown type `{t}`{}; expected one of {}, `list<T>`, or a model or enum declared in this spec",
-                    suggest(t, &all),
+                    type_suggestion(t, &all),
                     SCALAR_TYPES
                         .iter()
                         .map(|s| format!("`{s}`"))
@@ -1389,33 +1390,4 @@ fn http_header_name_invalid(s: &str) -> bool {
         || !s
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// " (did you mean `X`?)" when a known name is close to the unknown one.
-fn suggest(unknown: &str, known: &BTreeSet<String>) -> String {
-    let lower = unknown.to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
-        .unwrap_or_default()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

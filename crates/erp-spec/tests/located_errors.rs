@@ -37,6 +37,44 @@ fn assert_error(text: &str, at: &str, message: &str) {
     );
 }
 
+/// `specs/mini.yaml:LINE:COLUMN` of the first occurrence of `needle` (1-based, in characters).
+fn place(text: &str, needle: &str) -> String {
+    let index = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in spec"));
+    let before = &text[..index];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    format!("specs/mini.yaml:{line}:{column}")
+}
+
+/// [`place`] of `inner` inside the first occurrence of `context`.
+fn place_in(text: &str, context: &str, inner: &str) -> String {
+    let start = text
+        .find(context)
+        .unwrap_or_else(|| panic!("`{context}` not in spec"));
+    let offset = context
+        .find(inner)
+        .unwrap_or_else(|| panic!("`{inner}` not in `{context}`"));
+    place(text, &text[start + offset..])
+}
+
+/// Asserts the exact errors, each `file:line:column: message`, in order.
+fn assert_errors(text: &str, expected: &[String]) {
+    let errors = erp_spec::parse_str("specs/mini.yaml", text).expect_err("spec should be rejected");
+    let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(got, expected, "\n{errors}");
+}
+
+/// The tail of every unknown-type message.
+const TYPES: &str = "expected one of `string`, `integer`, `int64`, `number`, `decimal`, `boolean`, `date`, `datetime`, `guid`, `bytes`, `json`, `list<T>`, or a model or enum declared in this spec";
+
 #[test]
 fn the_fixture_itself_is_valid() {
     let spec = erp_spec::parse_str("specs/mini.yaml", MINI).unwrap_or_else(|e| panic!("{e}"));
@@ -325,4 +363,264 @@ fn plain_http_base_url() {
         "template: http://{account}.example.com/api",
     )]);
     assert_error(&text, "template: http://", "must start with https://");
+}
+
+#[test]
+fn misspelt_required_key_names_the_misspelling() {
+    let text = broken(&[("    operations:", "    opertions:")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `opertions` in `resources.widgets` (did you mean `operations`?)",
+            place(&text, "opertions:")
+        )],
+    );
+}
+
+#[test]
+fn misspelt_required_keys_of_every_struct_are_all_reported() {
+    let text = broken(&[
+        ("  title: Mini Vendor", "  titel: Mini Vendor"),
+        ("      param: api_key", "      parm: api_key"),
+        ("    doc: A widget.", "    dc: A widget."),
+        (
+            "      label: {type: string, required: true, doc: Label.}",
+            "      label: {typ: strin, required: true, dc: Label.}",
+        ),
+        ("  request: resource_root", "  requets: resource_root"),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: unknown key `titel` in `vendor` (did you mean `title`?)",
+                place(&text, "titel")
+            ),
+            format!(
+                "{}: unknown key `parm` in `auth.headers[0]` (did you mean `param`?)",
+                place(&text, "parm")
+            ),
+            format!(
+                "{}: unknown key `requets` in `envelope` (did you mean `request`?)",
+                place(&text, "requets")
+            ),
+            format!(
+                "{}: unknown key `dc` in `models.Widget` (did you mean `doc`?)",
+                place(&text, "dc: A widget.")
+            ),
+            format!(
+                "{}: unknown key `typ` in `models.Part.fields.label` (did you mean `type`?)",
+                place(&text, "typ:")
+            ),
+            // Found after `typ` was taken for `type`, and still placed in the text as written.
+            format!(
+                "{}: unknown type `strin` (did you mean `string`?); {TYPES}",
+                place(&text, "strin,")
+            ),
+            format!(
+                "{}: unknown key `dc` in `models.Part.fields.label` (did you mean `doc`?)",
+                place(&text, "dc: Label.")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn misspelt_top_level_section() {
+    let text = broken(&[("resources:\n  widgets:", "resorces:\n  widgets:")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `resorces` at the top level (did you mean `resources`?)",
+            place(&text, "resorces")
+        )],
+    );
+}
+
+#[test]
+fn missing_required_key_is_placed_at_the_entry_that_lacks_it() {
+    let text = broken(&[("    path: /widgets\n", "")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: missing required key `path` in `resources.widgets`",
+            place(&text, "widgets:")
+        )],
+    );
+    let text = broken(&[(
+        "      label: {type: string, required: true, doc: Label.}",
+        "      label: {required: true, doc: Label.}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: missing required key `type` in `models.Part.fields.label`",
+            place(&text, "label:")
+        )],
+    );
+}
+
+#[test]
+fn unknown_keys_suggest_the_key_meant() {
+    let text = broken(&[
+        (
+            "{type: integer, read_only: true, doc: Id.}",
+            "{type: integer, readonly: true, doc: Id.}",
+        ),
+        (
+            "{type: string, filter: contains, doc: Name filter.}",
+            "{type: string, fliter: contains, doc: Name filter.}",
+        ),
+        ("  one_or_many: true", "  one_or_many: true\n  colour: blue"),
+        // `doc` is written already, so `docs` is not taken for it.
+        (
+            "    doc: Kinds of widgets.",
+            "    doc: Kinds of widgets.\n    docs: More.",
+        ),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            format!("{}: unknown key `colour` in `wire`", place(&text, "colour")),
+            format!(
+                "{}: unknown key `fliter` in `resources.widgets.operations.list.query.name` (did you mean `filter`?)",
+                place(&text, "fliter")
+            ),
+            format!(
+                "{}: unknown key `readonly` in `models.Widget.fields.id` (did you mean `read_only`?)",
+                place(&text, "readonly")
+            ),
+            format!(
+                "{}: unknown key `docs` in `enums.WidgetType`",
+                place(&text, "docs: More.")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn type_names_of_other_languages_suggest_the_spec_name() {
+    for (written, meant) in [
+        ("int", "integer"),
+        ("float", "number"),
+        ("double", "number"),
+        ("bool", "boolean"),
+        ("str", "string"),
+        ("text", "string"),
+        ("timestamp", "datetime"),
+        ("\"array<Part>\"", "list<Part>"),
+        ("\"Part[]\"", "list<Part>"),
+        ("\"array<int>\"", "list<integer>"),
+        ("intger", "integer"),
+    ] {
+        let text = broken(&[(
+            "{type: integer, read_only: true, doc: Id.}",
+            &format!("{{type: {written}, read_only: true, doc: Id.}}"),
+        )]);
+        assert_errors(
+            &text,
+            &[format!(
+                "{}: unknown type `{}` (did you mean `{meant}`?); {TYPES}",
+                place_in(&text, &format!("{{type: {written}, read_only"), written),
+                written.trim_matches('"')
+            )],
+        );
+    }
+}
+
+#[test]
+fn a_colon_inside_an_unquoted_value_says_to_quote_it() {
+    let text = broken(&[("    doc: A widget.", "    doc: Id: the key")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: mapping values are not allowed in this context; quote the value of `doc` (it contains `: `): `doc: \"Id: the key\"`",
+            place(&text, ": the key")
+        )],
+    );
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Id: the key}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: while parsing a flow mapping, did not find expected ',' or '}}'; quote the value of `doc` (it contains `: `): `doc: \"Id: the key\"`",
+            place(&text, ": the key")
+        )],
+    );
+    // On the next line, `Id: the key` is a well-formed mapping where text belongs.
+    let text = broken(&[("    doc: A widget.", "    doc:\n      Id: the key")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: `models.Widget.doc` must be text, but YAML read `Id: the key` as a mapping; quote the value (it contains `: `)",
+            place(&text, "Id: the key")
+        )],
+    );
+}
+
+#[test]
+fn a_doc_cut_at_a_comma_in_a_flow_mapping_says_to_quote_it() {
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Name, first and last}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `first and last` in `models.Widget.fields.name`: it looks like the rest of `doc`, which YAML cut at the comma; quote the value (`doc: \"Name, first and last\"`)",
+            place(&text, "first and last")
+        )],
+    );
+    let text = broken(&[(
+        "{type: integer, read_only: true, doc: Id.}",
+        "{type: integer, doc: Id, Unique, read_only: true}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `Unique` in `models.Widget.fields.id`: it looks like the rest of `doc`, which YAML cut at the comma; quote the value (`doc: \"Id, Unique\"`)",
+            place(&text, "Unique")
+        )],
+    );
+}
+
+/// A field called `value` (also a step of serde's paths through spanned values) once took the
+/// unknown keys of the fields after it: they were reported at its line, under its path.
+#[test]
+fn errors_are_never_blamed_on_a_field_named_value() {
+    let text = broken(&[(
+        "      name: {type: string, doc: Name.}",
+        "      value: {type: string, doc: A value.}\n      name: {type: string, doc: Name., size: 3}\n      later: {type: strng, doc: Later., colour: red}",
+    )]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: unknown key `size` in `models.Widget.fields.name`",
+                place(&text, "size: 3")
+            ),
+            format!(
+                "{}: unknown type `strng` (did you mean `string`?); {TYPES}",
+                place(&text, "strng")
+            ),
+            format!(
+                "{}: unknown key `colour` in `models.Widget.fields.later`",
+                place(&text, "colour")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn vendor_name_must_match_the_file_name() {
+    let text = broken(&[("  name: mini", "  name: maxi")]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: vendor name `maxi` does not match the file name: write `name: mini`, or rename the file to `specs/maxi.yaml`",
+            place(&text, "maxi")
+        )],
+    );
 }
