@@ -7,8 +7,9 @@
 //! - [`Client`]: HTTP over reqwest (rustls), timeouts, `https` enforced except on loopback;
 //! - [`auth`]: API-key headers, token header, HTTP Basic; the [`auth::Auth`] trait is async
 //!   so token providers with refresh plug in without touching generated code;
-//! - [`codec`] and [`wire`]: bodies to value trees, vendor envelopes, lenient scalars
-//!   (strings for numbers, `""` for none, one-or-many lists), enums with `Unknown(String)`;
+//! - [`codec`], [`xml`] and [`wire`]: bodies to value trees (JSON, Rails XML), vendor
+//!   envelopes, lenient scalars (strings for numbers, `""` for none, one-or-many lists),
+//!   enums with `Unknown(String)`;
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
 //!   `futures::Stream`s of items or pages;
 //! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
@@ -39,6 +40,7 @@ mod send;
 #[cfg(test)]
 mod testing;
 pub mod wire;
+pub mod xml;
 
 pub use body::{Binary, ByteStream, Multipart};
 /// Byte buffers of binary bodies.
