@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::auth::{Auth, AuthContext};
+use crate::auth::{Auth, AuthContext, AuthTarget};
 use crate::codec::Codec;
 use crate::config::{ClientBuilder, Config};
 use crate::descriptor::{Operation, Paging, VendorInfo};
@@ -347,9 +347,10 @@ impl Client {
                     status,
                     headers,
                     body,
+                    sent,
                 }) => {
                     span.record("status", status);
-                    if status == 401 && !auth_retried && self.inner.auth.invalidate() {
+                    if status == 401 && !auth_retried && self.inner.auth.invalidate(&sent).await {
                         auth_retried = true;
                         attempt -= 1;
                         continue;
@@ -408,17 +409,26 @@ impl Client {
             http: inner.http.clone(),
             vendor: inner.vendor.name,
         };
+        let mut sent = AuthTarget::new(headers);
         inner
             .auth
-            .authorize(&ctx, &mut headers)
+            .authorize(&ctx, &mut sent)
             .await
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
         let mut builder = inner
             .http
             .request(op.method.to_http(), url)
-            .headers(headers);
+            .headers(sent.headers.clone());
         if !query.is_empty() {
             builder = builder.query(query);
+        }
+        if !sent.query.is_empty() {
+            let credentials: Vec<(&str, &str)> = sent
+                .query
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose()))
+                .collect();
+            builder = builder.query(&credentials);
         }
         if let Some(body) = body {
             builder = builder.body(body.to_vec());
@@ -445,6 +455,7 @@ impl Client {
                 status,
                 headers,
                 body,
+                sent,
             });
         }
         let success_with_errors = inner
@@ -631,6 +642,8 @@ enum Attempt {
         status: u16,
         headers: HeaderMap,
         body: Vec<u8>,
+        /// The credentials this attempt sent, for `Auth::invalidate`.
+        sent: AuthTarget,
     },
 }
 

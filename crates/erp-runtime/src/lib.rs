@@ -5,8 +5,9 @@
 //! behaviour lives here, once:
 //!
 //! - [`Client`]: HTTP over reqwest (rustls), timeouts, `https` enforced except on loopback;
-//! - [`auth`]: API-key headers, token header, HTTP Basic; the [`auth::Auth`] trait is async
-//!   so token providers with refresh plug in without touching generated code;
+//! - [`auth`]: API keys in headers or query parameters, token headers, bearer tokens, HTTP
+//!   Basic; the [`auth::Auth`] trait is async so token providers with refresh plug in without
+//!   touching generated code;
 //! - [`codec`] and [`wire`]: bodies to value trees, vendor envelopes, lenient scalars
 //!   (strings for numbers, `""` for none, one-or-many lists), enums with `Unknown(String)`;
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
@@ -31,6 +32,8 @@ pub mod rate_limit;
 pub mod request;
 pub mod retry;
 mod secret;
+#[cfg(test)]
+mod test_server;
 pub mod wire;
 
 pub use client::Client;
