@@ -2,7 +2,7 @@
 //!
 //! A provider adds credentials to each outgoing request attempt, as headers and/or query
 //! parameters ([`AuthTarget`]). The trait is asynchronous and gets the runtime's HTTP client, so
-//! that a token-based provider (OAuth2) can fetch or refresh a token
+//! that a token-based provider ([`OAuth2`](crate::oauth2::OAuth2)) can fetch or refresh a token
 //! before the request goes out, without any change to generated code.
 //!
 //! | provider | sends |
@@ -12,7 +12,7 @@
 //! | [`TokenHeader`] | one header with an optional prefix (`Authorization: Token token=…`) |
 //! | [`Bearer`] | `Authorization: Bearer …` with a fixed token |
 //! | [`Basic`] | `Authorization: Basic …` |
-//! | OAuth2 | `Authorization: Bearer …` with refresh |
+//! | [`OAuth2`](crate::oauth2::OAuth2) | `Authorization: Bearer …` with refresh |
 //! | [`NoAuth`] | nothing |
 //!
 //! Every provider's `Debug` is redacted and every header value it sets is marked sensitive, so
@@ -299,7 +299,7 @@ impl Auth for TokenHeader {
 }
 
 /// A fixed bearer token: `Authorization: Bearer <token>`. For tokens that expire and refresh,
-/// use OAuth2.
+/// use [`OAuth2`](crate::oauth2::OAuth2).
 ///
 /// ```
 /// use erp_runtime::auth::Bearer;
@@ -397,10 +397,16 @@ impl Auth for NoAuth {
 
 const BASE64_STANDARD: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Standard base64 with padding; small enough not to justify a dependency.
 pub(crate) fn base64(input: &[u8]) -> String {
     encode_base64(input, BASE64_STANDARD, true)
+}
+
+/// URL-safe base64 without padding (RFC 4648 §5), as PKCE and random `state` values use.
+pub(crate) fn base64_url(input: &[u8]) -> String {
+    encode_base64(input, BASE64_URL, false)
 }
 
 fn encode_base64(input: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
@@ -445,6 +451,8 @@ mod tests {
         ] {
             assert_eq!(base64(input.as_bytes()), expected);
         }
+        assert_eq!(base64_url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64_url(b"foob"), "Zm9vYg");
     }
 
     #[tokio::test]

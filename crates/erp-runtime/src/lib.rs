@@ -8,6 +8,8 @@
 //! - [`auth`]: API keys in headers or query parameters, token headers, bearer tokens, HTTP
 //!   Basic; the [`auth::Auth`] trait is async so token providers with refresh plug in without
 //!   touching generated code;
+//! - [`oauth2`]: OAuth2 sessions (authorization code with PKCE, refresh with rotation, client
+//!   credentials), single-flight refresh, token stores shareable between processes;
 //! - [`codec`] and [`wire`]: bodies to value trees, vendor envelopes, lenient scalars
 //!   (strings for numbers, `""` for none, one-or-many lists), enums with `Unknown(String)`;
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
@@ -27,6 +29,7 @@ pub mod config;
 pub mod descriptor;
 mod envelope;
 pub mod error;
+pub mod oauth2;
 pub mod paging;
 pub mod rate_limit;
 pub mod request;
@@ -39,7 +42,7 @@ pub mod wire;
 pub use client::Client;
 pub use config::{ClientBuilder, Config};
 pub use envelope::PageMeta;
-pub use error::Error;
+pub use error::{AuthErrorKind, Error};
 pub use paging::{Items, Page, Pages};
 pub use request::Request;
 pub use retry::RetryPolicy;
