@@ -1,8 +1,19 @@
 //! Standard base64 (RFC 4648, with padding); small enough not to justify a dependency.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Standard base64 with padding.
 pub(crate) fn encode(input: &[u8]) -> String {
+    encode_with(input, STANDARD, true)
+}
+
+/// URL-safe base64 without padding (RFC 4648 §5), as PKCE and random `state` values use.
+pub(crate) fn encode_url(input: &[u8]) -> String {
+    encode_with(input, URL_SAFE, false)
+}
+
+fn encode_with(input: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
         let b = [
@@ -13,8 +24,8 @@ pub(crate) fn encode(input: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
+                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else if pad {
                 out.push('=');
             }
         }
@@ -65,6 +76,9 @@ mod tests {
             assert_eq!(decode(expected).unwrap(), input.as_bytes());
         }
         assert_eq!(decode("Zm9v\r\nYmFy").unwrap(), b"foobar");
+        assert_eq!(encode_url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(encode_url(b"foob"), "Zm9vYg");
+        assert_eq!(decode("-_8").unwrap(), [0xfb, 0xff]);
         assert!(decode("Zm9v!").unwrap_err().contains("position 4"));
     }
 }

@@ -152,7 +152,7 @@ pub(crate) fn transport(op: &'static Operation, e: reqwest::Error, timeout: Dura
 }
 
 /// The messages of an error and its sources, without URLs (they may carry query values).
-fn error_chain(e: &reqwest::Error) -> String {
+pub(crate) fn error_chain(e: &reqwest::Error) -> String {
     let mut parts = Vec::new();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = source {

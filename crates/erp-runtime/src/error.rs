@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::oauth2::TokenErrorKind;
+
 /// Where an error happened: vendor and operation (`billomat`, `clients.list`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -110,12 +112,51 @@ pub enum Error {
         message: String,
     },
 
-    /// An authentication provider failed (e.g. an OAuth2 token exchange).
+    /// An authentication provider failed (e.g. an OAuth2 token exchange). `kind` says what to
+    /// do about it; `message` carries the token endpoint's `error_description`, if any.
     #[error("{vendor}: authentication failed: {message}")]
     Auth {
         vendor: &'static str,
+        kind: AuthErrorKind,
         message: String,
     },
+}
+
+/// What went wrong in an authentication provider ([`Error::Auth`]).
+///
+/// ```
+/// use erp_runtime::{AuthErrorKind, Error, oauth2::TokenErrorKind};
+/// fn must_log_in_again(e: &Error) -> bool {
+///     matches!(
+///         e.auth_kind(),
+///         Some(AuthErrorKind::NotAuthorized | AuthErrorKind::TokenEndpoint(TokenErrorKind::InvalidGrant))
+///     )
+/// }
+/// # let _ = must_log_in_again;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// The token endpoint refused the request with an OAuth2 error code (RFC 6749 §5.2).
+    /// [`TokenErrorKind::InvalidGrant`] on a refresh means the user must authorize again.
+    TokenEndpoint(TokenErrorKind),
+    /// The token endpoint could not be reached, or did not answer in time.
+    Transport,
+    /// The token endpoint answered something other than a token or an OAuth2 error.
+    InvalidResponse,
+    /// There is no token and no way to get one without the user (no refresh token stored):
+    /// run the authorization code flow first.
+    NotAuthorized,
+    /// A new token is needed, but the configured minimum interval between token requests
+    /// has not passed; one may be requested from `retry_at` on.
+    RefreshTooSoon { retry_at: SystemTime },
+    /// Reading, writing or locking the token store failed. After a refresh this means the new
+    /// tokens are not persisted; they are kept in memory and saving is retried first thing.
+    Store,
+    /// The authorization redirect failed: access denied, `state` mismatch, no redirect in time.
+    Authorization,
+    /// The provider is configured wrongly (e.g. a plain-http token URL).
+    Config,
 }
 
 fn describe(message: Option<&str>, excerpt: &str) -> String {
@@ -145,6 +186,14 @@ impl Error {
             | Error::NotFound { message, .. }
             | Error::Unauthorized { message, .. }
             | Error::RateLimited { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What went wrong in an authentication provider, for [`Error::Auth`].
+    pub fn auth_kind(&self) -> Option<&AuthErrorKind> {
+        match self {
+            Error::Auth { kind, .. } => Some(kind),
             _ => None,
         }
     }

@@ -5,8 +5,11 @@
 //! behaviour lives here, once:
 //!
 //! - [`Client`]: HTTP over reqwest (rustls), timeouts, `https` enforced except on loopback;
-//! - [`auth`]: API-key headers, token header, HTTP Basic; the [`auth::Auth`] trait is async
-//!   so token providers with refresh plug in without touching generated code;
+//! - [`auth`]: API keys in headers or query parameters, token headers, bearer tokens, HTTP
+//!   Basic; the [`auth::Auth`] trait is async so token providers with refresh plug in without
+//!   touching generated code;
+//! - [`oauth2`]: OAuth2 sessions (authorization code with PKCE, refresh with rotation, client
+//!   credentials), single-flight refresh, token stores shareable between processes;
 //! - [`codec`], [`xml`] and [`wire`]: bodies to value trees (JSON, Rails XML), vendor
 //!   envelopes, lenient scalars (strings for numbers, `""` for none, one-or-many lists),
 //!   enums with `Unknown(String)`;
@@ -31,12 +34,15 @@ mod decode;
 pub mod descriptor;
 mod envelope;
 pub mod error;
+pub mod oauth2;
 pub mod paging;
 pub mod rate_limit;
 pub mod request;
 pub mod retry;
 mod secret;
 mod send;
+#[cfg(test)]
+mod test_server;
 #[cfg(test)]
 mod testing;
 pub mod wire;
@@ -48,7 +54,7 @@ pub use bytes::Bytes;
 pub use client::Client;
 pub use config::{ClientBuilder, Config};
 pub use envelope::PageMeta;
-pub use error::Error;
+pub use error::{AuthErrorKind, Error};
 pub use paging::{Items, Page, Pages};
 pub use request::Request;
 pub use retry::RetryPolicy;

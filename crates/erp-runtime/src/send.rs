@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, AuthTarget};
 use crate::body::form_pairs;
 use crate::classify::{self, Failure};
 use crate::client::Client;
@@ -133,6 +133,8 @@ enum Attempt {
         status: u16,
         headers: HeaderMap,
         body: Bytes,
+        /// The credentials this attempt sent, for `Auth::invalidate`.
+        sent: AuthTarget,
     },
 }
 
@@ -224,9 +226,10 @@ impl Client {
                     status,
                     headers,
                     body,
+                    sent,
                 }) => {
                     span.record("status", status);
-                    if status == 401 && !auth_retried && self.auth().invalidate() {
+                    if status == 401 && !auth_retried && self.auth().invalidate(&sent).await {
                         auth_retried = true;
                         attempt -= 1;
                         continue;
@@ -301,23 +304,33 @@ impl Client {
         query: &[(String, String)],
         body: Option<&Encoded>,
     ) -> Result<Attempt, Failure> {
-        let mut headers = self
+        let headers = self
             .headers(op, body)
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
         let ctx = AuthContext {
             http: self.http().clone(),
             vendor: op.vendor().name,
         };
+        let mut sent = AuthTarget::new(headers);
         self.auth()
-            .authorize(&ctx, &mut headers)
+            .authorize(&ctx, &mut sent)
             .await
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
         let mut builder = self
             .http()
             .request(http_method(op.method), url)
-            .headers(headers);
+            .headers(sent.headers.clone());
         if !query.is_empty() {
             builder = builder.query(query);
+        }
+        if !sent.query.is_empty() {
+            // Credentials go last so they replace nothing the operation set.
+            let credentials: Vec<(&str, &str)> = sent
+                .query
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.expose()))
+                .collect();
+            builder = builder.query(&credentials);
         }
         builder = match body {
             Some(Encoded::Bytes { bytes, .. }) => builder.body(bytes.clone()),
@@ -356,6 +369,7 @@ impl Client {
                 status,
                 headers,
                 body,
+                sent,
             });
         }
         Ok(Attempt::Done(Answer {
