@@ -74,6 +74,8 @@ mod store;
 mod token;
 
 #[cfg(test)]
+mod tcp_tests;
+#[cfg(test)]
 mod tests;
 
 use std::sync::{Mutex, MutexGuard};
