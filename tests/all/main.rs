@@ -3,5 +3,6 @@
 
 mod billomat;
 mod cloudspot;
+mod conformance;
 mod fixtures;
 mod resilience;

@@ -1,43 +1,61 @@
 //! The state one sandbox shares with its server: spec, routes, records, rate limiter, faults.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use erp_spec::ir::{AuthScheme, BaseUrl, Spec, WireFormat};
+use erp_spec::ir::{AuthScheme, BaseUrl, Grant, Spec};
 use tokio::sync::watch;
 
 use crate::faults::Faults;
+use crate::oauth::{GrantType, OAuthServer, OAuthSettings};
 use crate::rate_limit::RateLimiter;
 use crate::routes::RouteTable;
 use crate::schema::Schema;
 use crate::store::Store;
-use crate::{Credentials, SandboxOptions};
+use crate::{Credentials, SandboxOptions, SeenRequest};
 
 pub(crate) struct App {
     pub schema: Schema,
     /// Path part of the base URL, without a trailing slash (`/api`, `/api/v1`, or empty).
     pub prefix: String,
     pub routes: RouteTable,
-    /// Spec features this version cannot imitate; requests get 501 when not empty.
-    pub unsupported: Vec<&'static str>,
+    /// The authorization server of an OAuth2 vendor.
+    pub oauth: Option<OAuthServer>,
     pub credentials: Credentials,
     pub store: Mutex<Store>,
     pub rate: Option<RateLimiter>,
     pub faults: Faults,
     /// Set to true to stop the server (and release hanging requests).
     pub shutdown: watch::Sender<bool>,
+    /// The latest API requests, for tests that check what a client sent.
+    pub log: Mutex<VecDeque<SeenRequest>>,
 }
+
+/// Most requests [`App::log`] keeps (the oldest are dropped first).
+const LOG_LIMIT: usize = 10_000;
 
 impl App {
     pub(crate) fn new(spec: Spec, options: &SandboxOptions) -> App {
         let schema = Schema::new(spec);
         let spec = &schema.spec;
         let store = crate::seed::seed(&schema, options.seed_records, options.seed);
+        let oauth = oauth_server(spec);
+        let mut credentials = crate::auth::credentials(spec);
+        credentials.oauth2 = oauth.as_ref().map(|o| {
+            let s = o.settings();
+            crate::OAuth2Credentials {
+                client_id: s.client_id.clone(),
+                client_secret: s.client_secret.clone(),
+                authorize_path: s.authorize_path.clone(),
+                token_path: s.token_path.clone(),
+            }
+        });
         App {
             prefix: base_path(&spec.base_url),
             routes: RouteTable::new(spec),
-            unsupported: unsupported(spec),
-            credentials: crate::auth::credentials(spec),
+            oauth,
+            credentials,
             rate: spec
                 .rate_limits
                 .first()
@@ -45,6 +63,7 @@ impl App {
             store: Mutex::new(store),
             faults: Faults::default(),
             shutdown: watch::Sender::new(false),
+            log: Mutex::new(VecDeque::new()),
             schema,
         }
     }
@@ -56,6 +75,19 @@ impl App {
     /// The records (a poisoned lock is still usable: every change is a single insert or remove).
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes one API request in the log.
+    pub(crate) fn remember(&self, method: &str, path: &str, query: &[(String, String)]) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == LOG_LIMIT {
+            log.pop_front();
+        }
+        log.push_back(SeenRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.to_vec(),
+        });
     }
 
     /// The part of `path` below the base path, starting with `/`; `None` outside of it.
@@ -87,16 +119,37 @@ pub(crate) fn base_path(base: &BaseUrl) -> String {
     path.trim_end_matches('/').to_owned()
 }
 
-/// Spec features this sandbox version cannot imitate yet.
-pub(crate) fn unsupported(spec: &Spec) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    if spec.wire.format == WireFormat::Xml {
-        out.push("XML bodies");
-    }
-    if matches!(spec.auth.scheme, AuthScheme::OAuth2(_)) {
-        out.push("OAuth2 authentication");
-    }
-    out
+/// The path of a URL (`https://host/api/oauth2/token` -> `/api/oauth2/token`).
+fn url_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("/".to_owned(), |i| after_scheme[i..].to_owned())
+}
+
+/// The authorization server of an OAuth2 vendor, with the rules its spec declares.
+fn oauth_server(spec: &Spec) -> Option<OAuthServer> {
+    let AuthScheme::OAuth2(o) = &spec.auth.scheme else {
+        return None;
+    };
+    let mut settings = OAuthSettings::for_vendor(
+        &spec.vendor.name,
+        url_path(&o.authorize_url),
+        url_path(&o.token_url),
+    );
+    settings.access_token_lifetime = Duration::from_secs(o.access_token_seconds);
+    settings.rotate_refresh_tokens = o.rotates_refresh_tokens;
+    settings.refresh_min_interval = o.refresh_min_interval_seconds.map(Duration::from_secs);
+    settings.grant_types = o
+        .grants
+        .iter()
+        .map(|g| match g {
+            Grant::AuthorizationCode => GrantType::AuthorizationCode,
+            Grant::RefreshToken => GrantType::RefreshToken,
+            Grant::ClientCredentials => GrantType::ClientCredentials,
+        })
+        .collect();
+    Some(OAuthServer::new(settings))
 }
 
 #[cfg(test)]
@@ -119,7 +172,11 @@ mod tests {
         assert_eq!(base_path(&other), "/api/v1/42");
         other.template = "https://example.com".to_owned();
         assert_eq!(base_path(&other), "");
-        assert!(unsupported(&billomat).is_empty() && unsupported(&cloudspot).is_empty());
+        assert_eq!(
+            url_path("https://start.example.com/api/oauth2/token"),
+            "/api/oauth2/token"
+        );
+        assert_eq!(url_path("https://example.com"), "/");
     }
 
     #[test]

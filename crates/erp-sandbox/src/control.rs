@@ -13,19 +13,34 @@
 //! `retry_in_seconds` (default one second). `reset` is applied first. The whole object is checked
 //! before anything changes. `GET` returns the current state, including `requests_seen`.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 
 use crate::faults::Faults;
+use crate::oauth::OAuthServer;
 use crate::ordered_json::Out;
 use crate::reply::Reply;
 
 /// The path of the control endpoint (outside the vendor's base path).
 pub(crate) const FAULTS_PATH: &str = "/__sandbox/faults";
 
+/// The path of the OAuth2 control endpoint (OAuth2 vendors only).
+pub(crate) const OAUTH_PATH: &str = "/__sandbox/oauth";
+
 /// Answers a request to a `/__sandbox/…` path.
-pub(crate) fn handle(faults: &Faults, method: &str, path: &str, body: &[u8]) -> Reply {
+pub(crate) fn handle(
+    faults: &Faults,
+    oauth: Option<&OAuthServer>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Reply {
+    if path == OAUTH_PATH
+        && let Some(oauth) = oauth
+    {
+        return oauth_control(oauth, method, body, SystemTime::now());
+    }
     if path != FAULTS_PATH {
         return Reply::text(
             404,
@@ -41,6 +56,74 @@ pub(crate) fn handle(faults: &Faults, method: &str, path: &str, body: &[u8]) -> 
             }
             Err(message) => Reply::text(400, message),
         },
+        _ => Reply::text(405, "use GET or POST").with_header("Allow", "GET, POST"),
+    }
+}
+
+/// `/__sandbox/oauth`: `GET` the counters; `POST` a JSON object with any of
+/// `{"reset": true, "revoke_access_tokens": true, "revoke_refresh_tokens": true,
+/// "expire_access_tokens": true, "expire_access_tokens_after": 3,
+/// "enforce_refresh_min_interval": false}` (checked whole before anything changes).
+fn oauth_control(oauth: &OAuthServer, method: &str, body: &[u8], now: SystemTime) -> Reply {
+    let state = |oauth: &OAuthServer| {
+        oauth.purge(now);
+        let mut snapshot = oauth.snapshot();
+        let r = oauth.remembered();
+        snapshot["remembered"] = serde_json::json!({
+            "codes": r.codes, "access_tokens": r.access_tokens, "refresh_tokens": r.refresh_tokens,
+        });
+        Reply::json(200, &Out::from_value(&snapshot))
+    };
+    match method {
+        "GET" => state(oauth),
+        "POST" | "PUT" => {
+            let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+                return Reply::text(400, "expected a JSON object");
+            };
+            let flag = |key: &str| map.get(key).and_then(Value::as_bool);
+            for key in map.keys() {
+                let known = [
+                    "reset",
+                    "revoke_access_tokens",
+                    "revoke_refresh_tokens",
+                    "expire_access_tokens",
+                    "expire_access_tokens_after",
+                    "enforce_refresh_min_interval",
+                ];
+                if !known.contains(&key.as_str()) {
+                    return Reply::text(
+                        400,
+                        format!("unknown control `{key}`; known: {}", known.join(", ")),
+                    );
+                }
+            }
+            let after = match map.get("expire_access_tokens_after") {
+                None => None,
+                Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                    Some(n) => Some(n),
+                    None => return Reply::text(400, "`expire_access_tokens_after` takes a count"),
+                },
+            };
+            if flag("reset") == Some(true) {
+                oauth.reset();
+            }
+            if flag("revoke_access_tokens") == Some(true) {
+                oauth.revoke_access_tokens();
+            }
+            if flag("revoke_refresh_tokens") == Some(true) {
+                oauth.revoke_refresh_tokens(now);
+            }
+            if flag("expire_access_tokens") == Some(true) {
+                oauth.expire_access_tokens(now);
+            }
+            if let Some(n) = after {
+                oauth.expire_access_tokens_after(n);
+            }
+            if let Some(on) = flag("enforce_refresh_min_interval") {
+                oauth.enforce_refresh_min_interval(on);
+            }
+            state(oauth)
+        }
         _ => Reply::text(405, "use GET or POST").with_header("Allow", "GET, POST"),
     }
 }
@@ -176,6 +259,7 @@ mod tests {
         let faults = Faults::default();
         let reply = handle(
             &faults,
+            None,
             "POST",
             FAULTS_PATH,
             br#"{"rate_limit_next": {"n": 2, "retry_in_ms": 250}, "html_502_next": 1, "hang": false,
@@ -199,6 +283,7 @@ mod tests {
         let faults = Faults::default();
         let reply = handle(
             &faults,
+            None,
             "POST",
             FAULTS_PATH,
             br#"{"html_502_next": 1, "explode": true}"#,
@@ -206,16 +291,25 @@ mod tests {
         assert_eq!(reply.status, 400);
         assert!(!faults.take_html_502());
         assert_eq!(
-            handle(&faults, "POST", FAULTS_PATH, br#"{"hang": 3}"#).status,
+            handle(&faults, None, "POST", FAULTS_PATH, br#"{"hang": 3}"#).status,
             400
         );
-        assert_eq!(handle(&faults, "POST", FAULTS_PATH, b"[1]").status, 400);
         assert_eq!(
-            handle(&faults, "POST", FAULTS_PATH, b"not json").status,
+            handle(&faults, None, "POST", FAULTS_PATH, b"[1]").status,
             400
         );
-        assert_eq!(handle(&faults, "DELETE", FAULTS_PATH, b"").status, 405);
-        assert_eq!(handle(&faults, "GET", "/__sandbox/other", b"").status, 404);
+        assert_eq!(
+            handle(&faults, None, "POST", FAULTS_PATH, b"not json").status,
+            400
+        );
+        assert_eq!(
+            handle(&faults, None, "DELETE", FAULTS_PATH, b"").status,
+            405
+        );
+        assert_eq!(
+            handle(&faults, None, "GET", "/__sandbox/other", b"").status,
+            404
+        );
     }
 
     #[test]
@@ -224,6 +318,7 @@ mod tests {
         faults.malformed_next(3);
         handle(
             &faults,
+            None,
             "POST",
             FAULTS_PATH,
             br#"{"html_502_next": 1, "reset": true}"#,

@@ -15,19 +15,19 @@ use crate::schema::Schema;
 /// Decodes the body of a create, update or action into field values; `Value::Null` means
 /// "clear". `root` is the root key of vendors that wrap requests (the operation's `root`, else the
 /// resource's `wire_singular`).
+///
+/// `value` is the body as [`crate::codec::request_value`] read it; `enveloped` says whether the
+/// vendor's request envelope applies (structured bodies; form and multipart fields are flat).
 pub(crate) fn body(
     schema: &Schema,
     root: &str,
     model: &Model,
-    bytes: &[u8],
+    value: Value,
+    enveloped: bool,
 ) -> Result<Map<String, Value>, String> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err("The request body is empty; expected a JSON object.".to_owned());
-    }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
-    let object = match schema.spec.envelope.request {
-        RequestEnvelope::ResourceRoot => match value {
+    let wrapped = enveloped && schema.spec.envelope.request == RequestEnvelope::ResourceRoot;
+    let object = match wrapped {
+        true => match value {
             Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => {
                 match map.remove(root) {
                     Some(Value::Object(inner)) => inner,
@@ -40,9 +40,9 @@ pub(crate) fn body(
                 ));
             }
         },
-        RequestEnvelope::Bare => match value {
+        false => match value {
             Value::Object(map) => map,
-            _ => return Err("The request body must be a JSON object.".to_owned()),
+            _ => return Err("The request body must be an object.".to_owned()),
         },
     };
     fields(schema, model, object, "")
@@ -266,7 +266,8 @@ mod tests {
             schema,
             &crate::testing::resource(&schema.spec, resource).wire_singular,
             model,
-            body.to_string().as_bytes(),
+            body.clone(),
+            true,
         )
     }
 
@@ -303,14 +304,14 @@ mod tests {
         assert!(wrong.contains("`name`"), "{wrong}");
         let model = s.model("Client").expect("Client");
         assert!(
-            super::body(&s, "client", model, b"{oops")
+            super::body(&s, "client", model, json!([1]), true)
                 .unwrap_err()
-                .contains("not valid JSON")
+                .contains("`client`")
         );
         assert!(
-            super::body(&s, "client", model, b"  ")
+            super::body(&s, "client", model, json!("x"), false)
                 .unwrap_err()
-                .contains("empty")
+                .contains("must be an object")
         );
     }
 
@@ -318,10 +319,23 @@ mod tests {
     fn the_root_key_is_the_one_given() {
         let s = schema("billomat");
         let model = s.model("Client").expect("Client");
-        let out = super::body(&s, "complete", model, br#"{"complete": {"name": "x"}}"#)
-            .expect("the given root key");
+        let out = super::body(
+            &s,
+            "complete",
+            model,
+            json!({"complete": {"name": "x"}}),
+            true,
+        )
+        .expect("the given root key");
         assert_eq!(out["name"], "x");
-        let err = super::body(&s, "complete", model, br#"{"client": {"name": "x"}}"#).unwrap_err();
+        let err = super::body(
+            &s,
+            "complete",
+            model,
+            json!({"client": {"name": "x"}}),
+            true,
+        )
+        .unwrap_err();
         assert!(err.contains("`complete`"), "{err}");
     }
 

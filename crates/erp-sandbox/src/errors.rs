@@ -50,7 +50,12 @@ fn set_path(root: &mut Out, path: &str, value: Out) {
 
 /// A reply with `status` and the vendor's error body.
 pub(crate) fn reply(spec: &Spec, status: u16, message: &str, code: Option<&str>) -> Reply {
-    Reply::json(status, &body(spec, message, code))
+    crate::codec::reply(
+        spec,
+        status,
+        &body(spec, message, code),
+        &crate::xml::Inferred,
+    )
 }
 
 fn example(spec: &Spec, example: &ErrorExample) -> Reply {

@@ -81,14 +81,13 @@
 mod app;
 mod auth;
 mod builtin;
+mod codec;
 mod coherence;
 mod control;
 mod decode;
 mod derive;
 mod errors;
 mod faults;
-// Not wired into the pipeline yet (the OAuth2 spec format comes with it); see its module docs.
-#[allow(dead_code)]
 mod oauth;
 mod ops;
 mod ordered_json;
@@ -117,7 +116,7 @@ mod xml;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use faults::Faults;
 
@@ -175,6 +174,97 @@ pub struct Credentials {
     /// `(user, password)` for vendors with HTTP Basic authentication:
     /// `sandbox-<vendor>-user` / `sandbox-<vendor>-password`.
     pub basic: Option<(String, String)>,
+    /// The registered client of an OAuth2 vendor's authorization server.
+    pub oauth2: Option<OAuth2Credentials>,
+}
+
+/// One API request as the sandbox received it (see [`RunningSandbox::requests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The full path, base path included.
+    pub path: String,
+    /// Query parameters in the order sent, decoded.
+    pub query: Vec<(String, String)>,
+}
+
+impl SeenRequest {
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The one client an OAuth2 vendor's sandbox registers, and where its endpoints are (paths on
+/// the sandbox's own address: see [`RunningSandbox::url`]). Redirect URIs on loopback
+/// (`http://127.0.0.1:<any port>/...`) are accepted; authorization is approved at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Credentials {
+    /// `sandbox-<vendor>-client-id`.
+    pub client_id: String,
+    /// `sandbox-<vendor>-client-secret`.
+    pub client_secret: String,
+    /// Path of the authorization endpoint (the path of the spec's `authorize_url`).
+    pub authorize_path: String,
+    /// Path of the token endpoint (the path of the spec's `token_url`).
+    pub token_path: String,
+}
+
+/// Controls of an OAuth2 vendor's authorization server, for tests and demos.
+#[derive(Clone)]
+pub struct OAuthControls {
+    app: Arc<App>,
+}
+
+impl std::fmt::Debug for OAuthControls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthControls").finish_non_exhaustive()
+    }
+}
+
+impl OAuthControls {
+    fn server(&self) -> &oauth::OAuthServer {
+        self.app
+            .oauth
+            .as_ref()
+            .expect("OAuthControls exist only for OAuth2 vendors")
+    }
+
+    /// Revokes every access token issued so far (the next API request with one gets 401).
+    pub fn revoke_access_tokens(&self) {
+        self.server().revoke_access_tokens();
+    }
+
+    /// Lets the next `n` authenticated API requests pass, then expires every access token
+    /// ("token expired in the middle of paging").
+    pub fn expire_access_tokens_after(&self, n: u32) {
+        self.server().expire_access_tokens_after(n);
+    }
+
+    /// Expires every access token now.
+    pub fn expire_access_tokens(&self) {
+        self.server().expire_access_tokens(SystemTime::now());
+    }
+
+    /// Switches the spec's minimum interval between refreshes on or off.
+    pub fn enforce_refresh_min_interval(&self, on: bool) {
+        self.server().enforce_refresh_min_interval(on);
+    }
+
+    /// Token requests answered so far, of any grant.
+    pub fn token_requests(&self) -> u64 {
+        let t = self.server().counters().token_requests;
+        t.authorization_code + t.refresh_token + t.client_credentials + t.other
+    }
+
+    /// Successful refresh-token grants so far.
+    pub fn refreshes(&self) -> u64 {
+        self.server().counters().refreshes
+    }
 }
 
 /// A sandbox for one vendor, seeded and ready to [`start`](Sandbox::start).
@@ -240,9 +330,11 @@ impl Sandbox {
         self.app.faults.clone()
     }
 
-    /// Why this sandbox answers every request with 501, if it does (spec features not imitated yet).
-    pub fn unsupported(&self) -> Option<String> {
-        (!self.app.unsupported.is_empty()).then(|| self.app.unsupported.join(", "))
+    /// Controls of the authorization server, for OAuth2 vendors.
+    pub fn oauth(&self) -> Option<OAuthControls> {
+        self.app.oauth.as_ref().map(|_| OAuthControls {
+            app: Arc::clone(&self.app),
+        })
     }
 
     /// Binds `addr` (use `127.0.0.1:0` for an ephemeral port) and serves in the background of the
@@ -306,6 +398,21 @@ impl RunningSandbox {
         self.addr
     }
 
+    /// The URL of `path` on this server (`url("/api/oauth2/token")`), for endpoints outside the
+    /// base URL such as an OAuth2 vendor's token endpoint.
+    pub fn url(&self, path: &str) -> String {
+        let base = self.base_url();
+        let root = &base[..base.len() - self.app.prefix.len()];
+        format!("{root}{path}")
+    }
+
+    /// Controls of the authorization server, for OAuth2 vendors.
+    pub fn oauth(&self) -> Option<OAuthControls> {
+        self.app.oauth.as_ref().map(|_| OAuthControls {
+            app: Arc::clone(&self.app),
+        })
+    }
+
     /// The credentials the sandbox accepts.
     pub fn credentials(&self) -> Credentials {
         self.app.credentials.clone()
@@ -314,6 +421,31 @@ impl RunningSandbox {
     /// A handle to inject faults.
     pub fn faults(&self) -> Faults {
         self.app.faults.clone()
+    }
+
+    /// The records of `resource` as the sandbox holds them (its canonical form, by id): the
+    /// truth a test compares a client's lists with.
+    pub fn records(&self, resource: &str) -> Vec<serde_json::Value> {
+        self.app
+            .store()
+            .records(resource)
+            .map(|(_, record)| record.clone())
+            .collect()
+    }
+
+    /// The API requests received so far (the latest 10,000), oldest first.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        let log = self.app.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter().cloned().collect()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.app
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Stops accepting, lets requests in flight finish (hanging requests are released with 503)

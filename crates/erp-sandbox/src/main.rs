@@ -185,11 +185,6 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        if let Some(reason) = sandbox.unsupported() {
-            eprintln!(
-                "erp-sandbox: warning: `{vendor}` uses {reason}; its requests get 501 in this version"
-            );
-        }
         let required: Vec<bool> = match &sandbox.spec().auth.scheme {
             erp_spec::ir::AuthScheme::Headers(headers) => {
                 headers.iter().map(|h| h.required).collect()

@@ -7,7 +7,10 @@
 //! they do not change it.
 
 use chrono::SecondsFormat;
-use erp_spec::ir::{Method, Model, Operation, OperationKind, Resource, Returns};
+use erp_spec::ir::{
+    BodyKind, Method, Model, Operation, OperationKind, RequestEnvelope, Resource, Returns,
+    WireFormat,
+};
 use serde_json::{Map, Value};
 
 use crate::app::App;
@@ -18,7 +21,8 @@ use crate::render::{ListMeta, Renderer, corrupt};
 use crate::reply::Reply;
 use crate::routes::Match;
 use crate::store::Store;
-use crate::{decode, derive, paging};
+use crate::xml::{Inferred, ModelTypes, XmlTypes};
+use crate::{codec, decode, derive, paging};
 
 /// One request below the base path.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +34,7 @@ pub(crate) struct Request<'a> {
     pub body: &'a [u8],
     /// The request's URL without its query, for next-page links.
     pub link_base: &'a str,
+    pub content_type: Option<&'a str>,
 }
 
 /// Routes the request to its operation and runs it.
@@ -51,6 +56,13 @@ pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
             let result = match ctx.op.kind {
                 // Only counting list routes accept HEAD (see `RouteTable::new`).
                 _ if request.method == "HEAD" => ctx.count(),
+                _ if matches!(
+                    ctx.op.returns,
+                    Returns::Bytes | Returns::ByteStream | Returns::Text
+                ) =>
+                {
+                    ctx.file()
+                }
                 OperationKind::List => ctx.list(),
                 OperationKind::Get => ctx.get(),
                 OperationKind::Create => ctx.create(),
@@ -61,6 +73,29 @@ pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
             result.unwrap_or_else(|reply| reply)
         }
     }
+}
+
+/// A file name extension for a media type.
+fn extension(content_type: &str) -> &str {
+    match content_type {
+        "application/pdf" => "pdf",
+        "application/zip" => "zip",
+        "text/csv" => "csv",
+        t if t.starts_with("image/") => t.trim_start_matches("image/"),
+        _ => "bin",
+    }
+}
+
+/// A deterministic document of about 64 KiB (several chunks on the wire, so streaming is real).
+fn document(title: &str) -> Vec<u8> {
+    let mut out = format!("%PDF-1.4\n% {title}\n").into_bytes();
+    let mut line = 0u32;
+    while out.len() < 64 * 1024 {
+        out.extend_from_slice(format!("% line {line:05} of the sandbox document\n").as_bytes());
+        line += 1;
+    }
+    out.extend_from_slice(b"%%EOF\n");
+    out
 }
 
 /// The current time as the vendor writes datetimes.
@@ -146,16 +181,58 @@ impl Ctx<'_> {
     ) -> Reply {
         let renderer = self.renderer(store);
         let Some(model) = self.response_model() else {
-            return Reply::json(
-                status,
-                &renderer.item_envelope(self.root(), Out::from_value(record)),
-            );
+            let body = renderer.item_envelope(self.root(), Out::from_value(record));
+            return self.structured(status, &body, None, false);
         };
         let mut item = renderer.item(model, record);
         if allow_malformed && self.app.faults.take_malformed() {
             corrupt(&mut item, model);
         }
-        Reply::json(status, &renderer.item_envelope(self.root(), item))
+        let body = renderer.item_envelope(self.root(), item);
+        self.structured(status, &body, Some(model), false)
+    }
+
+    /// A structured reply in the vendor's format, typed by `model` (XML `type` attributes).
+    fn structured(&self, status: u16, body: &Out, model: Option<&Model>, list: bool) -> Reply {
+        let spec = self.app.spec();
+        let types: Box<dyn XmlTypes + '_> = match model {
+            Some(m) if list => Box::new(ModelTypes::list(spec, m)),
+            Some(m) => Box::new(ModelTypes::item(spec, m)),
+            None => Box::new(Inferred),
+        };
+        codec::reply(spec, status, body, types.as_ref())
+    }
+
+    /// A file of the addressed record (`bytes`, `byte_stream` and `text` operations): content
+    /// derived from the record, so the same record always gives the same file.
+    fn file(&self) -> Outcome {
+        let store = self.app.store();
+        let id = match self.path_id() {
+            Some(id) => id.ok_or_else(|| self.not_found())?,
+            None => 0,
+        };
+        if self.path_id().is_some() && store.get(&self.resource.name, id).is_none() {
+            return Err(self.not_found());
+        }
+        let title = format!(
+            "{} {} {id}",
+            self.app.spec().vendor.title,
+            self.resource.name
+        );
+        if self.op.returns == Returns::Text {
+            return Ok(Reply::text(200, format!("{title}\n")));
+        }
+        let content_type = match self.op.accept.as_str() {
+            a if a.contains('*') || a.contains(',') => "application/octet-stream",
+            a => a,
+        };
+        let file = format!("{}.{}", self.resource.name, extension(content_type));
+        Ok(
+            Reply::bytes(200, content_type, document(&title)).with_header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{file}-{id}\""),
+            ),
+        )
     }
 
     /// The reply of a write: the record in the item envelope, or an empty body.
@@ -220,7 +297,7 @@ impl Ctx<'_> {
             paging::continuation(paging, &slice, records.len(), query, self.request.link_base);
         let mut body = renderer.list_envelope(self.resource, items, meta);
         paging::decorate(paging, &mut body, &next);
-        let reply = Reply::json(200, &body);
+        let reply = self.structured(200, &body, model, true);
         Ok(match paging::link_header(paging, &next) {
             Some(link) => reply.with_header("Link", link),
             None => reply,
@@ -254,7 +331,7 @@ impl Ctx<'_> {
                 let empty = self.renderer(&store).empty_item_list();
                 match empty {
                     Some(body) if self.app.faults.empty_list_for_unknown_id_on() => {
-                        Ok(Reply::json(200, &body))
+                        Ok(self.structured(200, &body, None, false))
                     }
                     _ => Err(self.not_found()),
                 }
@@ -266,7 +343,20 @@ impl Ctx<'_> {
         let model = self
             .request_model()
             .ok_or_else(|| self.invalid("This operation takes no request body."))?;
-        let fields = decode::body(&self.app.schema, self.root(), model, self.request.body)
+        let value = codec::request_value(self.op, self.request.content_type, self.request.body)
+            .map_err(|m| self.invalid(&m))?
+            .ok_or_else(|| self.invalid("This operation takes no request fields."))?;
+        // An XML document always has a root element: it is the envelope, whatever its style.
+        let value = match (self.op.format, value) {
+            (WireFormat::Xml, Value::Object(mut map))
+                if map.len() == 1 && self.app.spec().envelope.request == RequestEnvelope::Bare =>
+            {
+                map.values_mut().next().map(Value::take).unwrap_or_default()
+            }
+            (_, value) => value,
+        };
+        let enveloped = self.op.body == BodyKind::Structured;
+        let fields = decode::body(&self.app.schema, self.root(), model, value, enveloped)
             .map_err(|m| self.invalid(&m))?;
         Ok((fields, model))
     }
@@ -398,6 +488,7 @@ mod tests {
                 query: &query,
                 body: body.as_bytes(),
                 link_base: path,
+                content_type: Some("application/json"),
             },
         )
     }

@@ -11,8 +11,10 @@ use crate::ordered_json::Out;
 pub(crate) enum Body {
     Empty,
     Json(String),
+    Xml(String),
     Html(String),
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 /// Status, body and extra headers of one answer.
@@ -29,6 +31,23 @@ impl Reply {
             status,
             body: Body::Json(body.to_json()),
             headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn xml(status: u16, document: String) -> Reply {
+        Reply {
+            status,
+            body: Body::Xml(document),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A binary body with its content type.
+    pub(crate) fn bytes(status: u16, content_type: &str, bytes: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            body: Body::Bytes(bytes),
+            headers: vec![("Content-Type".to_owned(), content_type.to_owned())],
         }
     }
 
@@ -78,6 +97,9 @@ impl Reply {
         let (content_type, body) = match self.body {
             Body::Empty => (None, AxumBody::empty()),
             Body::Json(text) => (Some("application/json"), AxumBody::from(text)),
+            Body::Xml(text) => (Some("application/xml; charset=utf-8"), AxumBody::from(text)),
+            // The content type travels in the reply's own headers.
+            Body::Bytes(bytes) => (None, AxumBody::from(bytes)),
             Body::Html(text) => (Some("text/html; charset=utf-8"), AxumBody::from(text)),
             Body::Text(text) => (Some("text/plain; charset=utf-8"), AxumBody::from(text)),
         };

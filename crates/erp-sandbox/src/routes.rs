@@ -1,7 +1,8 @@
 //! Matching a request path against the full path templates of the spec's operations.
 //!
 //! Paths are compared segment by segment below the base path: literal segments must be equal and
-//! `{param}` matches exactly one non-empty segment. A trailing slash is a segment of its own, so
+//! `{param}` matches a non-empty part of one segment; a segment may mix literals and parameters
+//! (`Accounts({id})`, `{id}.xml`), the literals kept. A trailing slash is a segment of its own, so
 //! Cloudspot's `/artikels/` does not match `/artikels` (the sandbox answers 404 in the vendor's
 //! error shape, as a Django backend without slash redirects would). When several operations share
 //! a method and path (Cloudspot's list and get-by-`?id=`), the one whose required query
@@ -22,10 +23,97 @@ pub(crate) fn counts_with_head(spec: &Spec, op: &Operation) -> bool {
         && op.kind == OperationKind::List
 }
 
+/// A part of one path segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
+enum Piece {
     Literal(String),
     Param(String),
+}
+
+/// One segment of a path template: literals and parameters (`things({id})` is three pieces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment(Vec<Piece>);
+
+impl Segment {
+    fn parse(text: &str) -> Segment {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('{') {
+            if start > 0 {
+                pieces.push(Piece::Literal(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 1..];
+            let end = after.find('}').unwrap_or(after.len());
+            pieces.push(Piece::Param(after[..end].to_owned()));
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+        if !rest.is_empty() || pieces.is_empty() {
+            pieces.push(Piece::Literal(rest.to_owned()));
+        }
+        Segment(pieces)
+    }
+
+    /// Whether the segment has any literal text (more specific than a bare parameter).
+    fn has_literal(&self) -> bool {
+        self.0.iter().any(|p| matches!(p, Piece::Literal(_)))
+    }
+
+    /// The parameters of `part` when it matches, each non-empty.
+    fn matches(&self, part: &str, params: &mut Vec<(String, String)>) -> bool {
+        fn go(pieces: &[Piece], part: &str, params: &mut Vec<(String, String)>) -> bool {
+            match pieces {
+                [] => part.is_empty(),
+                [Piece::Literal(lit), rest @ ..] => part
+                    .strip_prefix(lit.as_str())
+                    .is_some_and(|p| go(rest, p, params)),
+                [Piece::Param(name)] => {
+                    !part.is_empty() && {
+                        params.push((name.clone(), decode(part)));
+                        true
+                    }
+                }
+                [Piece::Param(name), Piece::Literal(lit), rest @ ..] => {
+                    // The value ends at the last place the following literal allows a match.
+                    let mut ends: Vec<usize> =
+                        part.match_indices(lit.as_str()).map(|(i, _)| i).collect();
+                    ends.reverse();
+                    ends.into_iter().filter(|i| *i > 0).any(|i| {
+                        let mark = params.len();
+                        params.push((name.clone(), decode(&part[..i])));
+                        let ok = go(rest, &part[i + lit.len()..], params);
+                        if !ok {
+                            params.truncate(mark);
+                        }
+                        ok
+                    })
+                }
+                // Two parameters side by side cannot be told apart.
+                [Piece::Param(_), Piece::Param(_), ..] => false,
+            }
+        }
+        go(&self.0, part, params)
+    }
+}
+
+/// A percent-decoded path parameter (clients encode what is not unreserved).
+fn decode(part: &str) -> String {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = part
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// One operation's route.
@@ -74,15 +162,7 @@ impl RouteTable {
         for (r, resource) in spec.resources.iter().enumerate() {
             for (o, op) in resource.operations.iter().enumerate() {
                 let (path, fixed) = op.path.split_once('?').unwrap_or((op.path.as_str(), ""));
-                let segments = split(path)
-                    .into_iter()
-                    .map(
-                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                            Some(name) => Segment::Param(name.to_owned()),
-                            None => Segment::Literal(s.to_owned()),
-                        },
-                    )
-                    .collect();
+                let segments = split(path).into_iter().map(Segment::parse).collect();
                 let fixed_query = fixed
                     .split('&')
                     .filter(|p| !p.is_empty())
@@ -140,12 +220,8 @@ impl RouteTable {
                 }
                 continue;
             }
-            let literals = route
-                .segments
-                .iter()
-                .filter(|s| matches!(s, Segment::Literal(_)))
-                .count()
-                + route.fixed_query.len();
+            let literals =
+                route.segments.iter().filter(|s| s.has_literal()).count() + route.fixed_query.len();
             let present = route.required_query.iter().filter(|q| has(q, None)).count();
             let missing = route.required_query.len() - present;
             // Prefer more literal segments, then routes whose required query parameters are all
@@ -180,12 +256,8 @@ fn match_segments(template: &[Segment], parts: &[&str]) -> Option<Vec<(String, S
     }
     let mut params = Vec::new();
     for (segment, part) in template.iter().zip(parts) {
-        match segment {
-            Segment::Literal(lit) if lit == part => {}
-            Segment::Param(name) if !part.is_empty() => {
-                params.push((name.clone(), (*part).to_owned()))
-            }
-            _ => return None,
+        if !segment.matches(part, &mut params) {
+            return None;
         }
     }
     Some(params)
@@ -252,6 +324,28 @@ mod tests {
             panic!("405 expected")
         };
         assert!(allowed.contains(&"HEAD") && allowed.contains(&"GET"));
+    }
+
+    #[test]
+    fn parameters_inside_segments() {
+        let seg = Segment::parse("Accounts(guid'{id}')");
+        let mut params = Vec::new();
+        assert!(seg.matches("Accounts(guid'5f9f-4d7c')", &mut params));
+        assert_eq!(params, q(&[("id", "5f9f-4d7c")]));
+        let mut params = Vec::new();
+        assert!(!seg.matches("Accounts(guid'')", &mut params));
+        assert!(!seg.matches("Contacts(guid'x')", &mut params));
+        let seg = Segment::parse("{id}.xml");
+        let mut params = Vec::new();
+        assert!(
+            seg.matches("a.b.xml", &mut params),
+            "the last `.xml` ends the value"
+        );
+        assert_eq!(params, q(&[("id", "a.b")]));
+        let mut params = Vec::new();
+        assert!(Segment::parse("{name}").matches("M%C3%BCller", &mut params));
+        assert_eq!(params, q(&[("name", "Müller")]));
+        assert!(Segment::parse("things").has_literal() && !Segment::parse("{id}").has_literal());
     }
 
     #[test]

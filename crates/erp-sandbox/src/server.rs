@@ -9,6 +9,8 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
+use erp_spec::ir::{Spec, WireFormat};
+
 use crate::app::App;
 use crate::ops;
 use crate::rate_limit::{Decision, seconds_text};
@@ -37,12 +39,19 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let body = axum::body::to_bytes(body, BODY_LIMIT).await;
     if path.starts_with("/__sandbox/") {
         let reply = match &body {
-            Ok(bytes) => control::handle(&app.faults, parts.method.as_str(), path, bytes),
+            Ok(bytes) => control::handle(
+                &app.faults,
+                app.oauth.as_ref(),
+                parts.method.as_str(),
+                path,
+                bytes,
+            ),
             Err(_) => Reply::text(400, "cannot read the request body"),
         };
         return reply.into_response();
     }
     app.faults.count_request();
+    app.remember(parts.method.as_str(), path, &query_pairs(&parts.uri));
     if app.faults.hanging() {
         let mut shutdown = app.shutdown.subscribe();
         tokio::select! {
@@ -71,14 +80,25 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     reply.into_response()
 }
 
-/// Whether the request asks for JSON, by `Accept` or by Billomat's `?format=json`.
-fn asks_for_json(headers: &HeaderMap, query: &[(String, String)]) -> bool {
+/// Whether the request asks for the vendor's format: by `Accept`, or by the spec's format
+/// query parameter (`?format=json`).
+fn asks_for_format(spec: &Spec, headers: &HeaderMap, query: &[(String, String)]) -> bool {
+    let media = spec.wire.format.media_type();
     let accept = headers
         .get_all(axum::http::header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/json"));
-    accept || query.iter().any(|(k, v)| k == "format" && v == "json")
+        .any(|v| v.contains(media));
+    let name = match spec.wire.format {
+        WireFormat::Json => "json",
+        WireFormat::Xml => "xml",
+    };
+    let by_param = spec
+        .wire
+        .format_param
+        .as_deref()
+        .is_some_and(|param| query.iter().any(|(k, v)| k == param && v == name));
+    accept || by_param
 }
 
 /// Answers one vendor API request (everything but the hang fault, which needs to wait).
@@ -98,29 +118,37 @@ pub(crate) fn pipeline(
     if let Some(retry_in) = app.faults.take_rate_limit() {
         return too_many_requests(app, retry_in, now);
     }
-    if !app.unsupported.is_empty() {
-        return Reply::text(
-            501,
-            format!(
-                "vendor `{}` uses {}, which is not supported by this sandbox version",
-                spec.vendor.name,
-                app.unsupported.join(", ")
-            ),
-        );
+    if let Some(oauth) = &app.oauth
+        && let Some(reply) = oauth.handle(method, path, query, headers, body, now)
+    {
+        return reply;
     }
-    if spec.wire.accept_required && !asks_for_json(headers, query) {
+    if spec.wire.accept_required && !asks_for_format(spec, headers, query) {
         return Reply::text(
             406,
             format!(
-                "{} answers in XML unless a request asks for JSON (`Accept: application/json` or `?format=json`); \
-                 this sandbox imitates only the JSON dialect",
-                spec.vendor.title
+                "{} answers in another format unless a request asks for `{}`{}",
+                spec.vendor.title,
+                spec.wire.format.media_type(),
+                spec.wire
+                    .format_param
+                    .as_deref()
+                    .map(|p| format!(" (by `Accept` or `?{p}=`)"))
+                    .unwrap_or_default()
             ),
         );
     }
-    if !auth::check(spec, &app.credentials, headers, query) {
+    let rejected = match &app.oauth {
+        // RFC 6750: say why a bearer token was refused.
+        Some(oauth) => oauth.check_bearer(headers, now).err().map(|rejection| {
+            errors::unauthorized(spec).with_header("WWW-Authenticate", rejection.www_authenticate())
+        }),
+        None => (!auth::check(spec, &app.credentials, headers, query))
+            .then(|| errors::unauthorized(spec)),
+    };
+    if let Some(reply) = rejected {
         let decision = app.rate.as_ref().map(|r| r.peek(now));
-        return with_rate_headers(app, errors::unauthorized(spec), decision, now);
+        return with_rate_headers(app, reply, decision, now);
     }
     let decision = app.rate.as_ref().map(|r| r.hit(now));
     if let Some(d) = decision
@@ -156,6 +184,9 @@ pub(crate) fn pipeline(
                     query,
                     body,
                     link_base: &link_base(headers, path),
+                    content_type: headers
+                        .get(axum::http::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok()),
                 },
             ),
             None => errors::not_found(spec),

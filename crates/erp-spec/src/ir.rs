@@ -158,6 +158,8 @@ pub struct Wire {
     /// Without an `Accept` for this format the vendor answers in another one (the sandbox
     /// refuses such requests).
     pub accept_required: bool,
+    /// A query parameter that also selects the format (`?format=json`).
+    pub format_param: Option<String>,
 }
 
 #[derive(Debug, Clone)]

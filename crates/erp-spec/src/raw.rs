@@ -228,6 +228,9 @@ pub struct RawWire {
     /// defaults to XML); the sandbox refuses requests that do not ask.
     #[serde(default)]
     pub accept_required: bool,
+    /// A query parameter that also selects the format (`?format=json`).
+    #[serde(default)]
+    pub format_param: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

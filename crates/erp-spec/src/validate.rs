@@ -336,6 +336,7 @@ impl Validator {
                 .unwrap_or(ir::NestedLists::Plain),
             headers: self.headers(&w.headers),
             accept_required: w.accept_required,
+            format_param: w.format_param.clone(),
         }
     }
 

@@ -31,6 +31,12 @@ pub fn emit(spec: &Spec) -> TokenStream {
         .unzip();
     let builder_doc = docs::outer(&builder_doc(spec));
     let credentials = credentials(spec);
+    let oauth2_reexport = matches!(spec.auth.scheme, AuthScheme::OAuth2(_)).then(|| {
+        quote! {
+            /// OAuth2 sessions and token stores (from `erp-runtime`).
+            pub use erp_runtime::oauth2;
+        }
+    });
     let accessors = spec.resources.iter().map(|r| {
         let method = ident(&r.rust_name);
         let handle = ident(&r.type_name);
@@ -59,6 +65,7 @@ pub fn emit(spec: &Spec) -> TokenStream {
         pub struct ReadmeDoctests;
 
         pub use erp_runtime::{chrono, futures, Decimal, Error, Items, JsonValue, Page, Pages, Result, RetryPolicy, Secret, Uuid};
+        #oauth2_reexport
 
         #vendor
 
@@ -106,6 +113,70 @@ fn builder_doc(spec: &Spec) -> String {
 
 fn credentials(spec: &Spec) -> TokenStream {
     match &spec.auth.scheme {
+        // One header with a prefix (`Authorization: Token token=...`).
+        AuthScheme::Headers(headers) if headers.len() == 1 && !headers[0].prefix.is_empty() => {
+            let h = &headers[0];
+            let p = ident(&h.param);
+            let (name, prefix) = (&h.name, &h.prefix);
+            let doc = docs::outer(&format!(
+                "Credentials: {}
+
+`{}` is sent as `{}: {}<{}>`: {}",
+                spec.auth.doc, h.param, h.name, h.prefix, h.param, h.doc
+            ));
+            quote! {
+                #doc
+                pub fn credentials(#p: impl Into<erp_runtime::Secret>) -> erp_runtime::auth::TokenHeader {
+                    erp_runtime::auth::TokenHeader::new(#name, #p).prefix(#prefix)
+                }
+            }
+        }
+        AuthScheme::Query(params) => {
+            let required: Vec<_> = params.iter().filter(|p| p.required).collect();
+            let args = required.iter().map(|p| {
+                let p = ident(&p.param);
+                quote!(#p: impl Into<erp_runtime::Secret>)
+            });
+            let calls = required.iter().map(|p| {
+                let arg = ident(&p.param);
+                let name = &p.name;
+                quote!(.param(#name, #arg))
+            });
+            let mut doc = format!("Credentials: {}", spec.auth.doc);
+            for p in params.iter() {
+                doc.push_str(&format!(
+                    "\n\n`{}` is sent as the query parameter `{}`{}: {}",
+                    p.param,
+                    p.name,
+                    if p.required {
+                        ""
+                    } else {
+                        " (optional; add it with `.param(..)`)"
+                    },
+                    p.doc
+                ));
+            }
+            let doc = docs::outer(&doc);
+            quote! {
+                #doc
+                pub fn credentials(#(#args),*) -> erp_runtime::auth::ApiKeyQuery {
+                    erp_runtime::auth::ApiKeyQuery::new()#(#calls)*
+                }
+            }
+        }
+        AuthScheme::Bearer => {
+            let doc = docs::outer(&format!(
+                "Credentials: {}\n\nThe token is sent as `Authorization: Bearer <token>`.",
+                spec.auth.doc
+            ));
+            quote! {
+                #doc
+                pub fn credentials(token: impl Into<erp_runtime::Secret>) -> erp_runtime::auth::Bearer {
+                    erp_runtime::auth::Bearer::new(token)
+                }
+            }
+        }
+        AuthScheme::OAuth2(o) => oauth2_config(spec, o),
         AuthScheme::Headers(headers) => {
             let required: Vec<_> = headers.iter().filter(|h| h.required).collect();
             let optional: Vec<_> = headers.iter().filter(|h| !h.required).collect();
@@ -155,8 +226,38 @@ fn credentials(spec: &Spec) -> TokenStream {
                 }
             }
         }
-        // OAuth2 providers are built by the caller (they need a token store); nothing to add here.
-        AuthScheme::OAuth2(_) | AuthScheme::Query(_) | AuthScheme::Bearer => quote!(),
+    }
+}
+
+/// `Vendor::oauth2(client_id, client_secret)`: the vendor's OAuth2 settings from the spec, for
+/// `erp_runtime::oauth2::OAuth2` (which the caller builds: it needs a token store).
+fn oauth2_config(spec: &Spec, o: &ir::OAuth2) -> TokenStream {
+    let name = &spec.vendor.name;
+    let (token_url, authorize_url) = (&o.token_url, &o.authorize_url);
+    let client_credentials_only = o.grants == [ir::Grant::ClientCredentials];
+    let flow = client_credentials_only
+        .then(|| quote!(.flow(erp_runtime::oauth2::Flow::ClientCredentials)));
+    let scopes = o.scopes.iter().map(|s| quote!(.scope(#s)));
+    let interval = o
+        .refresh_min_interval_seconds
+        .map(|secs| quote!(.min_refresh_interval(std::time::Duration::from_secs(#secs))));
+    let doc = docs::outer(&format!(
+        "OAuth2 settings: {}\n\nToken endpoint `{token_url}`, authorization endpoint `{authorize_url}`{}. Set a \n`redirect_uri` for the authorization-code flow, then build a session with \n`erp_runtime::oauth2::OAuth2::builder(config).store(..).build()` and pass it to `.auth(..)`.",
+        spec.auth.doc,
+        o.refresh_min_interval_seconds
+            .map(|s| format!("; refreshes at most every {s} s"))
+            .unwrap_or_default()
+    ));
+    quote! {
+        #doc
+        pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<erp_runtime::Secret>) -> erp_runtime::oauth2::OAuth2Config {
+            erp_runtime::oauth2::OAuth2Config::new(#name, #token_url, client_id)
+                .client_secret(client_secret)
+                .authorize_url(#authorize_url)
+                #flow
+                #(#scopes)*
+                #interval
+        }
     }
 }
 
@@ -226,10 +327,27 @@ pub fn usage_example(spec: &Spec) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         AuthScheme::Basic { .. } => "\"USERNAME\", \"PASSWORD\"".to_owned(),
-        AuthScheme::OAuth2(_) | AuthScheme::Query(_) | AuthScheme::Bearer => String::new(),
+        AuthScheme::Query(p) => p
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| format!("\"YOUR_{}\"", p.param.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        AuthScheme::Bearer => "\"YOUR_TOKEN\"".to_owned(),
+        AuthScheme::OAuth2(_) => String::new(),
+    };
+    let auth = match &spec.auth.scheme {
+        AuthScheme::OAuth2(_) => {
+            // Tokens are saved to a file before use, so a rotated refresh token survives a crash.
+            doc.push_str(&format!(
+                "let config = {client}::oauth2(\"CLIENT_ID\", \"CLIENT_SECRET\")\n    .redirect_uri(\"http://127.0.0.1:8765/callback\");\nlet session = {krate}::oauth2::OAuth2::builder(config)\n    .store({krate}::oauth2::FileTokenStore::new(\"tokens.json\"))\n    .build()?;\n"
+            ));
+            "session".to_owned()
+        }
+        _ => format!("{client}::credentials({creds})"),
     };
     doc.push_str(&format!(
-        "let {} = {client}::builder({})\n    .auth({client}::credentials({creds}))\n    .build()?;\n",
+        "let {} = {client}::builder({})\n    .auth({auth})\n    .build()?;\n",
         spec.vendor.name,
         vars.join(", ")
     ));

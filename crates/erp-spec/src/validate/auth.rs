@@ -118,9 +118,16 @@ impl Validator {
         is_header: bool,
     ) -> Vec<ir::AuthHeader> {
         let mut params = BTreeSet::new();
+        let single_header = is_header && raw.len() == 1;
         raw.iter()
             .map(|h| {
                 let h = &h.value;
+                if let Some(prefix) = h.prefix.as_ref().filter(|_| !single_header) {
+                    self.err(
+                        &h.name.referenced,
+                        format!("`prefix: {prefix:?}` needs a scheme with exactly one header (`token_header`)"),
+                    );
+                }
                 let param = self.rust_ident(&h.param.referenced, "auth param", &h.param.value);
                 if !params.insert(param.clone()) {
                     self.err(

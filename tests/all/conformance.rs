@@ -1,0 +1,759 @@
+//! The conformance suite: one generic driver for every spec in `tests/conformance/` and in
+//! `specs/`, with no per-spec code.
+//!
+//! For each spec the real sandbox serves the vendor over TCP and the real runtime calls it
+//! through the descriptors `erp_spec::descriptors` builds (the same values the generator writes
+//! into each crate). Every operation the spec declares is exercised by its kind: lists are
+//! compared with the sandbox's own records (exact count, no duplicate, the filter and the page
+//! size sent on every page), gets read listed records, creates, updates and deletes are checked
+//! against the records afterwards, files are downloaded whole and streamed, uploads sent. Then
+//! the scheme's failure paths: wrong credentials, a 429 waited out, and for OAuth2 vendors an
+//! access token that expires in the middle of paging and is refreshed once.
+//!
+//! A new spec dropped into `tests/conformance/` is tested by the next `cargo test`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use erp_runtime::auth::{ApiKeyHeaders, ApiKeyQuery, Auth, Basic, Bearer, TokenHeader};
+use erp_runtime::descriptor::{BodyKind, Operation, Paging, Returns, intern};
+use erp_runtime::oauth2::{OAuth2, OAuth2Config, Pkce};
+use erp_runtime::{Client, Error, Multipart, Request};
+use erp_sandbox::{RunningSandbox, Sandbox, SeenRequest};
+use erp_spec::descriptors::{Descriptors, descriptors};
+use erp_spec::ir::{self, AuthScheme, OperationKind, TypeRef};
+use futures::TryStreamExt;
+use serde_json::{Map, Value, json};
+
+/// Records seeded per resource: with a page size of 5, lists span several pages, and more than
+/// one even where the vendor chooses the size (the sandbox's 50).
+const RECORDS: usize = 60;
+const PAGE_SIZE: u64 = 5;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every spec of a folder, parsed and validated, in file order.
+fn specs_in(folder: &str) -> Vec<ir::Spec> {
+    let dir = workspace().join(folder);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("spec text");
+            let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+            erp_spec::parse_str(&name, &text).unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+/// One vendor under test.
+struct Vendor {
+    spec: ir::Spec,
+    d: Descriptors,
+    sandbox: RunningSandbox,
+    client: Client,
+    /// What the driver saw, one line per check, for the matrix.
+    passed: Vec<String>,
+}
+
+/// Runs `check`; a failure is recorded (with the vendor and check) instead of stopping the run,
+/// so one run reports every broken cell of the matrix.
+macro_rules! check {
+    ($failures:expr, $vendor:expr, $what:expr, $body:expr) => {
+        match $body {
+            Ok(()) => $vendor.passed.push($what.to_string()),
+            Err(message) => $failures.push(format!(
+                "{}: {}: {message}",
+                $vendor.spec.vendor.name, $what
+            )),
+        }
+    };
+}
+
+type Outcome = Result<(), String>;
+
+fn fail(what: impl std::fmt::Display) -> String {
+    what.to_string()
+}
+
+/// A `'static` name for the runtime's request builder (spec names are interned once).
+fn name(text: &str) -> &'static str {
+    intern(text)
+}
+
+/// A record's field as text (canonical values are typed, the wire may send strings).
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn id_of(item: &Value) -> Option<String> {
+    text(item.get("id"))
+}
+
+fn model<'s>(spec: &'s ir::Spec, name: Option<&String>) -> Option<&'s ir::Model> {
+    name.and_then(|n| spec.model(n))
+}
+
+/// An example value of a field for a request body.
+fn example(spec: &ir::Spec, field: &ir::Field) -> Option<Value> {
+    if let Some(first) = field.examples.first() {
+        return Some(Value::String(first.clone()));
+    }
+    Some(match &field.ty {
+        TypeRef::String => json!("Conformance"),
+        TypeRef::Integer => json!(7),
+        TypeRef::Number => json!(1.5),
+        TypeRef::Decimal => json!("12.34"),
+        TypeRef::Boolean => json!(true),
+        TypeRef::Date => json!("2024-05-17"),
+        TypeRef::DateTime => json!("2024-05-17T10:00:00+02:00"),
+        TypeRef::Guid => json!("5f9f5ad5-4f2f-4d7c-8c7a-3b6cf2b1e3c4"),
+        TypeRef::Bytes => json!("JVBERi0xLjQK"),
+        TypeRef::Enum(e) => json!(spec.enumeration(e)?.variants.first()?.wire),
+        TypeRef::Json | TypeRef::List(_) | TypeRef::Model(_) => return None,
+    })
+}
+
+/// A request body with every writable field that has an example (and every required one).
+fn body_for(spec: &ir::Spec, model: &ir::Model) -> Map<String, Value> {
+    model
+        .fields
+        .iter()
+        .filter(|f| !f.read_only && !f.sensitive)
+        .filter(|f| f.required || !f.examples.is_empty())
+        .filter_map(|f| Some((f.wire_name.clone(), example(spec, f)?)))
+        .collect()
+}
+
+/// The same fields as a multipart form: text fields, and files for `bytes` fields.
+fn multipart_for(spec: &ir::Spec, model: &ir::Model) -> Multipart {
+    let mut form = Multipart::new();
+    for f in model.fields.iter().filter(|f| !f.read_only && f.required) {
+        form = match f.ty {
+            TypeRef::Bytes => form.file(
+                f.wire_name.clone(),
+                "scan.pdf",
+                "application/pdf",
+                b"%PDF-1.4 conformance".to_vec(),
+            ),
+            _ => form.text(
+                f.wire_name.clone(),
+                text(example(spec, f).as_ref()).unwrap_or_default(),
+            ),
+        };
+    }
+    form
+}
+
+/// The credentials of the sandbox as a runtime provider. OAuth2 vendors get a real session:
+/// authorization code (the sandbox approves at once) exchanged at the sandbox's token endpoint.
+async fn auth_for(spec: &ir::Spec, sandbox: &RunningSandbox, wrong: bool) -> Arc<dyn Auth> {
+    let creds = sandbox.credentials();
+    let value = |v: &str| {
+        if wrong {
+            format!("{v}-wrong")
+        } else {
+            v.to_owned()
+        }
+    };
+    match &spec.auth.scheme {
+        AuthScheme::Headers(headers) if headers.len() == 1 && !headers[0].prefix.is_empty() => {
+            let (name, token) = &creds.headers[0];
+            Arc::new(TokenHeader::new(name.clone(), value(token)).prefix(headers[0].prefix.clone()))
+        }
+        AuthScheme::Headers(headers) => {
+            let mut auth = ApiKeyHeaders::new();
+            for (h, (name, v)) in headers.iter().zip(&creds.headers) {
+                if h.required {
+                    auth = auth.header(name.clone(), value(v));
+                }
+            }
+            Arc::new(auth)
+        }
+        AuthScheme::Query(_) => {
+            let mut auth = ApiKeyQuery::new();
+            for (name, v) in &creds.query {
+                auth = auth.param(name.clone(), value(v));
+            }
+            Arc::new(auth)
+        }
+        AuthScheme::Bearer => Arc::new(Bearer::new(value(
+            creds.bearer.as_deref().unwrap_or_default(),
+        ))),
+        AuthScheme::Basic { .. } => {
+            let (user, password) = creds.basic.clone().unwrap_or_default();
+            Arc::new(Basic::new(user, value(&password)))
+        }
+        AuthScheme::OAuth2(_) => Arc::new(oauth2_session(spec, sandbox, wrong).await),
+    }
+}
+
+async fn oauth2_session(spec: &ir::Spec, sandbox: &RunningSandbox, wrong: bool) -> OAuth2 {
+    let creds = sandbox
+        .credentials()
+        .oauth2
+        .expect("an OAuth2 sandbox registers a client");
+    let config = OAuth2Config::new(
+        name(&spec.vendor.name),
+        sandbox.url(&creds.token_path),
+        creds.client_id,
+    )
+    .client_secret(creds.client_secret)
+    .authorize_url(sandbox.url(&creds.authorize_path))
+    .redirect_uri("http://127.0.0.1:9/callback");
+    let session = OAuth2::new(config).expect("oauth2 session");
+    if wrong {
+        // A session that never logged in: every request is refused before it is sent.
+        return session;
+    }
+    let request = session
+        .authorization_request(Pkce::S256)
+        .expect("authorization URL");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let answer = http.get(request.url()).send().await.expect("authorize");
+    let location = answer
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("the sandbox redirects with a code")
+        .to_owned();
+    let redirect = reqwest::Url::parse(&location).expect("redirect URL");
+    let param = |key: &str| {
+        redirect
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    session
+        .exchange_code(&request, &param("code"), &param("state"))
+        .await
+        .expect("code exchange");
+    session
+}
+
+async fn start(spec: ir::Spec) -> Vendor {
+    let options = erp_sandbox::SandboxOptions {
+        seed_records: RECORDS,
+        ..Default::default()
+    };
+    let d = descriptors(&spec);
+    let sandbox = Sandbox::new(spec.clone(), options)
+        .start(erp_clients_tests::ephemeral())
+        .await
+        .expect("sandbox");
+    let client = client_for(&spec, &d, &sandbox, false).await;
+    Vendor {
+        spec,
+        d,
+        sandbox,
+        client,
+        passed: Vec::new(),
+    }
+}
+
+async fn client_for(
+    spec: &ir::Spec,
+    d: &Descriptors,
+    sandbox: &RunningSandbox,
+    wrong: bool,
+) -> Client {
+    let mut builder = Client::builder(d.vendor)
+        .base_url(sandbox.base_url())
+        .shared_auth(auth_for(spec, sandbox, wrong).await)
+        .retry(erp_clients_tests::quick_retries())
+        .page_size(PAGE_SIZE);
+    for v in &spec.base_url.variables {
+        builder = builder.variable(v.name.clone(), v.example.clone());
+    }
+    builder.build().expect("client")
+}
+
+impl Vendor {
+    fn op(&self, resource: &ir::Resource, op: &ir::Operation) -> &'static Operation {
+        self.d
+            .operation(&resource.name, &op.name)
+            .expect("a descriptor for every operation")
+    }
+
+    /// The request of `op` addressing `record` (path and required query parameters from its
+    /// fields of the same names).
+    fn address(&self, op: &ir::Operation, record: &Value) -> Result<Request, String> {
+        let mut req = Request::new();
+        for p in &op.path_params {
+            let v = text(record.get(&p.wire_name))
+                .ok_or_else(|| format!("no field `{}` to fill path parameter", p.wire_name))?;
+            req = req.path(name(&p.wire_name), v);
+        }
+        for q in op.query.iter().filter(|q| q.required) {
+            let v = text(record.get(&q.wire_name))
+                .ok_or_else(|| format!("no field `{}` to fill required parameter", q.wire_name))?;
+            req = req.query_param(&q.wire_name, v);
+        }
+        Ok(req)
+    }
+
+    /// Lists with `filter` (plus required parameters from `record`) and compares with the
+    /// sandbox's records.
+    async fn list(
+        &self,
+        resource: &ir::Resource,
+        op: &ir::Operation,
+        filter: Option<(&str, String)>,
+    ) -> Outcome {
+        let records = self.sandbox.records(&resource.name);
+        let first = records.first().cloned().unwrap_or(Value::Null);
+        let mut req = self.address(op, &first)?;
+        let mut wanted: Vec<(String, String)> = op
+            .query
+            .iter()
+            .filter(|q| q.required)
+            .filter_map(|q| Some((q.wire_name.clone(), text(first.get(&q.wire_name))?)))
+            .collect();
+        if let Some((param, value)) = &filter {
+            req = req.query_param(param, value.clone());
+            wanted.push(((*param).to_owned(), value.clone()));
+        }
+        let expected: BTreeSet<String> = records
+            .iter()
+            .filter(|r| {
+                wanted
+                    .iter()
+                    .all(|(k, v)| text(r.get(k)).as_ref() == Some(v))
+            })
+            .filter_map(id_of)
+            .collect();
+        self.sandbox.clear_requests();
+        let items: Vec<Value> = self
+            .client
+            .all(self.op(resource, op), req)
+            .await
+            .map_err(fail)?;
+        let ids: Vec<String> = items.iter().filter_map(id_of).collect();
+        let unique: BTreeSet<String> = ids.iter().cloned().collect();
+        if unique.len() != ids.len() {
+            return Err(format!(
+                "{} items but {} distinct ids",
+                ids.len(),
+                unique.len()
+            ));
+        }
+        if unique != expected {
+            return Err(format!(
+                "listed {} items, the vendor holds {} (missing {:?}, extra {:?})",
+                unique.len(),
+                expected.len(),
+                expected.difference(&unique).collect::<Vec<_>>(),
+                unique.difference(&expected).collect::<Vec<_>>()
+            ));
+        }
+        self.check_pages(op, &wanted, expected.len())
+    }
+
+    /// Every page request carried the filters and the page size; a paged list of more than one
+    /// page was fetched in more than one request.
+    fn check_pages(
+        &self,
+        op: &ir::Operation,
+        wanted: &[(String, String)],
+        total: usize,
+    ) -> Outcome {
+        let pages: Vec<SeenRequest> = self
+            .sandbox
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "GET")
+            .collect();
+        let size = op.paging.size();
+        let page_size = size.map_or(usize::MAX, |s| PAGE_SIZE.min(s.max) as usize);
+        if op.paging.is_paged() && total > page_size && pages.len() < total.div_ceil(page_size) {
+            return Err(format!(
+                "{total} items in {} requests: the list was not paged",
+                pages.len()
+            ));
+        }
+        for (i, page) in pages.iter().enumerate() {
+            for (k, v) in wanted {
+                if page.param(k) != Some(v.as_str()) {
+                    return Err(format!(
+                        "page {} lost the parameter `{k}={v}`: {:?}",
+                        i + 1,
+                        page.query
+                    ));
+                }
+            }
+            if let Some(s) = size {
+                let sent = page.param(s.param);
+                if sent != Some(page_size.to_string().as_str()) {
+                    return Err(format!(
+                        "page {} sent `{}={sent:?}`, not {page_size}",
+                        i + 1,
+                        s.param
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(&self, resource: &ir::Resource, op: &ir::Operation) -> Outcome {
+        let records = self.sandbox.records(&resource.name);
+        for record in records.iter().take(2) {
+            let item: Value = self
+                .client
+                .item(self.op(resource, op), self.address(op, record)?)
+                .await
+                .map_err(fail)?;
+            if id_of(&item) != id_of(record) {
+                return Err(format!(
+                    "asked for {:?}, got {:?}",
+                    id_of(record),
+                    id_of(&item)
+                ));
+            }
+        }
+        let mut missing = records.first().cloned().unwrap_or(json!({}));
+        if let Some(obj) = missing.as_object_mut() {
+            obj.insert("id".into(), json!(999_999));
+        }
+        match self
+            .client
+            .item::<Value>(self.op(resource, op), self.address(op, &missing)?)
+            .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Err(format!("an unknown id gave {other:?}, not NotFound")),
+        }
+    }
+
+    /// Creates a record, updates it, deletes it; each step checked against the sandbox.
+    async fn write(&self, resource: &ir::Resource) -> Outcome {
+        let find = |kind| resource.operations.iter().find(|o| o.kind == kind);
+        let Some(create) = find(OperationKind::Create) else {
+            return Ok(());
+        };
+        let spec = &self.spec;
+        let request_model = model(spec, create.request.as_ref()).ok_or("create names no model")?;
+        let body = body_for(spec, request_model);
+        let before = self.sandbox.records(&resource.name).len();
+        let created: Value = self
+            .client
+            .item(self.op(resource, create), Request::new().body(&body))
+            .await
+            .map_err(fail)?;
+        let id = id_of(&created).ok_or("the created item has no id")?;
+        let records = self.sandbox.records(&resource.name);
+        let stored = records
+            .iter()
+            .find(|r| id_of(r).as_ref() == Some(&id))
+            .ok_or("the vendor holds no record with the new id")?;
+        if records.len() != before + 1 {
+            return Err(format!(
+                "{before} records before a create, {} after",
+                records.len()
+            ));
+        }
+        for (field, value) in &body {
+            if text(stored.get(field)) != text(Some(value)) {
+                return Err(format!(
+                    "created `{field}` = {value}, the vendor holds {:?}",
+                    stored.get(field)
+                ));
+            }
+        }
+        if let Some(update) = find(OperationKind::Update) {
+            let field = request_model
+                .fields
+                .iter()
+                .find(|f| f.ty == TypeRef::String && !f.read_only && !f.sensitive)
+                .ok_or("no string field to update")?;
+            let changes = json!({ &field.wire_name: "Renamed by the conformance driver" });
+            let _: Option<Value> = self
+                .client
+                .item_or_empty(
+                    self.op(resource, update),
+                    self.address(update, stored)?.body(&changes),
+                )
+                .await
+                .map_err(fail)?;
+            let after = self.sandbox.records(&resource.name);
+            let changed = after.iter().find(|r| id_of(r).as_ref() == Some(&id));
+            if changed
+                .and_then(|r| text(r.get(&field.wire_name)))
+                .as_deref()
+                != Some("Renamed by the conformance driver")
+            {
+                return Err("the update did not reach the vendor".to_owned());
+            }
+        }
+        if let Some(delete) = find(OperationKind::Delete) {
+            self.client
+                .unit(self.op(resource, delete), self.address(delete, stored)?)
+                .await
+                .map_err(fail)?;
+            if self
+                .sandbox
+                .records(&resource.name)
+                .iter()
+                .any(|r| id_of(r).as_ref() == Some(&id))
+            {
+                return Err("the deleted record is still there".to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Downloads, streams, text and uploads.
+    async fn action(&self, resource: &ir::Resource, op: &ir::Operation) -> Outcome {
+        let record = self
+            .sandbox
+            .records(&resource.name)
+            .first()
+            .cloned()
+            .ok_or("no record")?;
+        let req = self.address(op, &record)?;
+        let descriptor = self.op(resource, op);
+        match (op.returns, op.body) {
+            (Returns::Bytes, _) => {
+                let file = self.client.bytes(descriptor, req).await.map_err(fail)?;
+                if file.bytes.len() < 1024
+                    || file.content_type.as_deref() != Some(op.accept.as_str())
+                {
+                    return Err(format!("downloaded {file:?}"));
+                }
+            }
+            (Returns::ByteStream, _) => {
+                let stream = self
+                    .client
+                    .byte_stream(descriptor, req)
+                    .await
+                    .map_err(fail)?;
+                let announced = stream.content_length;
+                let chunks: Vec<erp_runtime::Bytes> =
+                    stream.chunks.try_collect().await.map_err(fail)?;
+                let total: usize = chunks.iter().map(|c| c.len()).sum();
+                if total < 32 * 1024 || announced.is_some_and(|n| n != total as u64) {
+                    return Err(format!(
+                        "streamed {total} bytes in {} chunks, announced {announced:?}",
+                        chunks.len()
+                    ));
+                }
+            }
+            (Returns::Text, _) => {
+                let text = self.client.text(descriptor, req).await.map_err(fail)?;
+                if text.trim().is_empty() {
+                    return Err("empty text".to_owned());
+                }
+            }
+            (_, BodyKind::Multipart) => {
+                let model =
+                    model(&self.spec, op.request.as_ref()).ok_or("upload names no model")?;
+                let _: Value = self
+                    .client
+                    .item(descriptor, req.multipart(multipart_for(&self.spec, model)))
+                    .await
+                    .map_err(fail)?;
+            }
+            (returns, body) => {
+                let mut req = req;
+                if body != BodyKind::None
+                    && let Some(model) = model(&self.spec, op.request.as_ref())
+                {
+                    req = req.body(&body_for(&self.spec, model));
+                }
+                match returns {
+                    Returns::Item => self.client.item::<Value>(descriptor, req).await.map(drop),
+                    Returns::ItemOrEmpty => self
+                        .client
+                        .item_or_empty::<Value>(descriptor, req)
+                        .await
+                        .map(drop),
+                    _ => self.client.unit(descriptor, req).await,
+                }
+                .map_err(fail)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The first list (or get) of the vendor: the call the failure checks repeat.
+    fn probe(&self) -> Option<(&ir::Resource, &ir::Operation)> {
+        self.spec.resources.iter().find_map(|r| {
+            r.operations
+                .iter()
+                .find(|o| o.kind == OperationKind::List && o.query.iter().all(|q| !q.required))
+                .map(|o| (r, o))
+        })
+    }
+
+    async fn call_probe(&self, client: &Client) -> Result<usize, Error> {
+        let Some((r, op)) = self.probe() else {
+            return Ok(0);
+        };
+        client
+            .all::<Value>(self.op(r, op), Request::new())
+            .await
+            .map(|items| items.len())
+    }
+
+    async fn wrong_credentials(&self) -> Outcome {
+        let client = client_for(&self.spec, &self.d, &self.sandbox, true).await;
+        match self.call_probe(&client).await {
+            Err(Error::Unauthorized { .. }) => Ok(()),
+            Err(Error::Auth { .. }) if matches!(self.spec.auth.scheme, AuthScheme::OAuth2(_)) => {
+                Ok(())
+            }
+            other => Err(format!("wrong credentials gave {other:?}")),
+        }
+    }
+
+    async fn rate_limited_once(&self) -> Outcome {
+        self.sandbox
+            .faults()
+            .rate_limit_next(1, Duration::from_millis(200));
+        self.call_probe(&self.client).await.map(drop).map_err(fail)
+    }
+
+    /// An access token that expires after the first page: the list still completes, with one
+    /// refresh.
+    async fn token_expires_mid_paging(&self) -> Outcome {
+        let Some(oauth) = self.sandbox.oauth() else {
+            return Ok(());
+        };
+        let before = oauth.refreshes();
+        oauth.expire_access_tokens_after(1);
+        let listed = self.call_probe(&self.client).await.map_err(fail)?;
+        let refreshes = oauth.refreshes() - before;
+        if refreshes != 1 || listed == 0 {
+            return Err(format!(
+                "listed {listed} items with {refreshes} refreshes (expected one)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The cell of the conformance matrix a spec stands for.
+fn describe(spec: &ir::Spec) -> String {
+    let paging = match spec.paging {
+        Paging::None => "unpaged",
+        Paging::PageNumber { .. } => "page_number",
+        Paging::OffsetLimit { .. } => "offset_limit",
+        Paging::NextLink {
+            link: erp_spec::ir::LinkSource::Body(_),
+            ..
+        } => "next_link (body)",
+        Paging::NextLink { .. } => "next_link (Link header)",
+        Paging::Cursor {
+            cursor: erp_spec::ir::CursorSource::Body(_),
+            ..
+        } => "cursor (body)",
+        Paging::Cursor { .. } => "cursor (last item)",
+    };
+    let auth = match &spec.auth.scheme {
+        AuthScheme::Headers(h) if h.len() == 1 && !h[0].prefix.is_empty() => "token_header",
+        AuthScheme::Headers(_) => "api_key_headers",
+        AuthScheme::Query(_) => "api_key_query",
+        AuthScheme::Bearer => "bearer",
+        AuthScheme::Basic { .. } => "basic",
+        AuthScheme::OAuth2(_) => "oauth2",
+    };
+    let codec = match spec.wire.format {
+        ir::WireFormat::Json => "json",
+        ir::WireFormat::Xml => "xml",
+    };
+    format!("{paging} × {auth} × {codec}")
+}
+
+async fn run(folder: &str) {
+    let mut failures = Vec::new();
+    let mut matrix = Vec::new();
+    for spec in specs_in(folder) {
+        let mut v = start(spec).await;
+        let resources = v.spec.resources.clone();
+        for r in &resources {
+            for op in &r.operations {
+                let what = format!("{}.{}", r.name, op.name);
+                match op.kind {
+                    OperationKind::List => {
+                        check!(failures, v, what, v.list(r, op, None).await);
+                        // A filter on a field the records have, kept on every page.
+                        let records = v.sandbox.records(&r.name);
+                        let filter = op.query.iter().filter(|q| !q.required).find_map(|q| {
+                            let value =
+                                records.iter().find_map(|rec| text(rec.get(&q.wire_name)))?;
+                            (q.ty == TypeRef::String).then_some((q.wire_name.as_str(), value))
+                        });
+                        if let Some(filter) = filter {
+                            let what = format!("{what} ?{}=", filter.0);
+                            check!(failures, v, what, v.list(r, op, Some(filter)).await);
+                        }
+                    }
+                    OperationKind::Get => check!(failures, v, what, v.get(r, op).await),
+                    OperationKind::Create | OperationKind::Update | OperationKind::Delete => {}
+                    OperationKind::Action => check!(failures, v, what, v.action(r, op).await),
+                }
+            }
+            if r.operations.iter().any(|o| o.kind == OperationKind::Create) {
+                let what = format!("{}.create/update/delete", r.name);
+                check!(failures, v, what, v.write(r).await);
+            }
+        }
+        check!(
+            failures,
+            v,
+            "wrong credentials",
+            v.wrong_credentials().await
+        );
+        check!(failures, v, "429 waited out", v.rate_limited_once().await);
+        if matches!(v.spec.auth.scheme, AuthScheme::OAuth2(_)) {
+            check!(
+                failures,
+                v,
+                "token expired mid-paging",
+                v.token_expires_mid_paging().await
+            );
+        }
+        matrix.push(format!(
+            "{:<14} {:<48} {} checks passed: {}",
+            v.spec.vendor.name,
+            describe(&v.spec),
+            v.passed.len(),
+            v.passed.join(", ")
+        ));
+        v.sandbox.shutdown().await;
+    }
+    println!("conformance matrix ({folder}):\n{}", matrix.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "conformance failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_conformance_spec_passes_the_generic_driver() {
+    run("tests/conformance").await;
+}
+
+#[tokio::test]
+async fn every_vendor_spec_passes_the_generic_driver() {
+    run("specs").await;
+}
