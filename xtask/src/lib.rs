@@ -1,3 +1,4 @@
 //! Library side of `cargo xtask`, so that the generator can be tested.
 
 pub mod codegen;
+pub mod features;

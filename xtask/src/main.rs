@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]
+const USAGE: &str = "usage: cargo xtask codegen [--check] | features
 
   codegen          regenerate every vendor crate under crates/ from specs/*.yaml, and remove
                    generated crates whose spec is gone
   codegen --check  exit non-zero and name the stale files and crates when generated code
-                   differs from the specs";
+                   differs from the specs
+  features         check that every generated crate builds with no features and with each
+                   feature alone";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
     {
         ["codegen"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Write)),
         ["codegen", "--check"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Check)),
+        ["features"] => report(xtask::features::check(&root)),
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             ExitCode::SUCCESS

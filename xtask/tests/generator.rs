@@ -186,7 +186,7 @@ fn crates_of_removed_specs_are_stale_and_removed() {
     let stale = codegen::run(&root, Mode::Check).unwrap_err();
     assert_eq!(
         stale,
-        "generated code is out of date with specs/ (1 files):\n  crates/erp-mini/ (its spec specs/mini.yaml no longer exists)\nrun `cargo xtask codegen` and commit the result"
+        "generated code is out of date with its specs (1 files):\n  crates/erp-mini/ (its spec specs/mini.yaml no longer exists)\nrun `cargo xtask codegen` and commit the result"
     );
 
     let notes = generated.join("src/notes.rs");

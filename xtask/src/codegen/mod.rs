@@ -164,21 +164,72 @@ fn header(spec: &Spec) -> String {
     )
 }
 
+/// A folder of specs and the folder their crates are generated into.
+#[derive(Debug, Clone, Copy)]
+struct SpecSet {
+    specs: &'static str,
+    crates: &'static str,
+}
+
+/// The vendors' specs, and the synthetic specs of the conformance suite (generated like any
+/// vendor so that every style the format can express is compiled, not only served).
+const SPEC_SETS: [SpecSet; 2] = [
+    SpecSet {
+        specs: "specs",
+        crates: "crates",
+    },
+    SpecSet {
+        specs: "tests/conformance",
+        crates: "tests/conformance/crates",
+    },
+];
+
 /// The spec path relative to the workspace (`specs/billomat.yaml`), whatever path it was loaded by.
 pub(crate) fn spec_display_path(source: &str) -> String {
-    match source.rfind("specs/") {
-        Some(i) => source[i..].to_owned(),
-        None => source.to_owned(),
-    }
+    SPEC_SETS
+        .iter()
+        .filter_map(|set| source.rfind(&format!("{}/", set.specs)))
+        .min()
+        .map_or_else(|| source.to_owned(), |i| source[i..].to_owned())
 }
 
 /// Loads every spec and writes or checks every generated crate. Returns a summary line.
 pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
-    let specs = erp_spec::load_dir(&root.join("specs")).map_err(|e| e.to_string())?;
+    let mut names = Vec::new();
     let mut stale = Vec::new();
     let mut written = 0;
+    for set in SPEC_SETS {
+        if !root.join(set.specs).is_dir() {
+            continue;
+        }
+        let (set_names, set_written) = run_set(root, set, mode, &mut stale)?;
+        names.extend(set_names);
+        written += set_written;
+    }
+    if !stale.is_empty() {
+        return Err(format!(
+            "generated code is out of date with its specs ({} files):\n  {}\nrun `cargo xtask codegen` and commit the result",
+            stale.len(),
+            stale.join("\n  ")
+        ));
+    }
+    Ok(match mode {
+        Mode::Check => format!("generated crates are up to date: {}", names.join(", ")),
+        Mode::Write => format!("generated {} ({written} files changed)", names.join(", ")),
+    })
+}
+
+/// One set of specs: generates (or checks) its crates, returns their names and the files written.
+fn run_set(
+    root: &Path,
+    set: SpecSet,
+    mode: Mode,
+    stale: &mut Vec<String>,
+) -> Result<(Vec<String>, usize), String> {
+    let specs = erp_spec::load_dir(&root.join(set.specs)).map_err(|e| e.to_string())?;
+    let mut written = 0;
     for spec in &specs {
-        let dir = root.join("crates").join(spec.vendor.crate_name());
+        let dir = root.join(set.crates).join(spec.vendor.crate_name());
         let files = generate(spec)?;
         for (rel, content) in &files {
             let path = dir.join(rel);
@@ -224,7 +275,7 @@ pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
     // Crates generated from a spec that is gone (a vendor removed or its spec renamed).
     let current: Vec<String> = specs.iter().map(|s| s.vendor.crate_name()).collect();
     let mut refused = Vec::new();
-    for orphan in orphaned_crates(root, &current) {
+    for orphan in orphaned_crates(root, set.crates, &current) {
         let dir = display(root, &orphan.dir);
         if !orphan.hand_written.is_empty() {
             // Never delete what a person wrote, even inside a generated crate.
@@ -255,18 +306,7 @@ pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
     if !refused.is_empty() {
         return Err(refused.join("\n"));
     }
-    if !stale.is_empty() {
-        return Err(format!(
-            "generated code is out of date with specs/ ({} files):\n  {}\nrun `cargo xtask codegen` and commit the result",
-            stale.len(),
-            stale.join("\n  ")
-        ));
-    }
-    let names: Vec<_> = specs.iter().map(|s| s.vendor.crate_name()).collect();
-    Ok(match mode {
-        Mode::Check => format!("generated crates are up to date: {}", names.join(", ")),
-        Mode::Write => format!("generated {} ({written} files changed)", names.join(", ")),
-    })
+    Ok((current, written))
 }
 
 /// A crate directory whose files say they were generated from a spec file that is gone.
@@ -290,14 +330,17 @@ pub fn generated_from(content: &str) -> Option<&str> {
         .find_map(|marker| first.strip_prefix(marker))?
         .strip_prefix(GENERATED_FROM)?;
     let spec = rest.split_whitespace().next()?.trim_end_matches('.');
-    spec.starts_with("specs/").then_some(spec)
+    SPEC_SETS
+        .iter()
+        .any(|set| spec.starts_with(&format!("{}/", set.specs)))
+        .then_some(spec)
 }
 
 /// Generated crates under `crates/` that no current spec generates and whose spec is gone.
 /// A crate counts as generated only if its `Cargo.toml` carries the header, so hand-written
 /// crates (the runtime, the sandbox) are never touched.
-fn orphaned_crates(root: &Path, current: &[String]) -> Vec<Orphan> {
-    let Ok(entries) = std::fs::read_dir(root.join("crates")) else {
+fn orphaned_crates(root: &Path, crates: &str, current: &[String]) -> Vec<Orphan> {
+    let Ok(entries) = std::fs::read_dir(root.join(crates)) else {
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries
