@@ -72,9 +72,20 @@
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
 //!   "empty_write_bodies": true, "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
 //!
-//! Vendors with XML bodies, OAuth2, OData envelopes, next-link or cursor paging are not imitated
-//! yet: their sandbox starts, but every API request gets `501` with a plain-text explanation.
-//! Responses are always JSON (Billomat's XML default and `?format=` are ignored).
+//! - **Every style a spec can express** (see `paging`, `codec`, `auth` and `oauth`, each keyed by
+//!   the IR's enums, never by a vendor's name): page-number, offset, next-link (body or `Link`
+//!   header) and cursor paging (body or last item, with a has-more flag); JSON and Rails-style XML
+//!   bodies; structured, form and multipart request bodies; file downloads (`bytes`,
+//!   `byte_stream`: a deterministic document of about 64 KiB per record) and text; path
+//!   parameters inside a segment (`things({id})`, `{id}.xml`); API keys in headers (an optional
+//!   header sent empty counts as absent) or the query, prefixed tokens, bearer tokens, Basic, and
+//!   an OAuth2 authorization server (auto-approving authorize endpoint, code exchange, refresh
+//!   with rotation, expiry, revocation; `POST /__sandbox/oauth` and [`OAuthControls`]).
+//! - **For tests**: [`RunningSandbox::records`] (the truth to compare lists with) and
+//!   [`RunningSandbox::requests`] (what a client sent, page by page).
+//!
+//! A vendor whose spec asks for its format (`accept_required`) answers 406 to requests that do
+//! not; the other format of such a vendor (Billomat's XML default) is not imitated.
 
 #![warn(missing_docs)]
 

@@ -209,8 +209,26 @@ async fn main() -> ExitCode {
             };
             println!("  header {name}: {value}{optional}");
         }
+        for (name, value) in &credentials.query {
+            println!("  query parameter {name}={value}");
+        }
+        if let Some(token) = &credentials.bearer {
+            println!("  bearer token {token}");
+        }
         if let Some((user, password)) = &credentials.basic {
             println!("  basic auth {user} / {password}");
+        }
+        if let Some(oauth) = &credentials.oauth2 {
+            println!(
+                "  oauth2 client {} / {}",
+                oauth.client_id, oauth.client_secret
+            );
+            println!("  oauth2 authorize {}", running.url(&oauth.authorize_path));
+            println!("  oauth2 token {}", running.url(&oauth.token_path));
+            println!(
+                "  oauth2 controls: POST http://{}/__sandbox/oauth",
+                running.addr()
+            );
         }
         println!("  faults: POST http://{}/__sandbox/faults", running.addr());
         sandboxes.push(running);

@@ -624,3 +624,70 @@ fn vendor_name_must_match_the_file_name() {
         )],
     );
 }
+
+/// A paging style that lacks what it needs, or names what another style uses, is refused: a
+/// spec must never be accepted and then list only part of a collection.
+#[test]
+fn paging_styles_state_what_they_need() {
+    let text = broken(&[(
+        "  style: page_number\n  page_param: page\n",
+        "  style: cursor\n  cursor_param: cursor\n",
+    )]);
+    assert_error(
+        &text,
+        "style: cursor",
+        "paging style `cursor` needs `cursor_path` (a dotted path of the body, e.g. `meta.next_cursor`) or `cursor_field`",
+    );
+    let text = broken(&[(
+        "  page_param: page\n",
+        "  page_param: page\n  offset_param: offset\n",
+    )]);
+    assert_error(
+        &text,
+        "offset_param: offset",
+        "`offset_param` is not used by paging style `page_number`",
+    );
+    let text = broken(&[(
+        "  size_param: per_page\n  default_size: 20\n  max_size: 100\n",
+        "",
+    )]);
+    assert_error(
+        &text,
+        "style: page_number",
+        "paging style `page_number` needs `size_param`",
+    );
+    let text = broken(&[(
+        "  style: page_number\n  page_param: page\n",
+        "  style: next_link\n  next_link: d.__next\n  link_header: true\n",
+    )]);
+    assert_error(&text, "next_link: d.__next", "not both");
+    let text = broken(&[(
+        "  style: page_number\n  page_param: page\n",
+        "  style: cursor\n  cursor_param: cursor\n  cursor_path: meta..next\n",
+    )]);
+    assert_error(&text, "cursor_path: meta..next", "is not a dotted path");
+}
+
+/// An operation may page differently from its vendor, with the same rules.
+#[test]
+fn operation_paging_overrides_are_validated() {
+    let list = "      list:\n        doc: Lists widgets.\n";
+    let text = broken(&[(
+        list,
+        "      list:\n        doc: Lists widgets.\n        paging: {style: offset_limit, offset_param: skip}\n",
+    )]);
+    assert_error(
+        &text,
+        "paging: {style: offset_limit",
+        "operation `widgets.list`: paging style `offset_limit` needs `size_param`",
+    );
+    let text = broken(&[(
+        list,
+        "      list:\n        doc: Lists widgets.\n        paged: false\n        paging: {style: none}\n",
+    )]);
+    assert_error(
+        &text,
+        "      list:",
+        "`paged: false` and a `paging` section contradict each other",
+    );
+}
