@@ -489,23 +489,23 @@ mod tests {
 
     #[tokio::test]
     async fn the_client_appends_query_credentials_and_never_shows_them() {
-        use crate::test_server::{GET_ITEM, Reply, client, serve};
+        use crate::test_server::{Reply, client, get_item, serve};
         let addr =
             serve(|seen| Reply::json(200, serde_json::json!({"target": seen.target}).to_string()))
                 .await;
         let auth = ApiKeyQuery::new().param("api_key", "s3cret&x");
         let echoed: serde_json::Value = client(addr, auth.clone())
-            .item(&GET_ITEM, crate::Request::new().query_param("page", 2))
+            .item(get_item(), crate::Request::new().query_param("page", 2))
             .await
             .unwrap();
-        assert_eq!(echoed["target"], "/items?page=2&api_key=s3cret%26x");
+        assert_eq!(echoed["target"], "/things?page=2&api_key=s3cret%26x");
 
         // Nothing listens on a port we just freed: the transport error must not show the URL.
         let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let closed_addr = closed.local_addr().unwrap();
         drop(closed);
         let err = client(closed_addr, auth)
-            .item::<serde_json::Value>(&GET_ITEM, crate::Request::new())
+            .item::<serde_json::Value>(get_item(), crate::Request::new())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Transport { .. }), "{err:?}");
@@ -542,24 +542,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_401_hands_the_rejected_credentials_to_invalidate_and_retries_once() {
-        use crate::test_server::{GET_ITEM, Reply, serve};
+        use crate::test_server::{Reply, get_item, serve};
         let addr = serve(|seen| match seen.header("authorization") {
             Some("Bearer t1") => Reply::json(200, "{}"),
             _ => Reply::json(401, r#"{"message":"bad token"}"#),
         })
         .await;
         let auth = std::sync::Arc::new(Rotating::default());
-        let client = crate::Client::builder(&crate::test_server::VENDOR)
+        let client = crate::Client::builder(get_item().vendor())
             .base_url(format!("http://{addr}"))
             .shared_auth(auth.clone())
             .build()
             .unwrap();
-        let _: serde_json::Value = client.item(&GET_ITEM, crate::Request::new()).await.unwrap();
+        let _: serde_json::Value = client
+            .item(get_item(), crate::Request::new())
+            .await
+            .unwrap();
         assert_eq!(*auth.rejected.lock().unwrap(), ["Bearer t0"]);
         // t2 is rejected too: one retry per call, then the vendor's 401 surfaces.
         *auth.current.lock().unwrap() = 2;
         let err = client
-            .item::<serde_json::Value>(&GET_ITEM, crate::Request::new())
+            .item::<serde_json::Value>(get_item(), crate::Request::new())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");

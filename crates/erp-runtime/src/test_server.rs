@@ -126,47 +126,25 @@ pub(crate) async fn serve(handler: impl Fn(Seen) -> Reply + Send + Sync + 'stati
     addr
 }
 
-/// A minimal JSON vendor and one GET operation, for driving a real `Client` in tests.
-pub(crate) static VENDOR: VendorInfo = VendorInfo {
-    name: "test",
-    title: "Test",
-    base_url: "http://127.0.0.1",
-    base_url_variables: &[],
-    booleans: BoolEncoding::Native,
-    list_envelope: ListEnvelope::Bare,
-    item_envelope: ItemEnvelope::Bare,
-    request_envelope: RequestEnvelope::Bare,
-    success_error_paths: &[],
-    rate_limits: &[],
-    error_message_paths: &["message"],
-    error_code_paths: &[],
-};
-
-static ITEMS: ResourceInfo = ResourceInfo {
-    vendor: &VENDOR,
-    name: "items",
-    wire_plural: "items",
-};
-
-pub(crate) static GET_ITEM: Operation = Operation {
-    resource: &ITEMS,
-    name: "get",
-    method: Method::Get,
-    path: "/items",
-    root: "item",
-    format: WireFormat::Json,
-    body: BodyKind::None,
-    returns: Returns::Item,
-    accept: "application/json",
-    headers: &[],
-    paging: Paging::None,
-    idempotent: true,
-    redact: &[],
-};
+/// One GET operation of a minimal JSON vendor (an item, bare envelopes), for driving a real
+/// `Client` in tests.
+pub(crate) fn get_item() -> &'static Operation {
+    static OP: std::sync::OnceLock<&'static Operation> = std::sync::OnceLock::new();
+    OP.get_or_init(|| {
+        crate::testing::operation(
+            VendorInfo {
+                base_url: "http://127.0.0.1",
+                ..crate::testing::vendor()
+            },
+            Paging::None,
+            Returns::Item,
+        )
+    })
+}
 
 /// A client for `addr` without retries.
 pub(crate) fn client(addr: SocketAddr, auth: impl crate::auth::Auth) -> crate::Client {
-    crate::Client::builder(&VENDOR)
+    crate::Client::builder(get_item().vendor())
         .base_url(format!("http://{addr}"))
         .auth(auth)
         .retry(crate::RetryPolicy::disabled())

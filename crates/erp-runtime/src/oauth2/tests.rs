@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use super::*;
 use crate::auth::{Auth, AuthContext, AuthTarget};
 use crate::oauth2::store::tests::TempDir;
-use crate::test_server::{GET_ITEM, Reply, Seen, serve};
+use crate::test_server::{Reply, Seen, get_item, serve};
 
 const START: u64 = 1_700_000_000;
 const CLIENT_SECRET: &str = "cs-SECRET";
@@ -231,7 +231,10 @@ async fn a_401_from_the_vendor_refreshes_once_and_retries() {
     .await;
     let auth = session(config(&server), seeded("rt-SECRET-0"), &clock());
     let client = crate::test_server::client(api, auth);
-    let body: serde_json::Value = client.item(&GET_ITEM, crate::Request::new()).await.unwrap();
+    let body: serde_json::Value = client
+        .item(get_item(), crate::Request::new())
+        .await
+        .unwrap();
     assert_eq!(body["ok"], true);
     assert_eq!(server.calls(), 2);
 }
@@ -311,13 +314,16 @@ async fn rotated_tokens_are_saved_before_they_are_used() {
 
     // The first save fails: the request fails, and the new token is not used.
     let err = client
-        .item::<serde_json::Value>(&GET_ITEM, crate::Request::new())
+        .item::<serde_json::Value>(get_item(), crate::Request::new())
         .await
         .unwrap_err();
     assert_eq!(err.auth_kind(), Some(&AuthErrorKind::Store), "{err:?}");
     assert!(err.to_string().contains("disk full"), "{err}");
     // The next request saves the kept tokens first, without another token request.
-    let _: serde_json::Value = client.item(&GET_ITEM, crate::Request::new()).await.unwrap();
+    let _: serde_json::Value = client
+        .item(get_item(), crate::Request::new())
+        .await
+        .unwrap();
     assert_eq!(
         *events.lock().unwrap(),
         [
