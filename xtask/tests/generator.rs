@@ -205,3 +205,36 @@ fn crates_of_removed_specs_are_stale_and_removed() {
     codegen::run(&root, Mode::Check).expect("up to date");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Resources of one group share one cargo feature, named after the group: a vendor with
+/// hundreds of entities builds only the services a user enables.
+#[test]
+fn resource_groups_become_features() {
+    let yaml = mini_yaml().replacen(
+        "    path: /widgets\n",
+        "    path: /widgets\n    group: inventory\n",
+        1,
+    );
+    let files = generate(&yaml);
+    let manifest = &files[std::path::Path::new("Cargo.toml")];
+    assert!(manifest.contains("default = [\"inventory\"]"), "{manifest}");
+    assert!(manifest.contains("\ninventory = []\n"), "{manifest}");
+    assert!(!manifest.contains("\nwidgets = []"), "{manifest}");
+    let resources = &files[std::path::Path::new("src/resources/mod.rs")];
+    assert!(
+        resources.contains("#[cfg(feature = \"inventory\")]"),
+        "{resources}"
+    );
+    let bad = mini_yaml().replacen(
+        "    path: /widgets\n",
+        "    path: /widgets\n    group: Sales Team\n",
+        1,
+    );
+    let errors = erp_spec::parse_str("specs/mini.yaml", &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        errors.contains("resource group `Sales Team` must be lower case"),
+        "{errors}"
+    );
+}
