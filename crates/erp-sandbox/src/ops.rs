@@ -63,7 +63,9 @@ pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
                 {
                     ctx.file()
                 }
+                // Lists, and named actions that return one (a listing with its own paging).
                 OperationKind::List => ctx.list(),
+                OperationKind::Action if ctx.op.returns == Returns::List => ctx.list(),
                 OperationKind::Get => ctx.get(),
                 OperationKind::Create => ctx.create(),
                 OperationKind::Update => ctx.update(),

@@ -90,6 +90,32 @@ pub static LIST: Operation = Operation {
     redact: &[],
 };
 
+/// `GET /things/recent`: Lists things again, newest last, paged by a cursor of its own (not the vendor's offsets).
+pub static RECENT: Operation = Operation {
+    resource: &RESOURCE,
+    name: "recent",
+    method: Method::Get,
+    path: "/things/recent",
+    root: "thing",
+    format: WireFormat::Json,
+    body: BodyKind::None,
+    returns: Returns::List,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::Cursor {
+        param: "after",
+        cursor: CursorSource::LastItem("id"),
+        has_more: None,
+        size: Some(PageSize {
+            param: "limit",
+            default: 10u64,
+            max: 50u64,
+        }),
+    },
+    idempotent: true,
+    redact: &[],
+};
+
 /// `GET /things/{id}/summary`: A text summary of the thing.
 pub static SUMMARY: Operation = Operation {
     resource: &RESOURCE,
@@ -190,6 +216,23 @@ impl<'a> Things<'a> {
         query: &ThingsListQuery,
     ) -> erp_runtime::Result<Vec<crate::models::Thing>> {
         self.client.all(&LIST, Request::new().query(query)).await
+    }
+
+    /// Lists things again, newest last, paged by a cursor of its own (not the vendor's offsets).
+    ///
+    /// `GET /things/recent`. Pages are fetched lazily as the stream is read, with every filter kept on every page.
+    pub fn recent(&self) -> erp_runtime::Items<crate::models::Thing> {
+        self.client.items(&RECENT, Request::new())
+    }
+
+    /// Like [`Self::recent`], page by page, with the totals the vendor reports (for progress display).
+    pub fn recent_pages(&self) -> erp_runtime::Pages<crate::models::Thing> {
+        self.client.pages(&RECENT, Request::new())
+    }
+
+    /// Like [`Self::recent`], collected into a `Vec`. Meant for small lists: use the stream to process large ones as they arrive.
+    pub async fn recent_all(&self) -> erp_runtime::Result<Vec<crate::models::Thing>> {
+        self.client.all(&RECENT, Request::new()).await
     }
 
     /// A text summary of the thing.
