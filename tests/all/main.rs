@@ -4,4 +4,5 @@
 mod billomat;
 mod cloudspot;
 mod fixtures;
+mod rate_limits;
 mod resilience;
