@@ -250,3 +250,24 @@ async fn a_429_empties_the_meter_until_the_reset() {
     }
     assert_eq!(faults.requests_seen(), 16, "one request per later call");
 }
+
+/// The spec's quarter-hour window is known from earlier answers when a 429 says "back in a
+/// second": the client believes the 429 (as the tour shows), not the quarter hour.
+#[tokio::test]
+async fn a_429_with_an_earlier_reset_than_the_known_window_is_waited_out() {
+    let sandbox = start("billomat", options(2)).await;
+    let api = billomat(&sandbox);
+    api.clients()
+        .get(1)
+        .await
+        .expect("learns the quarter-hour window");
+    let faults = sandbox.faults();
+    faults.rate_limit_next(1, Duration::from_secs(1));
+    // With the quarter hour as the reset, the 5 s allowed by `quick_retries` would be exceeded
+    // and the call would fail.
+    api.clients()
+        .get(1)
+        .await
+        .expect("retried after the 429's reset");
+    assert_eq!(faults.requests_seen(), 3, "one success, one 429, one retry");
+}

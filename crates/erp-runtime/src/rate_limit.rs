@@ -270,18 +270,20 @@ impl Meter {
         }
     }
 
-    /// Feeds the meter with what one answer said about this window. `others` is the number of
-    /// other requests in flight (the vendor may not have counted them yet), `granted_epoch`
-    /// the epoch the request's permit came from, `counted` whether the vendor counted the
-    /// request (a 2xx).
+    /// Feeds the meter with what one answer (HTTP status `http_status`) said about this
+    /// window. `others` is the number of other requests in flight (the vendor may not have
+    /// counted them yet), `granted_epoch` the epoch the request's permit came from.
     fn observe(
         &mut self,
         status: &RateLimitStatus,
-        counted: bool,
+        http_status: u16,
         now: Instant,
         others: u64,
         granted_epoch: u64,
     ) {
+        // A 2xx was counted by the vendor; a 429 was refused (and not counted).
+        let counted = (200..300).contains(&http_status);
+        let refused = http_status == 429;
         if status.limit.is_none() && status.remaining.is_none() {
             // A probe answered without a count for this window: do not probe forever.
             if counted && self.tokens.is_none() {
@@ -322,9 +324,17 @@ impl Meter {
         }
         match reset {
             Some(at) => {
-                let keep = self.resets_at.filter(|_| self.confirmed && !newer);
-                // Within one window the later reading is the safe one (delta headers round).
-                self.resets_at = Some(keep.map_or(at, |current| current.max(at)));
+                let current = self.resets_at.filter(|_| self.confirmed && !newer);
+                self.resets_at = Some(match current {
+                    None => at,
+                    // Readings of one window differ by rounding: the later one is safe.
+                    Some(c) if at.max(c) - at.min(c) <= tolerance => c.max(at),
+                    // An earlier reset from a refusal is the vendor's word on when to come
+                    // back; from any other answer it does not lift a window known to be used
+                    // up (that answer may predate the refusal).
+                    Some(c) if !refused && self.tokens == Some(0) => c,
+                    Some(_) => at,
+                });
                 self.confirmed = true;
             }
             None if self.resets_at.is_none() => {
@@ -524,14 +534,13 @@ impl Meters {
         now: Instant,
     ) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        let counted = (200..300).contains(&http_status);
         for (i, meter) in self.meters.iter_mut().enumerate() {
             if grant.probes.get(i).copied().unwrap_or(false) {
                 meter.probing = false;
             }
             if let Some(status) = statuses.get(i) {
                 let epoch = grant.epochs.get(i).copied().unwrap_or(0);
-                meter.observe(status, counted, now, self.in_flight, epoch);
+                meter.observe(status, http_status, now, self.in_flight, epoch);
             }
         }
     }
@@ -1090,6 +1099,30 @@ mod tests {
             granted(verdict).probes,
             vec![true],
             "capacity still unknown after the reset: one request probes"
+        );
+    }
+
+    #[test]
+    fn a_429_naming_an_earlier_reset_is_believed_and_other_answers_do_not_lift_it() {
+        let t0 = Instant::now();
+        let mut m = learned(BILLOMAT, 300, t0, Duration::from_secs(600));
+        let refused = granted(ask(&mut m, t0).1);
+        let late = granted(ask(&mut m, t0).1);
+        m.observe(&refused, 429, &[seen(0, ms(2_000))], t0 + ms(1));
+        assert_eq!(
+            m.meters[0].resets_at,
+            Some(t0 + ms(2_001)),
+            "the refusal's reset"
+        );
+        assert_eq!(m.meters[0].tokens, Some(0));
+        // An answer processed before the refusal names yet another, earlier reset.
+        m.observe(&late, 200, &[seen(12, ms(1_000))], t0 + ms(2));
+        assert_eq!(m.meters[0].resets_at, Some(t0 + ms(2_001)));
+        assert_eq!(m.meters[0].tokens, Some(0));
+        let (_, verdict) = ask(&mut m, t0 + ms(3));
+        assert!(
+            waits_until(&verdict).is_some_and(|u| u < t0 + ms(2_001) + RESET_MARGIN + WAKE_SPREAD),
+            "waits for the refusal's reset, not the window's: {verdict:?}"
         );
     }
 
