@@ -5,4 +5,5 @@ mod billomat;
 mod cloudspot;
 mod conformance;
 mod fixtures;
+mod rate_limits;
 mod resilience;

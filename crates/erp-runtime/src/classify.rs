@@ -42,14 +42,15 @@ pub(crate) fn status(
     let origin = origin(op);
     match status {
         429 => {
-            let windows = vendor
-                .rate_limits
-                .iter()
-                .map(|w| rate_limit::parse_status(w, headers, now));
-            let (mut reset_in, mut reset_at) = (None, None);
-            for s in windows {
+            let (mut reset_in, mut reset_at, mut window) = (None, None, None);
+            for w in vendor.rate_limits {
+                let s = rate_limit::parse_status(w, headers, now);
                 reset_in = reset_in.max(s.reset_in);
                 reset_at = reset_at.max(s.reset_at);
+                // The window that says it is used up is the one to name.
+                if s.remaining == Some(0) && window.is_none() {
+                    window = Some(w.name);
+                }
             }
             // Every hint the vendor gave counts; the longest wins, and a hint of zero (a
             // reset already in the past, clock skew) is no hint at all.
@@ -71,6 +72,7 @@ pub(crate) fn status(
                     retry_after: wait,
                     reset_at,
                     message,
+                    window,
                 },
             )
         }

@@ -65,7 +65,7 @@ impl Client {
                 http,
                 auth,
                 config,
-                gate: Gate::default(),
+                gate: Gate::new(vendor.rate_limits),
             }),
         }
     }

@@ -64,12 +64,16 @@ pub enum Error {
     },
 
     /// The vendor's rate limit is exhausted and waiting was not allowed (or retries ran out).
-    #[error("{origin}: rate limited{}{}", retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default(), message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    /// Also returned without sending anything when the client's own metering knows a window is
+    /// used up and it fails fast (a daily quota) or resets later than `max_rate_limit_wait`.
+    #[error("{origin}: rate limited{}{}{}{}", window.map(|w| format!(" (window `{w}`)")).unwrap_or_default(), retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default(), reset_at.map(|t| format!(", resets at {}", chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default(), message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     RateLimited {
         origin: Origin,
         retry_after: Option<Duration>,
         reset_at: Option<SystemTime>,
         message: Option<String>,
+        /// The rate-limit window (its name in the spec) that is used up, when known.
+        window: Option<&'static str>,
     },
 
     /// The body did not have the expected shape or types.

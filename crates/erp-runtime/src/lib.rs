@@ -17,6 +17,8 @@
 //!   `futures::Stream`s of items or pages;
 //! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
 //!   and vendor reset headers honoured, non-idempotent writes never blindly repeated;
+//!   [`rate_limit`] meters every declared window on the client side (shared by all clones of
+//!   a client), so concurrent calls wait their turn instead of earning 429s;
 //! - [`Error`]: one typed error whose `Display` always carries the vendor's own message;
 //! - [`Secret`]: credentials that never print.
 //!

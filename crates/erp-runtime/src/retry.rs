@@ -50,8 +50,10 @@ pub struct RetryPolicy {
     /// Upper bound of one backoff.
     pub max_backoff: Duration,
     /// The longest the client waits for a vendor's rate-limit window to reset (from
-    /// `Retry-After` or the vendor's reset header). A longer wait fails with
-    /// `Error::RateLimited` instead, so the caller can decide.
+    /// `Retry-After`, the vendor's reset header or the client's own metering). A longer wait
+    /// fails with `Error::RateLimited` instead, so the caller can decide. The bound applies
+    /// to each reset: a request queued behind others for a short window may wait through
+    /// several resets.
     pub max_rate_limit_wait: Duration,
 }
 
@@ -116,7 +118,7 @@ impl RetryPolicy {
 }
 
 /// A fraction in [0, 1) from a cheap xorshift generator; not for cryptography.
-fn jitter_fraction() -> f64 {
+pub(crate) fn jitter_fraction() -> f64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
     let mut x = STATE.load(Ordering::Relaxed);
     if x == 0 {

@@ -15,7 +15,7 @@ use crate::decode::{EXCERPT_CHARS, codec_of};
 use crate::descriptor::{BodyKind, Operation, Returns, http_method};
 use crate::envelope;
 use crate::error::{Error, Origin, excerpt};
-use crate::rate_limit;
+use crate::rate_limit::Permit;
 use crate::request::{Body, Request, encode_segment};
 use crate::retry::{Decision, Outcome};
 
@@ -211,12 +211,14 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.wait_for_rate_limit(op).await?;
+            let mut permit = self.wait_for_rate_limit(op).await?;
             let span = tracing::debug_span!("erp.request", vendor = op.vendor().name, operation = %op.qualified_name(), method = op.method.as_str(), attempt, status = tracing::field::Empty);
             let result = self
-                .attempt(op, &url, &query, body.as_ref())
+                .attempt(op, &url, &query, body.as_ref(), &mut permit)
                 .instrument(span.clone())
                 .await;
+            // Answered (or failed without an answer): the place in flight is free again.
+            drop(permit);
             let (outcome, server_wait, error) = match result {
                 Ok(Attempt::Done(answer)) => {
                     span.record("status", answer.status);
@@ -238,6 +240,11 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
+            if let (Outcome::RateLimited, Some(wait)) = (outcome, server_wait) {
+                // The vendor said when to come back: every request of this client (all
+                // clones) holds until then, not just this one.
+                self.gate().pause(wait);
+            }
             match policy.decide(attempt, op.idempotent, outcome, server_wait) {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(vendor = op.vendor().name, operation = op.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
@@ -248,28 +255,28 @@ impl Client {
         }
     }
 
-    /// Holds the request while a rate-limit window is used up, or fails when the wait is
-    /// longer than allowed or the window fails fast (a daily quota).
-    async fn wait_for_rate_limit(&self, op: &'static Operation) -> Result<(), Error> {
-        let Some(hold) = self.gate().hold().await else {
-            return Ok(());
-        };
-        if hold.fail_fast || hold.wait > self.config().retry.max_rate_limit_wait {
-            return Err(Error::RateLimited {
+    /// Takes a permit of every rate-limit window (waiting for it when a window is used up),
+    /// or fails without sending when the window fails fast (a daily quota) or its reset is
+    /// further away than `max_rate_limit_wait`.
+    async fn wait_for_rate_limit(&self, op: &'static Operation) -> Result<Permit<'_>, Error> {
+        let max_wait = self.config().retry.max_rate_limit_wait;
+        self.gate().acquire(max_wait).await.map_err(|refusal| {
+            tracing::info!(
+                vendor = op.vendor().name,
+                operation = op.name,
+                window = refusal.window.unwrap_or("429 hint"),
+                wait_ms = refusal.wait.as_millis() as u64,
+                fail_fast = refusal.fail_fast,
+                "rate-limit window used up; not sending"
+            );
+            Error::RateLimited {
                 origin: origin(op),
-                retry_after: Some(hold.wait),
-                reset_at: SystemTime::now().checked_add(hold.wait),
+                retry_after: Some(refusal.wait),
+                reset_at: SystemTime::now().checked_add(refusal.wait),
                 message: None,
-            });
-        }
-        tracing::info!(
-            vendor = op.vendor().name,
-            operation = op.name,
-            wait_ms = hold.wait.as_millis() as u64,
-            "rate-limit window exhausted; waiting for reset"
-        );
-        tokio::time::sleep(hold.wait).await;
-        Ok(())
+                window: refusal.window,
+            }
+        })
     }
 
     fn headers(&self, op: &'static Operation, body: Option<&Encoded>) -> Result<HeaderMap, Error> {
@@ -303,6 +310,7 @@ impl Client {
         url: &str,
         query: &[(String, String)],
         body: Option<&Encoded>,
+        permit: &mut Permit<'_>,
     ) -> Result<Attempt, Failure> {
         let headers = self
             .headers(op, body)
@@ -345,11 +353,7 @@ impl Client {
         let status = response.status().as_u16();
         let url = response.url().to_string();
         let headers = response.headers().clone();
-        let now = SystemTime::now();
-        for window in op.vendor().rate_limits {
-            let seen = rate_limit::parse_status(window, &headers, now);
-            self.gate().record(&seen, window.when_exhausted).await;
-        }
+        self.gate().record(permit, status, &headers);
         let success = (200..300).contains(&status);
         if success && op.returns == Returns::ByteStream {
             return Ok(Attempt::Done(Answer {

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use crate::faults::Faults;
 use crate::oauth::{GrantType, OAuthServer, OAuthSettings};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::RateLimits;
 use crate::routes::RouteTable;
 use crate::schema::Schema;
 use crate::store::Store;
@@ -24,7 +24,8 @@ pub(crate) struct App {
     pub oauth: Option<OAuthServer>,
     pub credentials: Credentials,
     pub store: Mutex<Store>,
-    pub rate: Option<RateLimiter>,
+    /// Every rate-limit window of the spec (empty when it has none).
+    pub rate: RateLimits,
     pub faults: Faults,
     /// Set to true to stop the server (and release hanging requests).
     pub shutdown: watch::Sender<bool>,
@@ -56,10 +57,7 @@ impl App {
             routes: RouteTable::new(spec),
             oauth,
             credentials,
-            rate: spec
-                .rate_limits
-                .first()
-                .map(|r| RateLimiter::new(r, options.rate_limit, SystemTime::now())),
+            rate: RateLimits::new(&spec.rate_limits, options.rate_limit, SystemTime::now()),
             store: Mutex::new(store),
             faults: Faults::default(),
             shutdown: watch::Sender::new(false),

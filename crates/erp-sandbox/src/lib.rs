@@ -63,8 +63,10 @@
 //!   `200` with an empty body and the number of matching records in `X-Total-Count`, with
 //!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
 //!   `resource_root` list envelopes counts this way; other vendors answer `HEAD` with 405.
-//! - **Rate limits**: fixed windows with the vendor's headers on every response and a 429 with the
-//!   vendor's message when the quota is used up.
+//! - **Rate limits**: every window the spec declares (per quarter hour, per day, ...), each a fixed
+//!   window with its own headers on every response; a request passes only when every window has
+//!   room (a refused one is counted in none) and otherwise gets a 429 with the message of the
+//!   window that refused it.
 //! - **Faults** on demand through [`Faults`], also over HTTP: `POST /__sandbox/faults` (at the
 //!   server root, outside the vendor's base path, no authentication) with a JSON object such as
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
@@ -140,8 +142,9 @@ pub struct SandboxOptions {
     pub seed_records: usize,
     /// Seed of the data generator; the same seed gives the same records (default 1).
     pub seed: u64,
-    /// Quota and window of the rate limit; `None` uses the spec's. Ignored for vendors without a
-    /// rate limit in their spec.
+    /// Quota and window of the spec's first rate-limit window; `None` uses the spec's. Further
+    /// windows (a daily quota) keep the spec's settings. Ignored for vendors without a rate limit
+    /// in their spec.
     pub rate_limit: Option<RateLimitSettings>,
 }
 
@@ -155,7 +158,9 @@ impl Default for SandboxOptions {
     }
 }
 
-/// A rate limit that replaces the spec's quota and window (e.g. a quota of 3 in tests).
+/// A rate limit that replaces the quota and length of the spec's first window (e.g. a quota of 3
+/// in tests); other windows keep the spec's (a test that needs a small daily quota puts it in the
+/// spec it builds the sandbox from).
 ///
 /// With these settings the first window starts when the sandbox is built; with the spec's
 /// settings windows are aligned to the Unix epoch (Billomat: XX:00, XX:15, XX:30, XX:45).

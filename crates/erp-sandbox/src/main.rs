@@ -20,7 +20,7 @@ Serves a local imitation of each vendor's API, one vendor per address, until Ctr
   --addr ADDR            Address of the preceding --vendor given without =ADDR.
   --seed-records N       Records generated per resource (default 25).
   --seed S               Seed of the generated data (default 1).
-  --rate-limit Q/SECS    Replace the spec's rate limit: Q requests per SECS-second window.
+  --rate-limit Q/SECS    Replace the spec's (first) rate limit: Q requests per SECS-second window.
   --list                 Print the built-in vendors and exit.
   --help                 Print this help and exit.
 

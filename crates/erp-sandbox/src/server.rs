@@ -147,23 +147,20 @@ pub(crate) fn pipeline(
             .then(|| errors::unauthorized(spec)),
     };
     if let Some(reply) = rejected {
-        let decision = app.rate.as_ref().map(|r| r.peek(now));
-        return with_rate_headers(app, reply, decision, now);
+        let decisions = app.rate.peek(now);
+        return with_rate_headers(app, reply, &decisions, now);
     }
-    let decision = app.rate.as_ref().map(|r| r.hit(now));
-    if let Some(d) = decision
-        && !d.allowed
-    {
-        let wait = d.reset_at.duration_since(now).unwrap_or(Duration::ZERO);
-        let message = app
-            .rate
-            .as_ref()
-            .map(|r| r.exceeded_message(wait))
-            .unwrap_or_default();
+    let decisions = app.rate.hit(now);
+    if let Some((limiter, refused)) = app.rate.refusing(&decisions) {
+        let wait = refused
+            .reset_at
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO);
+        let message = limiter.exceeded_message(wait);
         return with_rate_headers(
             app,
             errors::reply(spec, 429, &message, Some("TOO_MANY_REQUESTS")),
-            decision,
+            &decisions,
             now,
         );
     }
@@ -192,7 +189,7 @@ pub(crate) fn pipeline(
             None => errors::not_found(spec),
         }
     };
-    with_rate_headers(app, reply, decision, now)
+    with_rate_headers(app, reply, &decisions, now)
 }
 
 /// The URL of a request without its query: absolute when the client named the host.
@@ -205,36 +202,39 @@ fn link_base(headers: &HeaderMap, path: &str) -> String {
     }
 }
 
+/// Every window's headers, on every response (as vendors send them).
 fn with_rate_headers(
     app: &App,
     mut reply: Reply,
-    decision: Option<Decision>,
+    decisions: &[Decision],
     now: SystemTime,
 ) -> Reply {
-    if let (Some(limiter), Some(decision)) = (&app.rate, decision) {
-        reply.headers.extend(limiter.headers(&decision, now));
-    }
+    reply.headers.extend(app.rate.headers(decisions, now));
     reply
 }
 
-/// The injected 429: the vendor's rate-limit headers and message saying "retry in `retry_in`";
-/// vendors without rate-limit headers get `Retry-After` instead.
+/// The injected 429: the first window's rate-limit headers and message saying "retry in
+/// `retry_in`" (the other windows report their state); vendors without rate-limit headers get
+/// `Retry-After` instead.
 fn too_many_requests(app: &App, retry_in: Duration, now: SystemTime) -> Reply {
     let spec = app.spec();
-    match &app.rate {
+    match app.rate.first() {
         Some(limiter) => {
-            let decision = Decision {
-                allowed: false,
-                remaining: 0,
-                reset_at: now + retry_in,
-            };
+            let mut decisions = app.rate.peek(now);
+            if let Some(first) = decisions.first_mut() {
+                *first = Decision {
+                    allowed: false,
+                    remaining: 0,
+                    reset_at: now + retry_in,
+                };
+            }
             let reply = errors::reply(
                 spec,
                 429,
                 &limiter.exceeded_message(retry_in),
                 Some("TOO_MANY_REQUESTS"),
             );
-            with_rate_headers(app, reply, Some(decision), now)
+            with_rate_headers(app, reply, &decisions, now)
         }
         None => {
             let seconds = seconds_text(retry_in);
@@ -332,6 +332,38 @@ mod tests {
             "{message}"
         );
         assert!(header(&limited, "Retry-After").is_none());
+    }
+
+    #[test]
+    fn every_declared_window_is_enforced_with_its_own_headers() {
+        let mut spec = crate::builtin::load("billomat").expect("spec");
+        let mut daily = spec.rate_limits[0].clone();
+        daily.window.name = "daily";
+        daily.window.remaining_header = Some("X-Daily-Remaining");
+        daily.window.reset_header = Some("X-Daily-Reset");
+        daily.window_seconds = 86_400;
+        daily.quota = 1;
+        daily.exceeded_message = "Daily quota of {quota} reached.".to_owned();
+        spec.rate_limits.push(daily);
+        let app = App::new(spec, &SandboxOptions::default());
+        let now = SystemTime::now();
+        let key = headers(&[("X-BillomatApiKey", "sandbox-billomat-api-key")]);
+        let ok = pipeline(&app, "GET", "/api/clients", &[], &key, b"", now);
+        assert_eq!(ok.status, 200);
+        assert_eq!(header(&ok, "X-Rate-Limit-Remaining"), Some("299"));
+        assert_eq!(header(&ok, "X-Daily-Remaining"), Some("0"));
+        assert!(header(&ok, "X-Daily-Reset").is_some());
+        let limited = pipeline(&app, "GET", "/api/clients", &[], &key, b"", now);
+        assert_eq!(limited.status, 429);
+        assert_eq!(
+            limited.json_value()["errors"]["error"],
+            "Daily quota of 1 reached."
+        );
+        assert_eq!(
+            header(&limited, "X-Rate-Limit-Remaining"),
+            Some("299"),
+            "the refused request is not counted in the quarter-hourly window"
+        );
     }
 
     #[test]
