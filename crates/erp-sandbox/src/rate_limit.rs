@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use erp_spec::ir::{RateLimit, ResetUnit};
+use erp_spec::ir::{RateLimit, ResetUnit, SandboxRateLimit};
 
 use crate::RateLimitSettings;
 
@@ -24,6 +24,8 @@ pub(crate) struct Decision {
 pub(crate) struct RateLimiter {
     spec: RateLimit,
     quota: u64,
+    /// The vendor's 429 message, with `{quota}` and `{seconds}` to fill in.
+    exceeded_message: String,
     window_ms: u128,
     anchor: SystemTime,
     /// `(window index, requests counted in it)`.
@@ -42,15 +44,18 @@ fn ceil_seconds(ms: u128) -> u128 {
 }
 
 impl RateLimiter {
+    /// A limiter for the window `spec` with the sandbox's `imitation` of it (its quota and
+    /// message), unless `settings` replace the quota and window.
     pub(crate) fn new(
         spec: &RateLimit,
+        imitation: &SandboxRateLimit,
         settings: Option<RateLimitSettings>,
         now: SystemTime,
     ) -> RateLimiter {
         let (quota, window, anchor) = match settings {
             Some(s) => (s.quota, s.window, now),
             None => (
-                spec.quota,
+                imitation.quota,
                 Duration::from_secs(spec.window_seconds),
                 UNIX_EPOCH,
             ),
@@ -58,6 +63,7 @@ impl RateLimiter {
         RateLimiter {
             spec: spec.clone(),
             quota,
+            exceeded_message: imitation.exceeded_message.clone(),
             window_ms: window.as_millis().max(1),
             anchor,
             used: Mutex::new((0, 0)),
@@ -118,8 +124,7 @@ impl RateLimiter {
 
     /// The vendor's message for an exhausted quota.
     pub(crate) fn exceeded_message(&self, retry_in: Duration) -> String {
-        self.spec
-            .exceeded_message
+        self.exceeded_message
             .replace("{quota}", &self.quota.to_string())
             .replace("{seconds}", &seconds_text(retry_in))
     }
@@ -134,18 +139,26 @@ pub(crate) fn seconds_text(wait: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn spec() -> RateLimit {
-        crate::builtin::load("billomat")
-            .expect("spec")
+    /// Billomat's window and the sandbox's quota and message for it.
+    fn spec() -> (RateLimit, SandboxRateLimit) {
+        let spec = crate::builtin::load("billomat").expect("spec");
+        let window = spec
             .rate_limits
-            .into_iter()
-            .next()
-            .expect("billomat has a rate limit")
+            .first()
+            .cloned()
+            .expect("billomat has a rate limit");
+        let imitation = spec
+            .sandbox
+            .rate_limit(window.window.name)
+            .cloned()
+            .expect("one per window");
+        (window, imitation)
     }
 
     #[test]
     fn spec_windows_align_to_the_quarter_hour() {
-        let limiter = RateLimiter::new(&spec(), None, UNIX_EPOCH);
+        let (window, imitation) = spec();
+        let limiter = RateLimiter::new(&window, &imitation, None, UNIX_EPOCH);
         let now = UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 901);
         let d = limiter.hit(now);
         assert!(d.allowed);
@@ -165,8 +178,10 @@ mod tests {
     #[test]
     fn quota_is_exhausted_then_renewed() {
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let (window, imitation) = spec();
         let limiter = RateLimiter::new(
-            &spec(),
+            &window,
+            &imitation,
             Some(RateLimitSettings {
                 quota: 2,
                 window: Duration::from_secs(60),

@@ -94,7 +94,7 @@ fn asks_for_format(spec: &Spec, headers: &HeaderMap, query: &[(String, String)])
         WireFormat::Xml => "xml",
     };
     let by_param = spec
-        .wire
+        .sandbox
         .format_param
         .as_deref()
         .is_some_and(|param| query.iter().any(|(k, v)| k == param && v == name));
@@ -123,14 +123,14 @@ pub(crate) fn pipeline(
     {
         return reply;
     }
-    if spec.wire.accept_required && !asks_for_format(spec, headers, query) {
+    if spec.sandbox.accept_required && !asks_for_format(spec, headers, query) {
         return Reply::text(
             406,
             format!(
                 "{} answers in another format unless a request asks for `{}`{}",
                 spec.vendor.title,
                 spec.wire.format.media_type(),
-                spec.wire
+                spec.sandbox
                     .format_param
                     .as_deref()
                     .map(|p| format!(" (by `Accept` or `?{p}=`)"))
