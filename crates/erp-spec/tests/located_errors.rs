@@ -635,6 +635,144 @@ fn with_window(entries: &str, sandbox: &str) -> String {
 }
 
 #[test]
+fn examples_on_a_field_say_they_moved_to_its_sandbox_part() {
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Name., examples: [A, B]}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `examples` in `models.Widget.fields.name`: `examples` moved to `sandbox: {{examples: [...]}}` (only the sandbox reads it)",
+            place(&text, "examples")
+        )],
+    );
+}
+
+#[test]
+fn accept_required_in_wire_says_it_moved_to_the_sandbox_section() {
+    let text = broken(&[(
+        "  one_or_many: true",
+        "  one_or_many: true\n  accept_required: true",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `accept_required` in `wire`: `accept_required` moved to the top-level `sandbox: {{accept_required: true}}` (only the sandbox reads it)",
+            place(&text, "accept_required")
+        )],
+    );
+}
+
+/// Every key that moved, written where it was, names its new place with the value as written
+/// (or its shape, where the value is long or a collection) -- none is accepted silently.
+#[test]
+fn every_key_that_moved_names_its_new_place() {
+    let text = with_window(
+        "    quota: 100\n    exceeded_message: Slow down, please.",
+        "",
+    );
+    let text = text
+        .replacen(
+            "  message: [errors.error]\n",
+            "  message: [errors.error]\n  not_found: {status: 404, message: Gone}\n  invalid:\n    status: 422\n    message: Invalid\n",
+            1,
+        )
+        .replacen(
+            "      doc: The key.\n",
+            "      doc: The key.\n  unauthorized: {status: 401, message: Who?}\n",
+            1,
+        )
+        .replacen(
+            "  nested_lists: wrapped\n",
+            "  nested_lists: wrapped\n  format_param: format\n",
+            1,
+        )
+        .replacen(
+            "  request: resource_root\n",
+            "  request: resource_root\n  success_members: {status: OK}\n",
+            1,
+        )
+        .replacen(
+            "name: {type: string, doc: Name filter., sandbox: {filter: contains}}",
+            "name: {type: string, filter: contains, doc: Name filter.}",
+            1,
+        );
+    let moved = |key: &str, parent: &str, top: &str, to: &str| {
+        format!(
+            "{}: unknown key `{key}` in `{parent}`: `{key}` moved to {top}`{to}` (only the sandbox reads it)",
+            place(&text, &format!("{key}:"))
+        )
+    };
+    let top = "the top-level ";
+    assert_errors(
+        &text,
+        &[
+            moved(
+                "unauthorized",
+                "auth",
+                top,
+                "sandbox: {errors: {unauthorized: {...}}}",
+            ),
+            moved(
+                "format_param",
+                "wire",
+                top,
+                "sandbox: {format_param: format}",
+            ),
+            moved(
+                "success_members",
+                "envelope",
+                top,
+                "sandbox: {success_members: {...}}",
+            ),
+            moved(
+                "quota",
+                "rate_limits[0]",
+                top,
+                "sandbox: {rate_limits: {minutely: {quota: 100}}}",
+            ),
+            moved(
+                "exceeded_message",
+                "rate_limits[0]",
+                top,
+                "sandbox: {rate_limits: {minutely: {exceeded_message: ...}}}",
+            ),
+            moved(
+                "not_found",
+                "errors",
+                top,
+                "sandbox: {errors: {not_found: {...}}}",
+            ),
+            moved(
+                "invalid",
+                "errors",
+                top,
+                "sandbox: {errors: {invalid: {...}}}",
+            ),
+            moved(
+                "filter",
+                "resources.widgets.operations.list.query.name",
+                "",
+                "sandbox: {filter: contains}",
+            ),
+        ],
+    );
+
+    let text = broken(&[(
+        "  scheme: api_key_headers\n  doc: An API key header.\n  headers:\n    - name: X-Api-Key\n      param: api_key\n      doc: The key.\n",
+        "  scheme: oauth2\n  doc: OAuth2.\n  oauth2:\n    authorize_url: https://example.com/auth\n    token_url: https://example.com/token\n    access_token_seconds: 60\n",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `access_token_seconds` in `auth.oauth2`: `access_token_seconds` moved to the top-level `sandbox: {{oauth2: {{access_token_seconds: 60}}}}` (only the sandbox reads it)",
+            place(&text, "access_token_seconds")
+        )],
+    );
+}
+
+#[test]
 fn the_sandbox_section_is_checked_like_the_rest() {
     // Misspelt keys inside it are found like any other.
     let text = broken(&[(
