@@ -113,9 +113,14 @@ fn billomat_with_daily_quota(quota: u64) -> erp_spec::ir::Spec {
         when_exhausted: WhenExhausted::FailFast,
     };
     daily.window_seconds = DAY;
-    daily.quota = quota;
-    daily.exceeded_message = "Daily quota of {quota} requests reached.".to_owned();
     spec.rate_limits.push(daily);
+    spec.sandbox
+        .rate_limits
+        .push(erp_spec::ir::SandboxRateLimit {
+            name: "daily".to_owned(),
+            quota,
+            exceeded_message: "Daily quota of {quota} requests reached.".to_owned(),
+        });
     spec
 }
 

@@ -70,6 +70,41 @@ fn output_is_deterministic_and_independent_of_key_order() {
     assert_eq!(first, generate(&reordered), "key order changed the output");
 }
 
+/// Generated clients never read the `sandbox` parts of a spec: writing, changing or leaving
+/// them out gives the same crate, byte for byte (the spec is the client's contract without them).
+#[test]
+fn sandbox_parts_do_not_change_the_generated_crate() {
+    let window = "rate_limits:\n  - {name: minutely, remaining_header: X-Remaining, window_seconds: 60}\n\nerrors:\n";
+    let without = mini_yaml().replacen("errors:\n", window, 1).replacen(
+        ", sandbox: {filter: contains}",
+        "",
+        1,
+    );
+    assert!(!without.contains("sandbox"), "every sandbox part left out");
+    let with = without
+        .replacen(
+            "\nresources:\n",
+            "\nsandbox:\n  accept_required: true\n  format_param: format\n  success_members: {status: OK}\n  errors:\n    not_found: {status: 410, message: Gone, code: GONE}\n    invalid: {status: 422, message: Invalid}\n    unauthorized: {status: 403, message: Forbidden}\n  rate_limits:\n    minutely: {quota: 7, exceeded_message: Slow down.}\n\nresources:\n",
+            1,
+        )
+        .replacen(
+            "name: {type: string, doc: Name filter.}",
+            "name: {type: string, doc: Name filter., sandbox: {filter: contains}}",
+            1,
+        )
+        .replacen(
+            "name: {type: string, doc: Name.}",
+            "name: {type: string, doc: Name., sandbox: {examples: [Sprocket, Gear]}}",
+            1,
+        );
+    assert_eq!(
+        with.matches("sandbox:").count(),
+        3,
+        "every sandbox part written"
+    );
+    assert_eq!(generate(&with), generate(&without));
+}
+
 #[test]
 fn generated_code_carries_the_do_not_edit_header_and_docs() {
     let files = generate(&mini_yaml());

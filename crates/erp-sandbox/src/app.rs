@@ -57,7 +57,7 @@ impl App {
             routes: RouteTable::new(spec),
             oauth,
             credentials,
-            rate: RateLimits::new(&spec.rate_limits, options.rate_limit, SystemTime::now()),
+            rate: RateLimits::new(spec, options.rate_limit, SystemTime::now()),
             store: Mutex::new(store),
             faults: Faults::default(),
             shutdown: watch::Sender::new(false),
@@ -135,7 +135,7 @@ fn oauth_server(spec: &Spec) -> Option<OAuthServer> {
         url_path(&o.authorize_url),
         url_path(&o.token_url),
     );
-    settings.access_token_lifetime = Duration::from_secs(o.access_token_seconds);
+    settings.access_token_lifetime = Duration::from_secs(spec.sandbox.oauth2.access_token_seconds);
     settings.rotate_refresh_tokens = o.rotates_refresh_tokens;
     settings.refresh_min_interval = o.refresh_min_interval_seconds.map(Duration::from_secs);
     settings.grant_types = o

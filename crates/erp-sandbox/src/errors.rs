@@ -69,18 +69,18 @@ fn example(spec: &Spec, example: &ErrorExample) -> Reply {
 
 /// The spec's "not found" answer.
 pub(crate) fn not_found(spec: &Spec) -> Reply {
-    example(spec, &spec.errors.not_found)
+    example(spec, &spec.sandbox.errors.not_found)
 }
 
 /// The spec's "invalid request" status and code with a specific message.
 pub(crate) fn invalid(spec: &Spec, message: &str) -> Reply {
-    let invalid = &spec.errors.invalid;
+    let invalid = &spec.sandbox.errors.invalid;
     reply(spec, invalid.status, message, invalid.code.as_deref())
 }
 
 /// The spec's "unauthorized" answer.
 pub(crate) fn unauthorized(spec: &Spec) -> Reply {
-    example(spec, &spec.auth.unauthorized)
+    example(spec, &spec.sandbox.errors.unauthorized)
 }
 
 /// 405 for a known path with a method no operation uses.

@@ -25,8 +25,8 @@
 //!   Billomat, `/api/v1` for Cloudspot). Segments must match exactly; a trailing slash counts, so
 //!   Cloudspot's `GET /api/v1/artikels` (no slash) is a 404 in Cloudspot's error shape. Unknown
 //!   routes are 404 and a known path with another method is 405, both in the vendor's error shape.
-//! - **Authentication**: see [`Credentials`]; failures get the spec's `unauthorized` status and
-//!   message in the vendor's error body.
+//! - **Authentication**: see [`Credentials`]; failures get the status and message of the spec's
+//!   `sandbox.errors.unauthorized` in the vendor's error body.
 //! - **Data**: `seed_records` deterministic, realistic records per listable resource; creates,
 //!   updates and deletes change them for the life of the sandbox. Values come from the spec's field
 //!   examples (else from the field's type and name) and are made to agree by generic rules driven
@@ -64,9 +64,9 @@
 //!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
 //!   `resource_root` list envelopes counts this way; other vendors answer `HEAD` with 405.
 //! - **Rate limits**: every window the spec declares (per quarter hour, per day, ...), each a fixed
-//!   window with its own headers on every response; a request passes only when every window has
-//!   room (a refused one is counted in none) and otherwise gets a 429 with the message of the
-//!   window that refused it.
+//!   window with its own headers on every response and its quota and message from
+//!   `sandbox.rate_limits`; a request passes only when every window has room (a refused one is
+//!   counted in none) and otherwise gets a 429 with the message of the window that refused it.
 //! - **Faults** on demand through [`Faults`], also over HTTP: `POST /__sandbox/faults` (at the
 //!   server root, outside the vendor's base path, no authentication) with a JSON object such as
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,

@@ -11,7 +11,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use erp_spec::ir::{RateLimit, ResetUnit};
+use erp_spec::ir::{RateLimit, ResetUnit, SandboxRateLimit, Spec};
 
 use crate::RateLimitSettings;
 
@@ -28,6 +28,8 @@ pub(crate) struct Decision {
 pub(crate) struct RateLimiter {
     spec: RateLimit,
     quota: u64,
+    /// The vendor's 429 message, with `{quota}` and `{seconds}` to fill in.
+    exceeded_message: String,
     window_ms: u128,
     anchor: SystemTime,
 }
@@ -46,13 +48,14 @@ fn ceil_seconds(ms: u128) -> u128 {
 impl RateLimiter {
     pub(crate) fn new(
         spec: &RateLimit,
+        imitation: &SandboxRateLimit,
         settings: Option<RateLimitSettings>,
         now: SystemTime,
     ) -> RateLimiter {
         let (quota, window, anchor) = match settings {
             Some(s) => (s.quota, s.window, now),
             None => (
-                spec.quota,
+                imitation.quota,
                 Duration::from_secs(spec.window_seconds),
                 UNIX_EPOCH,
             ),
@@ -60,6 +63,7 @@ impl RateLimiter {
         RateLimiter {
             spec: spec.clone(),
             quota,
+            exceeded_message: imitation.exceeded_message.clone(),
             window_ms: window.as_millis().max(1),
             anchor,
         }
@@ -92,8 +96,7 @@ impl RateLimiter {
 
     /// The vendor's message for an exhausted quota.
     pub(crate) fn exceeded_message(&self, retry_in: Duration) -> String {
-        self.spec
-            .exceeded_message
+        self.exceeded_message
             .replace("{quota}", &self.quota.to_string())
             .replace("{seconds}", &seconds_text(retry_in))
     }
@@ -109,16 +112,33 @@ pub(crate) struct RateLimits {
 }
 
 impl RateLimits {
-    /// The spec's windows; `settings` replace the first one's quota and length.
+    /// The spec's windows with the sandbox's quota and message for each; `settings` replace
+    /// the first one's quota and length.
     pub(crate) fn new(
-        specs: &[RateLimit],
+        spec: &Spec,
         settings: Option<RateLimitSettings>,
         now: SystemTime,
     ) -> RateLimits {
-        let limiters: Vec<RateLimiter> = specs
+        let windows: Vec<(RateLimit, SandboxRateLimit)> = spec
+            .rate_limits
+            .iter()
+            // Validation gives every window its imitation (defaults included).
+            .filter_map(|w| Some((w.clone(), spec.sandbox.rate_limit(w.window.name)?.clone())))
+            .collect();
+        RateLimits::from_windows(&windows, settings, now)
+    }
+
+    fn from_windows(
+        windows: &[(RateLimit, SandboxRateLimit)],
+        settings: Option<RateLimitSettings>,
+        now: SystemTime,
+    ) -> RateLimits {
+        let limiters: Vec<RateLimiter> = windows
             .iter()
             .enumerate()
-            .map(|(i, spec)| RateLimiter::new(spec, settings.filter(|_| i == 0), now))
+            .map(|(i, (spec, imitation))| {
+                RateLimiter::new(spec, imitation, settings.filter(|_| i == 0), now)
+            })
             .collect();
         RateLimits {
             used: Mutex::new(vec![(0, 0); limiters.len()]),
@@ -207,31 +227,39 @@ pub(crate) fn seconds_text(wait: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn spec() -> RateLimit {
-        crate::builtin::load("billomat")
-            .expect("spec")
+    /// Billomat's window and the sandbox's quota and message for it.
+    fn spec() -> (RateLimit, SandboxRateLimit) {
+        let spec = crate::builtin::load("billomat").expect("spec");
+        let window = spec
             .rate_limits
-            .into_iter()
-            .next()
-            .expect("billomat has a rate limit")
+            .first()
+            .cloned()
+            .expect("billomat has a rate limit");
+        let imitation = spec
+            .sandbox
+            .rate_limit(window.window.name)
+            .cloned()
+            .expect("one per window");
+        (window, imitation)
     }
 
     /// A daily window with its own headers, as a vendor with two quotas has.
-    fn daily(quota: u64) -> RateLimit {
-        let mut daily = spec();
+    fn daily(quota: u64) -> (RateLimit, SandboxRateLimit) {
+        let (mut daily, mut imitation) = spec();
         daily.window.name = "daily";
         daily.window.limit_header = Some("X-Daily-Limit");
         daily.window.remaining_header = Some("X-Daily-Remaining");
         daily.window.reset_header = Some("X-Daily-Reset");
         daily.window_seconds = 86_400;
-        daily.quota = quota;
-        daily.exceeded_message = "Daily quota of {quota} reached.".to_owned();
-        daily
+        imitation.name = "daily".to_owned();
+        imitation.quota = quota;
+        imitation.exceeded_message = "Daily quota of {quota} reached.".to_owned();
+        (daily, imitation)
     }
 
     #[test]
     fn spec_windows_align_to_the_quarter_hour() {
-        let limits = RateLimits::new(&[spec()], None, UNIX_EPOCH);
+        let limits = RateLimits::from_windows(&[spec()], None, UNIX_EPOCH);
         let now = UNIX_EPOCH + Duration::from_secs(3600 * 24 * 1000 + 901);
         let d = limits.hit(now)[0];
         assert!(d.allowed);
@@ -251,7 +279,7 @@ mod tests {
     #[test]
     fn quota_is_exhausted_then_renewed() {
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let limits = RateLimits::new(
+        let limits = RateLimits::from_windows(
             &[spec()],
             Some(RateLimitSettings {
                 quota: 2,
@@ -281,7 +309,7 @@ mod tests {
             quota: 10,
             window: Duration::from_secs(1),
         };
-        let limits = RateLimits::new(&[spec(), daily(2)], Some(settings), start);
+        let limits = RateLimits::from_windows(&[spec(), daily(2)], Some(settings), start);
         let first = limits.hit(start);
         assert!(first.iter().all(|d| d.allowed));
         let headers = limits.headers(&first, start);

@@ -187,7 +187,7 @@ impl<'a> Renderer<'a> {
         let mut all: Vec<(String, Out)> = self
             .schema
             .spec
-            .envelope
+            .sandbox
             .success_members
             .iter()
             .map(|(k, v)| (k.clone(), Out::str(v.as_str())))

@@ -1,5 +1,6 @@
 //! Deterministic seed data: `seed_records` records per listable resource, from the field
-//! examples of the spec where it has them and synthesized by type (and field name) otherwise.
+//! examples of the spec (`sandbox: {examples: [..]}`) where it has them and synthesized by type
+//! (and field name) otherwise.
 //!
 //! Drawing values (everything from the seed, so the same seed gives the same records):
 //! - **Parallel examples**: within one record (and within one nested item), the string and enum

@@ -94,7 +94,7 @@ fn asks_for_format(spec: &Spec, headers: &HeaderMap, query: &[(String, String)])
         WireFormat::Xml => "xml",
     };
     let by_param = spec
-        .wire
+        .sandbox
         .format_param
         .as_deref()
         .is_some_and(|param| query.iter().any(|(k, v)| k == param && v == name));
@@ -123,14 +123,14 @@ pub(crate) fn pipeline(
     {
         return reply;
     }
-    if spec.wire.accept_required && !asks_for_format(spec, headers, query) {
+    if spec.sandbox.accept_required && !asks_for_format(spec, headers, query) {
         return Reply::text(
             406,
             format!(
                 "{} answers in another format unless a request asks for `{}`{}",
                 spec.vendor.title,
                 spec.wire.format.media_type(),
-                spec.wire
+                spec.sandbox
                     .format_param
                     .as_deref()
                     .map(|p| format!(" (by `Accept` or `?{p}=`)"))
@@ -342,9 +342,14 @@ mod tests {
         daily.window.remaining_header = Some("X-Daily-Remaining");
         daily.window.reset_header = Some("X-Daily-Reset");
         daily.window_seconds = 86_400;
-        daily.quota = 1;
-        daily.exceeded_message = "Daily quota of {quota} reached.".to_owned();
         spec.rate_limits.push(daily);
+        spec.sandbox
+            .rate_limits
+            .push(erp_spec::ir::SandboxRateLimit {
+                name: "daily".to_owned(),
+                quota: 1,
+                exceeded_message: "Daily quota of {quota} reached.".to_owned(),
+            });
         let app = App::new(spec, &SandboxOptions::default());
         let now = SystemTime::now();
         let key = headers(&[("X-BillomatApiKey", "sandbox-billomat-api-key")]);

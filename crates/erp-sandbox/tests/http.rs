@@ -26,7 +26,7 @@ impl Server {
         Server {
             running,
             credentials,
-            // As a JSON client does; Billomat answers in XML otherwise (see `accept_required`).
+            // As a JSON client does; Billomat answers in XML otherwise (see `sandbox.accept_required`).
             http: Client::builder()
                 .default_headers(
                     [(

@@ -43,12 +43,47 @@ impl Context<'_> {
     pub fn unknown_key(&self, path: &[String]) -> Option<SpecError> {
         let (key, parent) = path.split_last()?;
         let mut message = format!("unknown key `{key}` {}", describe(parent));
-        if let Some(hint) = self.doc_fragment(parent, key) {
+        if let Some(hint) = self.moved_to_sandbox(path) {
+            message.push_str(&hint);
+        } else if let Some(hint) = self.doc_fragment(parent, key) {
             message.push_str(&hint);
         } else if let Some(meant) = self.meant_key(parent, key) {
             message.push_str(&did_you_mean(meant));
         }
         Some(self.error(self.locate(path), message))
+    }
+
+    /// Where a key that only the sandbox reads went when it left the vendor's description
+    /// (`wire.accept_required` -> `sandbox.accept_required`): older specs still have it in
+    /// its old place, and "unknown key" alone would read as if the setting were gone.
+    fn moved_to_sandbox(&self, path: &[String]) -> Option<String> {
+        let (key, parent) = path.split_last()?;
+        let pattern = schema::spec()?.pattern(parent).join(".");
+        let moved = MOVED_TO_SANDBOX
+            .iter()
+            .find(|m| m.place == pattern && m.key == key)?;
+        let value = self
+            .tree
+            .and_then(|t| t.get(path))
+            .map_or("...".to_owned(), |(_, node)| snippet(&node.value));
+        let mut name = parent.to_vec();
+        name.push("name".to_owned());
+        let window = match self.tree.and_then(|t| t.get(&name)).map(|(_, n)| &n.value) {
+            Some(Value::Scalar(n)) if is_plain(n) => n.clone(),
+            _ => "<window name>".to_owned(),
+        };
+        let write = moved
+            .write
+            .replace("{window}", &window)
+            .replace("{value}", &value);
+        let top = if moved.top_level {
+            "the top-level "
+        } else {
+            ""
+        };
+        Some(format!(
+            ": `{key}` moved to {top}`{write}` (only the sandbox reads it)"
+        ))
     }
 
     /// The known key of the struct at `parent` closest to `key` that is not written already
@@ -240,6 +275,108 @@ impl Context<'_> {
             )),
         }
     }
+}
+
+/// A key that moved into a `sandbox` part.
+struct Moved {
+    /// Its old place, as a schema pattern.
+    place: &'static str,
+    key: &'static str,
+    /// Into the top-level `sandbox` section rather than the item's own `sandbox`.
+    top_level: bool,
+    /// What to write instead: `{value}` is the value as written, `{window}` the name of the
+    /// rate-limit window (neither can hold braces, so one cannot fill in the other).
+    write: &'static str,
+}
+
+const MOVED_TO_SANDBOX: &[Moved] = &[
+    Moved {
+        place: "models.*.fields.*",
+        key: "examples",
+        top_level: false,
+        write: "sandbox: {examples: {value}}",
+    },
+    Moved {
+        place: "resources.*.operations.*.query.*",
+        key: "filter",
+        top_level: false,
+        write: "sandbox: {filter: {value}}",
+    },
+    Moved {
+        place: "wire",
+        key: "accept_required",
+        top_level: true,
+        write: "sandbox: {accept_required: {value}}",
+    },
+    Moved {
+        place: "wire",
+        key: "format_param",
+        top_level: true,
+        write: "sandbox: {format_param: {value}}",
+    },
+    Moved {
+        place: "envelope",
+        key: "success_members",
+        top_level: true,
+        write: "sandbox: {success_members: {value}}",
+    },
+    Moved {
+        place: "errors",
+        key: "not_found",
+        top_level: true,
+        write: "sandbox: {errors: {not_found: {value}}}",
+    },
+    Moved {
+        place: "errors",
+        key: "invalid",
+        top_level: true,
+        write: "sandbox: {errors: {invalid: {value}}}",
+    },
+    Moved {
+        place: "auth",
+        key: "unauthorized",
+        top_level: true,
+        write: "sandbox: {errors: {unauthorized: {value}}}",
+    },
+    Moved {
+        place: "rate_limits.[]",
+        key: "quota",
+        top_level: true,
+        write: "sandbox: {rate_limits: {{window}: {quota: {value}}}}",
+    },
+    Moved {
+        place: "rate_limits.[]",
+        key: "exceeded_message",
+        top_level: true,
+        write: "sandbox: {rate_limits: {{window}: {exceeded_message: {value}}}}",
+    },
+    Moved {
+        place: "auth.oauth2",
+        key: "access_token_seconds",
+        top_level: true,
+        write: "sandbox: {oauth2: {access_token_seconds: {value}}}",
+    },
+];
+
+/// A value as it would be rewritten in a flow mapping: short plain scalars as they are,
+/// anything else elided by its shape (`[...]`, `{...}`, `...`), so the hint never has to quote.
+fn snippet(value: &Value) -> String {
+    match value {
+        Value::Scalar(v) if is_plain(v) => v.clone(),
+        Value::Seq(_) => "[...]".to_owned(),
+        Value::Map(_) => "{...}".to_owned(),
+        _ => "...".to_owned(),
+    }
+}
+
+/// Whether `text` can be written unquoted anywhere in YAML and is short enough to repeat.
+fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && text.chars().count() <= 24
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !text.starts_with(['-', '.'])
 }
 
 pub(crate) enum Missing {

@@ -28,6 +28,9 @@ pub struct Spec {
     pub resources: Vec<Resource>,
     pub models: Vec<Model>,
     pub enums: Vec<Enum>,
+    /// How the sandbox imitates the vendor (the spec's `sandbox` section, defaults applied).
+    /// Generated clients never read it: it is not part of what the vendor promises a client.
+    pub sandbox: SandboxSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +65,6 @@ pub struct Variable {
 pub struct Auth {
     pub scheme: AuthScheme,
     pub doc: String,
-    pub unauthorized: ErrorExample,
 }
 
 #[derive(Debug, Clone)]
@@ -104,8 +106,6 @@ pub struct OAuth2 {
     pub scopes: Vec<String>,
     /// The vendor refuses refreshes closer together than this.
     pub refresh_min_interval_seconds: Option<u64>,
-    /// How long the sandbox's access tokens live.
-    pub access_token_seconds: u64,
     /// Whether each refresh returns a new refresh token and retires the old one.
     pub rotates_refresh_tokens: bool,
 }
@@ -155,11 +155,6 @@ pub struct Wire {
     pub nested_lists: NestedLists,
     /// Headers sent with every request (`Content-Type: application/json` even on a GET).
     pub headers: Vec<(String, String)>,
-    /// Without an `Accept` for this format the vendor answers in another one (the sandbox
-    /// refuses such requests).
-    pub accept_required: bool,
-    /// A query parameter that also selects the format (`?format=json`).
-    pub format_param: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -167,19 +162,15 @@ pub struct Envelope {
     pub list: ListEnvelope,
     pub item: ItemEnvelope,
     pub request: RequestEnvelope,
-    /// Members the sandbox puts beside the data (Cloudspot's `status: OK`).
-    pub success_members: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
 pub struct RateLimit {
     /// The window as the client sees it (headers, units, what to do when it is used up).
     pub window: RateWindow,
-    /// The sandbox's window length and quota.
+    /// The window's length (also `window.seconds`): the client bounds reset hints by it, the
+    /// sandbox counts requests in it.
     pub window_seconds: u64,
-    pub quota: u64,
-    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
-    pub exceeded_message: String,
 }
 
 #[derive(Debug, Clone)]
@@ -189,8 +180,39 @@ pub struct Errors {
     pub code_paths: Vec<String>,
     /// Dotted paths whose presence in a 2xx body means the call failed.
     pub in_success: Vec<String>,
+}
+
+/// What only the sandbox reads, with every default applied.
+#[derive(Debug, Clone)]
+pub struct SandboxSettings {
+    /// Without an `Accept` for the vendor's format the vendor answers in another one (the
+    /// sandbox refuses such requests).
+    pub accept_required: bool,
+    /// A query parameter that also selects the format (`?format=json`).
+    pub format_param: Option<String>,
+    /// Members the sandbox puts beside the data (Cloudspot's `status: OK`).
+    pub success_members: Vec<(String, String)>,
+    pub errors: SandboxErrors,
+    /// One per window of [`Spec::rate_limits`], in the same order.
+    pub rate_limits: Vec<SandboxRateLimit>,
+    pub oauth2: SandboxOAuth2,
+}
+
+impl SandboxSettings {
+    /// The sandbox's quota and message for the rate-limit window called `name`.
+    pub fn rate_limit(&self, name: &str) -> Option<&SandboxRateLimit> {
+        self.rate_limits.iter().find(|r| r.name == name)
+    }
+}
+
+/// The vendor's error answers as the sandbox gives them.
+#[derive(Debug, Clone)]
+pub struct SandboxErrors {
     pub not_found: ErrorExample,
+    /// Its message is replaced by the sandbox's reason for refusing a request.
     pub invalid: ErrorExample,
+    /// Missing or wrong credentials.
+    pub unauthorized: ErrorExample,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +220,24 @@ pub struct ErrorExample {
     pub status: u16,
     pub message: String,
     pub code: Option<String>,
+}
+
+/// The sandbox's side of one rate-limit window.
+#[derive(Debug, Clone)]
+pub struct SandboxRateLimit {
+    /// The window's name, as in [`RateWindow::name`].
+    pub name: String,
+    /// Requests allowed per window.
+    pub quota: u64,
+    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
+    pub exceeded_message: String,
+}
+
+/// The sandbox's OAuth2 authorization server (used with `AuthScheme::OAuth2` only).
+#[derive(Debug, Clone)]
+pub struct SandboxOAuth2 {
+    /// How long the sandbox's access tokens live.
+    pub access_token_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +324,7 @@ pub struct Param {
     pub ty: TypeRef,
     pub required: bool,
     pub doc: String,
+    /// How the sandbox applies the parameter (`sandbox: {filter: ..}`); clients never read it.
     pub filter: FilterMode,
 }
 
@@ -339,6 +380,8 @@ pub struct Field {
     pub required: bool,
     pub sensitive: bool,
     pub read_only: bool,
+    /// Sample values for the sandbox's records (`sandbox: {examples: [..]}`); clients never
+    /// read them.
     pub examples: Vec<String>,
 }
 

@@ -121,6 +121,9 @@ pub struct RawSpec {
     pub models: BTreeMap<Key, Spanned<RawModel>>,
     #[serde(default)]
     pub enums: BTreeMap<Key, Spanned<RawEnum>>,
+    /// How the sandbox imitates the vendor; no generated client reads it.
+    #[serde(default)]
+    pub sandbox: Option<Spanned<RawSandbox>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,9 +160,6 @@ pub struct RawAuth {
     pub basic: Option<Spanned<RawBasic>>,
     #[serde(default)]
     pub oauth2: Option<Spanned<RawOAuth2>>,
-    /// Status and error body the vendor answers when credentials are missing or wrong.
-    #[serde(default)]
-    pub unauthorized: Option<Spanned<RawUnauthorized>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,20 +194,9 @@ pub struct RawOAuth2 {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub refresh_min_interval_seconds: Option<u64>,
-    /// Lifetime of the sandbox's access tokens (default 600 s).
-    #[serde(default)]
-    pub access_token_seconds: Option<Spanned<u64>>,
     /// Each refresh returns a new refresh token and retires the old one (default true).
     #[serde(default = "yes")]
     pub rotates_refresh_tokens: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RawUnauthorized {
-    pub status: Spanned<u16>,
-    pub message: String,
-    #[serde(default)]
-    pub code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,13 +213,6 @@ pub struct RawWire {
     /// Headers sent with every request, e.g. `Content-Type: application/json` even on GETs.
     #[serde(default)]
     pub headers: BTreeMap<Key, Spanned<String>>,
-    /// The vendor answers in another format unless `Accept` asks for this one (Billomat
-    /// defaults to XML); the sandbox refuses requests that do not ask.
-    #[serde(default)]
-    pub accept_required: bool,
-    /// A query parameter that also selects the format (`?format=json`).
-    #[serde(default)]
-    pub format_param: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,9 +220,6 @@ pub struct RawEnvelope {
     pub list: Spanned<RawListEnvelope>,
     pub item: Spanned<RawItemEnvelope>,
     pub request: Spanned<String>,
-    /// Extra members the vendor puts beside the data, e.g. Cloudspot's `status: OK`.
-    #[serde(default)]
-    pub success_members: BTreeMap<Key, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,10 +291,8 @@ pub struct RawRateLimit {
     /// `wait` (default) or `fail_fast` when the window is used up.
     #[serde(default)]
     pub when_exhausted: Option<Spanned<String>>,
+    /// The window's length: the client bounds reset hints by it, the sandbox counts in it.
     pub window_seconds: Spanned<u64>,
-    pub quota: Spanned<u64>,
-    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
-    pub exceeded_message: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,16 +303,6 @@ pub struct RawErrors {
     /// Dotted paths whose presence in a 2xx body means failure (`errors`).
     #[serde(default)]
     pub in_success: Vec<Spanned<String>>,
-    pub not_found: Spanned<RawErrorExample>,
-    pub invalid: Spanned<RawErrorExample>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RawErrorExample {
-    pub status: Spanned<u16>,
-    pub message: String,
-    #[serde(default)]
-    pub code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -410,6 +377,13 @@ pub struct RawParam {
     pub doc: String,
     #[serde(default)]
     pub rust_name: Option<Spanned<String>>,
+    /// How the sandbox imitates this parameter (query parameters only).
+    #[serde(default)]
+    pub sandbox: Option<Spanned<RawParamSandbox>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawParamSandbox {
     /// How the sandbox applies this filter: `equals` (default), `contains` or `any_of` (comma list).
     #[serde(default)]
     pub filter: Option<Spanned<String>>,
@@ -435,6 +409,13 @@ pub struct RawField {
     /// Set by the server; never sent on create or update.
     #[serde(default)]
     pub read_only: bool,
+    /// How the sandbox imitates this field.
+    #[serde(default)]
+    pub sandbox: Option<RawFieldSandbox>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawFieldSandbox {
     /// Sample values for the sandbox's generated records.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -448,6 +429,66 @@ pub struct RawEnum {
     /// Optional Rust variant names for wire values whose derived name is poor.
     #[serde(default)]
     pub rust_names: BTreeMap<Key, Spanned<String>>,
+}
+
+/// The top-level `sandbox` section: what only the sandbox reads, kept apart from the keys that
+/// describe the vendor to a client so that a spec reads as the client's contract.
+#[derive(Debug, Deserialize)]
+pub struct RawSandbox {
+    /// The vendor answers in another format unless `Accept` asks for this one (Billomat
+    /// defaults to XML); the sandbox refuses requests that do not ask.
+    #[serde(default)]
+    pub accept_required: bool,
+    /// A query parameter that also selects the format (`?format=json`).
+    #[serde(default)]
+    pub format_param: Option<String>,
+    /// Extra members the vendor puts beside the data, e.g. Cloudspot's `status: OK`.
+    #[serde(default)]
+    pub success_members: BTreeMap<Key, String>,
+    #[serde(default)]
+    pub errors: Option<Spanned<RawSandboxErrors>>,
+    /// Quota and message per window, keyed by the `name` of a `rate_limits` entry.
+    #[serde(default)]
+    pub rate_limits: BTreeMap<Key, Spanned<RawSandboxRateLimit>>,
+    #[serde(default)]
+    pub oauth2: Option<Spanned<RawSandboxOAuth2>>,
+}
+
+/// The vendor's error answers the sandbox gives; each has a default.
+#[derive(Debug, Deserialize)]
+pub struct RawSandboxErrors {
+    #[serde(default)]
+    pub not_found: Option<Spanned<RawErrorExample>>,
+    #[serde(default)]
+    pub invalid: Option<Spanned<RawErrorExample>>,
+    /// Missing or wrong credentials.
+    #[serde(default)]
+    pub unauthorized: Option<Spanned<RawErrorExample>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawErrorExample {
+    pub status: Spanned<u16>,
+    pub message: String,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawSandboxRateLimit {
+    /// Requests allowed per window.
+    #[serde(default)]
+    pub quota: Option<Spanned<u64>>,
+    /// The message of the vendor's 429 body; `{quota}` and `{seconds}` are filled in.
+    #[serde(default)]
+    pub exceeded_message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawSandboxOAuth2 {
+    /// Lifetime of the sandbox's access tokens.
+    #[serde(default)]
+    pub access_token_seconds: Option<Spanned<u64>>,
 }
 
 fn yes() -> bool {

@@ -438,7 +438,9 @@ mod tests {
         );
         assert!(
             schema
-                .keys_at(&path("resources.widgets.operations.list.query.name"))
+                .keys_at(&path(
+                    "resources.widgets.operations.list.query.name.sandbox"
+                ))
                 .unwrap()
                 .contains(&"filter")
         );
@@ -453,6 +455,18 @@ mod tests {
                 .keys_at(&path("models.Widget.fields.value"))
                 .unwrap()
                 .contains(&"read_only")
+        );
+        assert!(
+            schema
+                .keys_at(&path("models.Widget.fields.value.sandbox"))
+                .unwrap()
+                .contains(&"examples")
+        );
+        assert!(
+            schema
+                .keys_at(&path("sandbox.rate_limits.minutely"))
+                .unwrap()
+                .contains(&"quota")
         );
         // Maps of names are not structs: any key is allowed there.
         assert_eq!(schema.keys_at(&path("models.Widget.fields")), None);

@@ -14,6 +14,7 @@ use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
 mod paging;
+mod sandbox;
 
 /// Validates a parsed spec. Returns every error found, not just the first.
 pub fn validate(source: &str, raw: RawSpec) -> Result<ir::Spec, SpecErrors> {
@@ -184,6 +185,7 @@ impl Validator {
         };
         let models = self.models(&raw.models, &types);
         let resources = self.resources(&raw, &types, &envelope, &wire, &paging);
+        let sandbox = self.sandbox(raw.sandbox.as_ref(), &auth, &rate_limits);
         let mut spec = ir::Spec {
             source: self.file.clone(),
             vendor,
@@ -197,6 +199,7 @@ impl Validator {
             resources,
             models,
             enums,
+            sandbox,
         };
         assign_features(&mut spec);
         spec
@@ -273,25 +276,6 @@ impl Validator {
         }
     }
 
-    fn error_example(
-        &mut self,
-        status: &Spanned<u16>,
-        message: &str,
-        code: Option<&String>,
-    ) -> ir::ErrorExample {
-        if !(400..=599).contains(&status.value) {
-            self.err(
-                &status.referenced,
-                format!("error status {} must be between 400 and 599", status.value),
-            );
-        }
-        ir::ErrorExample {
-            status: status.value,
-            message: message.to_owned(),
-            code: code.cloned(),
-        }
-    }
-
     fn wire(&mut self, raw: &Spanned<RawWire>) -> ir::Wire {
         let w = &raw.value;
         ir::Wire {
@@ -335,8 +319,6 @@ impl Validator {
                 )
                 .unwrap_or(ir::NestedLists::Plain),
             headers: self.headers(&w.headers),
-            accept_required: w.accept_required,
-            format_param: w.format_param.clone(),
         }
     }
 
@@ -456,12 +438,6 @@ impl Validator {
             list,
             item,
             request,
-            success_members: raw
-                .value
-                .success_members
-                .iter()
-                .map(|(k, v)| (k.name.clone(), v.clone()))
-                .collect(),
         }
     }
 
@@ -527,9 +503,6 @@ impl Validator {
                 "rate-limit window_seconds must be positive",
             );
         }
-        if r.quota.value == 0 {
-            self.err(&r.quota.referenced, "rate-limit quota must be positive");
-        }
         for header in [&r.limit_header, &r.remaining_header, &r.reset_header]
             .into_iter()
             .flatten()
@@ -552,8 +525,6 @@ impl Validator {
                 when_exhausted,
             },
             window_seconds: r.window_seconds.value,
-            quota: r.quota.value,
-            exceeded_message: r.exceeded_message.clone(),
         }
     }
 
@@ -577,16 +548,6 @@ impl Validator {
             message_paths: e.message.iter().map(|p| p.value.clone()).collect(),
             code_paths: e.code.iter().map(|p| p.value.clone()).collect(),
             in_success: e.in_success.iter().map(|p| p.value.clone()).collect(),
-            not_found: self.error_example(
-                &e.not_found.value.status,
-                &e.not_found.value.message,
-                e.not_found.value.code.as_ref(),
-            ),
-            invalid: self.error_example(
-                &e.invalid.value.status,
-                &e.invalid.value.message,
-                e.invalid.value.code.as_ref(),
-            ),
         }
     }
 
@@ -706,7 +667,12 @@ impl Validator {
                     required: f.value.required,
                     sensitive: f.value.sensitive,
                     read_only: f.value.read_only,
-                    examples: f.value.examples.clone(),
+                    examples: f
+                        .value
+                        .sandbox
+                        .as_ref()
+                        .map(|s| s.examples.clone())
+                        .unwrap_or_default(),
                 });
             }
             // `id` first, then alphabetical by Rust name: stable, and reads naturally.
@@ -1220,7 +1186,15 @@ impl Validator {
         if (in_path || p.value.required) && RESERVED_ARGUMENTS.contains(&rust_name.as_str()) {
             self.err(&p.referenced, format!("{here}: parameter name `{rust_name}` is reserved for the generated method's own arguments; set `rust_name`"));
         }
-        let filter = match &p.value.filter {
+        let sandbox = p.value.sandbox.as_ref();
+        if let Some(s) = sandbox.filter(|_| in_path) {
+            // The sandbox filters lists by query parameters; a path parameter names the record.
+            self.err(
+                &s.referenced,
+                format!("{here}: path parameter `{name}` takes no `sandbox` settings (`filter` applies to query parameters)"),
+            );
+        }
+        let filter = match sandbox.and_then(|s| s.value.filter.as_ref()) {
             Some(f) => self
                 .choice(
                     "filter mode",

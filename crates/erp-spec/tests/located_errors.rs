@@ -268,8 +268,8 @@ fn invalid_vendor_name() {
 #[test]
 fn model_parameter_type_is_rejected() {
     let text = broken(&[(
-        "name: {type: string, filter: contains, doc: Name filter.}",
-        "name: {type: Widget, filter: contains, doc: Name filter.}",
+        "name: {type: string, doc: Name filter., sandbox: {filter: contains}}",
+        "name: {type: Widget, doc: Name filter., sandbox: {filter: contains}}",
     )]);
     assert_error(
         &text,
@@ -350,8 +350,8 @@ fn list_of_lists_and_paging_parameters() {
     )]);
     assert_error(&text, "list<list<Part>>", "a list of lists");
     let text = broken(&[(
-        "          name: {type: string, filter: contains, doc: Name filter.}",
-        "          name: {type: string, filter: contains, doc: Name filter.}\n          page: {type: integer, doc: Clashes with paging.}",
+        "          name: {type: string, doc: Name filter., sandbox: {filter: contains}}",
+        "          name: {type: string, doc: Name filter., sandbox: {filter: contains}}\n          page: {type: integer, doc: Clashes with paging.}",
     )]);
     assert_error(&text, "      list:", "set by the paging engine");
 }
@@ -467,10 +467,7 @@ fn unknown_keys_suggest_the_key_meant() {
             "{type: integer, read_only: true, doc: Id.}",
             "{type: integer, readonly: true, doc: Id.}",
         ),
-        (
-            "{type: string, filter: contains, doc: Name filter.}",
-            "{type: string, fliter: contains, doc: Name filter.}",
-        ),
+        ("sandbox: {filter: contains}", "sandbox: {fliter: contains}"),
         ("  one_or_many: true", "  one_or_many: true\n  colour: blue"),
         // `doc` is written already, so `docs` is not taken for it.
         (
@@ -483,7 +480,7 @@ fn unknown_keys_suggest_the_key_meant() {
         &[
             format!("{}: unknown key `colour` in `wire`", place(&text, "colour")),
             format!(
-                "{}: unknown key `fliter` in `resources.widgets.operations.list.query.name` (did you mean `filter`?)",
+                "{}: unknown key `fliter` in `resources.widgets.operations.list.query.name.sandbox` (did you mean `filter`?)",
                 place(&text, "fliter")
             ),
             format!(
@@ -689,5 +686,241 @@ fn operation_paging_overrides_are_validated() {
         &text,
         "      list:",
         "`paged: false` and a `paging` section contradict each other",
+    );
+}
+
+/// A rate-limit window for the fixture, which has none: `entries` are added to the window as
+/// written, `sandbox` (a YAML mapping body, two spaces in) becomes the top-level `sandbox:`.
+fn with_window(entries: &str, sandbox: &str) -> String {
+    let mut section = format!(
+        "rate_limits:\n  - name: minutely\n    remaining_header: X-Remaining\n    window_seconds: 60\n{entries}\n"
+    );
+    if !sandbox.is_empty() {
+        section.push_str(&format!("sandbox:\n{sandbox}\n"));
+    }
+    broken(&[("errors:\n", &format!("{section}errors:\n"))])
+}
+
+#[test]
+fn examples_on_a_field_say_they_moved_to_its_sandbox_part() {
+    let text = broken(&[(
+        "{type: string, doc: Name.}",
+        "{type: string, doc: Name., examples: [A, B]}",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `examples` in `models.Widget.fields.name`: `examples` moved to `sandbox: {{examples: [...]}}` (only the sandbox reads it)",
+            place(&text, "examples")
+        )],
+    );
+}
+
+#[test]
+fn accept_required_in_wire_says_it_moved_to_the_sandbox_section() {
+    let text = broken(&[(
+        "  one_or_many: true",
+        "  one_or_many: true\n  accept_required: true",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `accept_required` in `wire`: `accept_required` moved to the top-level `sandbox: {{accept_required: true}}` (only the sandbox reads it)",
+            place(&text, "accept_required")
+        )],
+    );
+}
+
+/// Every key that moved, written where it was, names its new place with the value as written
+/// (or its shape, where the value is long or a collection) -- none is accepted silently.
+#[test]
+fn every_key_that_moved_names_its_new_place() {
+    let text = with_window(
+        "    quota: 100\n    exceeded_message: Slow down, please.",
+        "",
+    );
+    let text = text
+        .replacen(
+            "  message: [errors.error]\n",
+            "  message: [errors.error]\n  not_found: {status: 404, message: Gone}\n  invalid:\n    status: 422\n    message: Invalid\n",
+            1,
+        )
+        .replacen(
+            "      doc: The key.\n",
+            "      doc: The key.\n  unauthorized: {status: 401, message: Who?}\n",
+            1,
+        )
+        .replacen(
+            "  nested_lists: wrapped\n",
+            "  nested_lists: wrapped\n  format_param: format\n",
+            1,
+        )
+        .replacen(
+            "  request: resource_root\n",
+            "  request: resource_root\n  success_members: {status: OK}\n",
+            1,
+        )
+        .replacen(
+            "name: {type: string, doc: Name filter., sandbox: {filter: contains}}",
+            "name: {type: string, filter: contains, doc: Name filter.}",
+            1,
+        );
+    let moved = |key: &str, parent: &str, top: &str, to: &str| {
+        format!(
+            "{}: unknown key `{key}` in `{parent}`: `{key}` moved to {top}`{to}` (only the sandbox reads it)",
+            place(&text, &format!("{key}:"))
+        )
+    };
+    let top = "the top-level ";
+    assert_errors(
+        &text,
+        &[
+            moved(
+                "unauthorized",
+                "auth",
+                top,
+                "sandbox: {errors: {unauthorized: {...}}}",
+            ),
+            moved(
+                "format_param",
+                "wire",
+                top,
+                "sandbox: {format_param: format}",
+            ),
+            moved(
+                "success_members",
+                "envelope",
+                top,
+                "sandbox: {success_members: {...}}",
+            ),
+            moved(
+                "quota",
+                "rate_limits[0]",
+                top,
+                "sandbox: {rate_limits: {minutely: {quota: 100}}}",
+            ),
+            moved(
+                "exceeded_message",
+                "rate_limits[0]",
+                top,
+                "sandbox: {rate_limits: {minutely: {exceeded_message: ...}}}",
+            ),
+            moved(
+                "not_found",
+                "errors",
+                top,
+                "sandbox: {errors: {not_found: {...}}}",
+            ),
+            moved(
+                "invalid",
+                "errors",
+                top,
+                "sandbox: {errors: {invalid: {...}}}",
+            ),
+            moved(
+                "filter",
+                "resources.widgets.operations.list.query.name",
+                "",
+                "sandbox: {filter: contains}",
+            ),
+        ],
+    );
+
+    let text = broken(&[(
+        "  scheme: api_key_headers\n  doc: An API key header.\n  headers:\n    - name: X-Api-Key\n      param: api_key\n      doc: The key.\n",
+        "  scheme: oauth2\n  doc: OAuth2.\n  oauth2:\n    authorize_url: https://example.com/auth\n    token_url: https://example.com/token\n    access_token_seconds: 60\n",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: unknown key `access_token_seconds` in `auth.oauth2`: `access_token_seconds` moved to the top-level `sandbox: {{oauth2: {{access_token_seconds: 60}}}}` (only the sandbox reads it)",
+            place(&text, "access_token_seconds")
+        )],
+    );
+}
+
+#[test]
+fn the_sandbox_section_is_checked_like_the_rest() {
+    // Misspelt keys inside it are found like any other.
+    let text = broken(&[(
+        "resources:\n  widgets:",
+        "sandbox:\n  acept_required: true\n  errors:\n    not_found: {status: 404, mesage: Gone}\n\nresources:\n  widgets:",
+    )]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: unknown key `acept_required` in `sandbox` (did you mean `accept_required`?)",
+                place(&text, "acept_required")
+            ),
+            format!(
+                "{}: unknown key `mesage` in `sandbox.errors.not_found` (did you mean `message`?)",
+                place(&text, "mesage")
+            ),
+        ],
+    );
+    // Values are checked where they are written.
+    let text = broken(&[
+        (
+            "resources:\n  widgets:",
+            "sandbox:\n  errors:\n    invalid: {status: 200, message: Fine}\n  oauth2: {access_token_seconds: 0}\n\nresources:\n  widgets:",
+        ),
+        (
+            "          id: {type: integer, doc: Widget id.}\n        response: Widget",
+            "          id: {type: integer, doc: Widget id., sandbox: {filter: equals}}\n        response: Widget",
+        ),
+    ]);
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: error status 200 must be between 400 and 599",
+                place(&text, "200")
+            ),
+            format!(
+                "{}: `sandbox.oauth2` sets up the sandbox's OAuth2 server, but `auth.scheme` is not `oauth2`; remove it",
+                place_in(&text, "oauth2: {access", "{access")
+            ),
+            format!(
+                "{}: access_token_seconds must be positive",
+                place_in(&text, "access_token_seconds: 0", "0")
+            ),
+            format!(
+                "{}: operation `widgets.get`: path parameter `id` takes no `sandbox` settings (`filter` applies to query parameters)",
+                place_in(&text, "sandbox: {filter: equals}", "{filter")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn sandbox_rate_limits_name_declared_windows() {
+    let text = with_window(
+        "",
+        "  rate_limits:\n    minutly: {quota: 5}\n    minutely: {quota: 0}",
+    );
+    assert_errors(
+        &text,
+        &[
+            format!(
+                "{}: `sandbox.rate_limits` names the window `minutly`, which `rate_limits` does not declare (did you mean `minutely`?)",
+                place(&text, "minutly")
+            ),
+            format!(
+                "{}: rate-limit quota must be positive",
+                place_in(&text, "quota: 0", "0")
+            ),
+        ],
+    );
+    let text = broken(&[(
+        "resources:\n  widgets:",
+        "sandbox:\n  rate_limits:\n    daily: {quota: 5}\n\nresources:\n  widgets:",
+    )]);
+    assert_errors(
+        &text,
+        &[format!(
+            "{}: `sandbox.rate_limits` names the window `daily`, but `rate_limits` declares none",
+            place(&text, "daily")
+        )],
     );
 }

@@ -102,11 +102,12 @@ pub fn readme(spec: &Spec) -> String {
             erp_spec::ir::WhenExhausted::Wait => "waits for the reset",
             erp_spec::ir::WhenExhausted::FailFast => "fails at once with the reset time",
         };
+        // The quota is the sandbox's (`sandbox.rate_limits`), not a promise of the vendor's:
+        // the client learns what is left from the headers.
         let _ = writeln!(
             out,
-            "- Rate limit ({}): {} requests per {} s; the client reads {} and {action}",
+            "- Rate limit ({}, {} s window): the client reads {} and {action}",
             rl.window.name,
-            rl.quota,
             rl.window_seconds,
             headers.join(" / ")
         );

@@ -95,18 +95,9 @@ impl Validator {
             },
             None => ir::AuthScheme::Bearer,
         };
-        let unauthorized = match &a.unauthorized {
-            Some(u) => self.error_example(&u.value.status, &u.value.message, u.value.code.as_ref()),
-            None => ir::ErrorExample {
-                status: 401,
-                message: "Unauthorized".into(),
-                code: None,
-            },
-        };
         ir::Auth {
             scheme,
             doc: a.doc.clone(),
-            unauthorized,
         }
     }
 
@@ -188,17 +179,12 @@ impl Validator {
         }
         grants.sort();
         grants.dedup();
-        let access_token_seconds = o.access_token_seconds.as_ref().map_or(600, |s| s.value);
-        if let Some(s) = o.access_token_seconds.as_ref().filter(|s| s.value == 0) {
-            self.err(&s.referenced, "access_token_seconds must be positive");
-        }
         ir::OAuth2 {
             authorize_url: o.authorize_url.value.clone(),
             token_url: o.token_url.value.clone(),
             grants,
             scopes: o.scopes.clone(),
             refresh_min_interval_seconds: o.refresh_min_interval_seconds,
-            access_token_seconds,
             rotates_refresh_tokens: o.rotates_refresh_tokens,
         }
     }
