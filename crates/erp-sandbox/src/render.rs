@@ -93,12 +93,27 @@ impl<'a> Renderer<'a> {
         let link = self.schema.link(&model.name, field)?;
         let id = record.get("id")?;
         let child = &self.schema.spec.resources[link.child].name;
-        let items = self
-            .store
-            .records(child)
-            .filter(|(_, r)| r.get(&link.foreign_key) == Some(id))
-            .map(|(_, r)| r.clone());
-        Some(Value::Array(items.collect()))
+        let belongs = |r: &Value| r.get(&link.foreign_key) == Some(id);
+        // The foreign key's index narrows the children down to the parent's; the exact
+        // comparison below still decides, so the answer is the scan's.
+        let indexed = id
+            .as_i64()
+            .and_then(|key| self.store.candidates(child, &link.foreign_key, &[key]));
+        let items: Vec<Value> = match indexed {
+            Some(ids) => ids
+                .into_iter()
+                .filter_map(|child_id| self.store.get(child, child_id))
+                .filter(|r| belongs(r))
+                .cloned()
+                .collect(),
+            None => self
+                .store
+                .records(child)
+                .filter(|(_, r)| belongs(r))
+                .map(|(_, r)| r.clone())
+                .collect(),
+        };
+        Some(Value::Array(items))
     }
 
     fn value(&self, name: &str, ty: &TypeRef, value: &Value, depth: usize) -> Out {

@@ -71,6 +71,34 @@ impl Schema {
         })
     }
 
+    /// `(resource, field)` pairs worth an index in the store: the foreign keys of linked
+    /// collections and every `<singular>_id` field that refers to a resource.
+    pub(crate) fn indexed_fields(&self) -> Vec<(String, String)> {
+        let mut fields: Vec<(String, String)> = self
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    self.spec.resources[l.child].name.clone(),
+                    l.foreign_key.clone(),
+                )
+            })
+            .collect();
+        for (r, resource) in self.spec.resources.iter().enumerate() {
+            let Some(model) = self.resource_model(r) else {
+                continue;
+            };
+            for field in &model.fields {
+                if field.wire_name != "id" && self.referenced_resource(&field.wire_name).is_some() {
+                    fields.push((resource.name.clone(), field.wire_name.clone()));
+                }
+            }
+        }
+        fields.sort();
+        fields.dedup();
+        fields
+    }
+
     /// Item key of a wrapped nested list: the singular of the resource with that plural, else
     /// the field name without a trailing `s`.
     pub(crate) fn item_key(&self, field: &str) -> String {

@@ -92,7 +92,8 @@ impl Rng {
 
 /// Seeds every resource that has a list operation, parents before children.
 pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
-    let mut store = Store::default();
+    let indexed = schema.indexed_fields();
+    let mut store = Store::with_indexes(indexed.iter().map(|(r, f)| (r.as_str(), f.as_str())));
     for r in schema.seed_order() {
         let resource = &schema.spec.resources[r];
         if !resource
@@ -288,13 +289,10 @@ impl Generator<'_> {
                 continue;
             };
             if items.is_empty() {
-                let records: Vec<&Value> = self
-                    .store
-                    .records(&self.schema.spec.resources[source].name)
-                    .map(|(_, v)| v)
-                    .collect();
-                match self.rng.pick(&records) {
-                    Some(record) => items.push((*record).clone()),
+                let name = &self.schema.spec.resources[source].name;
+                let pick = self.rng.below(self.store.len(name) as u64) as usize;
+                match self.store.nth(name, pick) {
+                    Some((_, record)) => items.push(record.clone()),
                     None => continue,
                 }
             }
@@ -327,9 +325,11 @@ impl Generator<'_> {
                 }));
             }
             if let Some(target) = self.schema.referenced_resource(&field.wire_name) {
-                let ids = self.store.ids(&self.schema.spec.resources[target].name);
-                if let Some(parent) = self.rng.pick(&ids) {
-                    return Some(Value::from(*parent));
+                // As `Rng::pick` over the ids, without collecting them.
+                let name = &self.schema.spec.resources[target].name;
+                let pick = self.rng.below(self.store.len(name) as u64) as usize;
+                if let Some((parent, _)) = self.store.nth(name, pick) {
+                    return Some(Value::from(parent));
                 }
             }
             if name == "number" && depth == 0 {
@@ -374,16 +374,15 @@ impl Generator<'_> {
                 .resource_of_model(model_name)
                 .filter(|&r| r != self.resource)
             {
-                let records: Vec<Value> = self
-                    .store
-                    .records(&self.schema.spec.resources[source].name)
-                    .map(|(_, v)| v.clone())
-                    .collect();
-                if !records.is_empty() {
+                // Only the picked records are copied, not the whole resource.
+                let name = &self.schema.spec.resources[source].name;
+                let available = self.store.len(name);
+                if available > 0 {
                     let count = self.rng.range(0, 2);
                     let mut picked: Vec<Value> = Vec::new();
                     for _ in 0..count {
-                        if let Some(record) = self.rng.pick(&records)
+                        let pick = self.rng.below(available as u64) as usize;
+                        if let Some((_, record)) = self.store.nth(name, pick)
                             && !picked.contains(record)
                         {
                             picked.push(record.clone());
@@ -907,5 +906,42 @@ mod tests {
             let id = category["id"].as_i64().expect("id");
             assert_eq!(store.get("categories", id), Some(&category));
         }
+    }
+
+    #[test]
+    fn twenty_thousand_records_seed_and_every_reference_is_real() {
+        let schema = schema("billomat");
+        let records = 20_000;
+        let store = seed(&schema, records, 1);
+        let mut references = 0;
+        for (r, resource) in schema.spec.resources.iter().enumerate() {
+            let Some(model) = schema.resource_model(r) else {
+                continue;
+            };
+            if store.len(&resource.name) == 0 {
+                continue;
+            }
+            assert_eq!(store.len(&resource.name), records, "{}", resource.name);
+            for field in &model.fields {
+                let Some(target) = schema.referenced_resource(&field.wire_name) else {
+                    continue;
+                };
+                if field.wire_name == "id" {
+                    continue;
+                }
+                let parents = &schema.spec.resources[target].name;
+                for (id, record) in store.records(&resource.name) {
+                    let parent = record[&field.wire_name].as_i64().expect("a parent id");
+                    assert!(
+                        store.get(parents, parent).is_some(),
+                        "{} {id}: {} {parent} does not exist",
+                        resource.name,
+                        field.wire_name
+                    );
+                    references += 1;
+                }
+            }
+        }
+        assert!(references >= 2 * records, "{references}");
     }
 }
