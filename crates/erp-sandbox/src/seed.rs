@@ -16,8 +16,11 @@
 //!   `/` followed by digits (`ART-0001`, `ART-0103`; `https://shop.example.be/p/1`) is that prefix
 //!   and the record's id, zero-padded to the examples' shortest digit run: product 2 has `ART-0002`.
 //! - **Trees**: a list of the resource's own records (a category's `children`) holds earlier
-//!   records of the resource that no other record holds yet, so the categories form a tree of
-//!   real records instead of invented ones.
+//!   records of the resource that no other record holds yet, so the categories form trees of real
+//!   records instead of invented ones. The trees are shallow and bushy like a shop's catalogue: at
+//!   most [`TREE_DEPTH`] levels, roots with 2–5 children, then 1–4, then 0–3, drawn from a stream
+//!   of their own; records are dealt into them in post-order (children first), one tree after the
+//!   other, so a tree holds at most 86 records whatever the number of records.
 //! - **Main item of a sibling list**: an integer `<x>_id` that refers to no resource, next to a list
 //!   whose name starts with `<x>` of another resource's records (`categorie_id` beside
 //!   `categorieen`), is the id of the list's first item (one is added if the list is empty), and
@@ -108,12 +111,15 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
         };
         let mut rng = Rng::for_stream(seed, &resource.name);
         let mut deck = Deck::default();
+        let mut trees = BTreeMap::new();
         for id in 1..=records as i64 {
             let mut record = Generator {
                 schema,
                 store: &store,
                 rng: &mut rng,
                 resource: r,
+                trees: &mut trees,
+                seed,
             }
             .record(model, id, 0, &mut deck);
             if let Value::Object(map) = &mut record {
@@ -190,12 +196,93 @@ fn code_for_id(examples: &[String], id: i64) -> Option<String> {
     Some(format!("{prefix}{id:0width$}"))
 }
 
+/// Levels of a seeded tree of a resource's own records: a root, its children, their children and
+/// leaves below them.
+pub(crate) const TREE_DEPTH: usize = 4;
+
+/// How many children a tree node at `level` (the root is 1) gets: roots 2–5, then 1–4, then 0–3;
+/// the last level holds leaves.
+fn branching(rng: &mut Rng, level: usize) -> usize {
+    let (lo, hi) = match level {
+        deepest if deepest >= TREE_DEPTH => (0, 0),
+        1 => (2, 5),
+        2 => (1, 4),
+        _ => (0, 3),
+    };
+    rng.range(lo, hi) as usize
+}
+
+/// Shapes the trees of one list field of a resource's own records (a category's `children`).
+///
+/// Records are dealt into trees in post-order, children before their parent: the tree plans the
+/// branching of each node when it is first reached (from its own random stream, so the shape
+/// does not shift the other fields' draws) and completes the deepest planned node with each new
+/// record. Every record is held by at most one parent, always a later one; a tree has at most
+/// [`TREE_DEPTH`] levels and 86 records, and the next tree starts after its root.
+#[derive(Debug)]
+struct Tree {
+    rng: Rng,
+    /// The planned nodes from the current root down to the node being filled.
+    open: Vec<TreeNode>,
+}
+
+#[derive(Debug)]
+struct TreeNode {
+    level: usize,
+    wanted: usize,
+    children: Vec<i64>,
+}
+
+impl Tree {
+    fn new(seed: u64, resource: &str, field: &str) -> Tree {
+        Tree {
+            rng: Rng::for_stream(seed, &format!("{resource}.{field} tree")),
+            open: Vec::new(),
+        }
+    }
+
+    /// The children of record `id`, the next record of the resource: ids of earlier records.
+    fn children_of_next(&mut self, id: i64) -> Vec<i64> {
+        if self.open.is_empty() {
+            let wanted = branching(&mut self.rng, 1);
+            self.open.push(TreeNode {
+                level: 1,
+                wanted,
+                children: Vec::new(),
+            });
+        }
+        // Go down to the first planned node that has all its children: `id` is that node.
+        while let Some(top) = self.open.last() {
+            if top.children.len() >= top.wanted {
+                break;
+            }
+            let level = top.level + 1;
+            let wanted = branching(&mut self.rng, level);
+            self.open.push(TreeNode {
+                level,
+                wanted,
+                children: Vec::new(),
+            });
+        }
+        let Some(node) = self.open.pop() else {
+            return Vec::new(); // the root was pushed above
+        };
+        if let Some(parent) = self.open.last_mut() {
+            parent.children.push(id);
+        }
+        node.children
+    }
+}
+
 /// Generates one record, reading already seeded resources for references.
 struct Generator<'a> {
     schema: &'a Schema,
     store: &'a Store,
     rng: &'a mut Rng,
     resource: usize,
+    /// Tree shapes of this resource's lists of its own records, by field.
+    trees: &'a mut BTreeMap<String, Tree>,
+    seed: u64,
 }
 
 /// Nested models deeper than this get no further nested items.
@@ -363,7 +450,7 @@ impl Generator<'_> {
         if let TypeRef::Model(model_name) = inner {
             if self.schema.resource_of_model(model_name) == Some(self.resource) {
                 return Value::Array(if depth == 0 {
-                    self.subtree(field)
+                    self.subtree(field, id)
                 } else {
                     Vec::new()
                 });
@@ -422,29 +509,18 @@ impl Generator<'_> {
         Value::Array(items)
     }
 
-    /// Up to two earlier records of this resource that no record holds in `field` yet.
-    fn subtree(&mut self, field: &Field) -> Vec<Value> {
+    /// The children of record `id` in a tree of this resource's records (see [`Tree`]): copies
+    /// of earlier records that no record holds in `field` yet.
+    fn subtree(&mut self, field: &Field, id: i64) -> Vec<Value> {
         let resource = &self.schema.spec.resources[self.resource].name;
-        let records: Vec<&Value> = self.store.records(resource).map(|(_, v)| v).collect();
-        let held: Vec<&Value> = records
-            .iter()
-            .filter_map(|r| r.get(&field.wire_name)?.as_array())
-            .flatten()
-            .collect();
-        let mut free: Vec<&Value> = records
-            .iter()
-            .filter(|r| !held.contains(r))
-            .copied()
-            .collect();
-        let mut children = Vec::new();
-        for _ in 0..self.rng.range(0, 2) {
-            if free.is_empty() {
-                break;
-            }
-            let i = self.rng.below(free.len() as u64) as usize;
-            children.push(free.swap_remove(i).clone());
-        }
-        children
+        let tree = self
+            .trees
+            .entry(field.wire_name.clone())
+            .or_insert_with(|| Tree::new(self.seed, resource, &field.wire_name));
+        tree.children_of_next(id)
+            .into_iter()
+            .filter_map(|child| self.store.get(resource, child).cloned())
+            .collect()
     }
 
     fn synthesize(&mut self, ty: &TypeRef, name: &str, id: i64, depth: usize) -> Option<Value> {
@@ -943,5 +1019,64 @@ mod tests {
             }
         }
         assert!(references >= 2 * records, "{references}");
+    }
+
+    /// Levels of a category (itself included) and, per level, how many records hang there.
+    fn depth(category: &Value) -> usize {
+        1 + category["children"]
+            .as_array()
+            .map_or(0, |c| c.iter().map(depth).max().unwrap_or(0))
+    }
+
+    #[test]
+    fn category_trees_are_shallow_bushy_and_made_of_real_records() {
+        let schema = schema("cloudspot");
+        let records = 1000;
+        let store = seed(&schema, records, 1);
+        let mut parent_of: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut most_children = 0;
+        for (id, category) in store.records("categories") {
+            assert!(depth(category) <= TREE_DEPTH, "category {id}: {category}");
+            let children = category["children"].as_array().expect("children");
+            most_children = most_children.max(children.len());
+            for child in children {
+                let child_id = child["id"].as_i64().expect("id");
+                assert!(child_id < id, "children are earlier records");
+                assert_eq!(store.get("categories", child_id), Some(child));
+                assert_eq!(parent_of.insert(child_id, id), None, "one parent each");
+            }
+        }
+        let roots = records - parent_of.len();
+        assert!(
+            roots * 10 < records,
+            "a forest of a few big trees, not of loose records: {roots} roots"
+        );
+        assert!(most_children >= 3, "bushy: {most_children}");
+        let deepest = store.records("categories").map(|(_, c)| depth(c)).max();
+        assert_eq!(deepest, Some(TREE_DEPTH));
+        // Same seed, same trees; another seed, other shapes.
+        let again = seed(&schema, records, 1);
+        assert!(store.records("categories").eq(again.records("categories")));
+        let other = seed(&schema, records, 2);
+        let shape = |s: &Store| {
+            s.records("categories")
+                .map(|(_, c)| c["children"].as_array().map_or(0, Vec::len))
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(shape(&store), shape(&other));
+    }
+
+    #[test]
+    fn cloudspot_copies_refer_to_real_categories_at_twenty_thousand() {
+        let schema = schema("cloudspot");
+        let store = seed(&schema, 20_000, 3);
+        for (id, artikel) in store.records("artikels") {
+            for category in artikel["categorieen"].as_array().expect("categorieen") {
+                let category_id = category["id"].as_i64().expect("id");
+                assert_eq!(store.get("categories", category_id), Some(category), "{id}");
+            }
+            let main = &artikel["categorieen"][0];
+            assert_eq!(artikel["categorie_id"], main["id"], "{id}");
+        }
     }
 }
