@@ -256,15 +256,23 @@ impl<'a> Ctx<'a> {
             )
         });
         let renderer = self.renderer(&store);
-        let mut items: Vec<Out> = records
-            .window(skip, take)
-            .map(|r| model.map_or_else(|| Out::from_value(r), |m| renderer.item(m, r)))
+        let page: Vec<&Value> = records.window(skip, take).collect();
+        // The malformed fault hits the first item of a non-empty page of a known model.
+        let malformed = model.is_some() && !page.is_empty() && self.app.faults.take_malformed();
+        let items: Vec<Out> = page
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match model {
+                None => Out::from_value(r),
+                Some(m) if i == 0 && malformed => {
+                    let mut item = renderer.item(m, r);
+                    corrupt(&mut item, m);
+                    item
+                }
+                // Written as text right away: no tree per record.
+                Some(m) => renderer.item_text(m, r),
+            })
             .collect();
-        if let (Some(first), Some(model)) = (items.first_mut(), model)
-            && self.app.faults.take_malformed()
-        {
-            corrupt(first, model);
-        }
         let meta = ListMeta {
             total,
             page: window.map(|w| (w.page, w.per_page)),
