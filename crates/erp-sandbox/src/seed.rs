@@ -95,6 +95,8 @@ impl Rng {
 
 /// Seeds every resource that has a list operation, parents before children.
 pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
+    let plans = coherence::Plans::new(schema);
+    let facts = Facts::new(schema);
     let indexed = schema.indexed_fields();
     let mut store = Store::with_indexes(indexed.iter().map(|(r, f)| (r.as_str(), f.as_str())));
     for r in schema.seed_order() {
@@ -120,15 +122,40 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
                 resource: r,
                 trees: &mut trees,
                 seed,
+                plans: &plans,
+                facts: &facts,
             }
             .record(model, id, 0, &mut deck);
-            if let Value::Object(map) = &mut record {
-                coherence::amounts(schema, model, map, None, &BTreeMap::new(), &mut rng);
+            if let (Value::Object(map), Some(plan)) = (&mut record, plans.get(model)) {
+                plan.amounts(&plans, map, None, &BTreeMap::new(), &mut rng);
             }
-            store.insert(&resource.name, id, record);
+            store.insert(&resource.name, id, compact(record));
         }
     }
     store
+}
+
+/// Members that fit one tree node of a map (a map allocates whole nodes).
+const NODE_CAPACITY: usize = 11;
+
+/// The same value with every larger object rebuilt in one go: a map collected from its (sorted)
+/// members fills its tree nodes, while one grown member by member leaves them about half empty,
+/// and stored records are most of the sandbox's memory. Maps of one node stay as they are.
+fn compact(mut value: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.values_mut().for_each(walk);
+                if map.len() > NODE_CAPACITY {
+                    *map = std::mem::take(map).into_iter().collect();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
 }
 
 /// Example positions dealt to records: per list length, every position once (in random order)
@@ -178,7 +205,14 @@ fn is_stringish(ty: &TypeRef) -> bool {
 
 /// `PREFIX-<id>` when every example is one prefix ending in `-` or `/` and digits (see the module
 /// docs).
+#[cfg(test)]
 fn code_for_id(examples: &[String], id: i64) -> Option<String> {
+    let (prefix, width) = code_pattern(examples)?;
+    Some(format!("{prefix}{id:0width$}"))
+}
+
+/// The prefix and digit count of codes that follow the id (see [`code_for_id`]).
+fn code_pattern(examples: &[String]) -> Option<(String, usize)> {
     let first = examples.first()?;
     let prefix = first.trim_end_matches(|c: char| c.is_ascii_digit());
     let stem = prefix.strip_suffix(['-', '/'])?;
@@ -193,7 +227,7 @@ fn code_for_id(examples: &[String], id: i64) -> Option<String> {
         }
         width = width.min(digits.len());
     }
-    Some(format!("{prefix}{id:0width$}"))
+    Some((prefix.to_owned(), width))
 }
 
 /// Levels of a seeded tree of a resource's own records: a root, its children, their children and
@@ -274,22 +308,308 @@ impl Tree {
     }
 }
 
+/// What generating a field needs to know about it: the same for every record, so worked out once
+/// per model (seeding draws hundreds of thousands of records).
+#[derive(Debug)]
+struct FieldFacts<'s> {
+    /// The wire name in lowercase, which the rules by name look at.
+    lower: String,
+    /// A linked collection: rendered from the child resource's records, not stored.
+    linked: bool,
+    /// A datetime set to the record's creation or update time.
+    stamp: Option<Stamp>,
+    /// The resource an integer `<singular>_id` refers to.
+    referenced: Option<usize>,
+    /// `(prefix, digits)` of a code that follows the id (see [`code_for_id`]).
+    code: Option<(String, usize)>,
+    /// Each example as a value of the field's type (`None` where it is not one).
+    parsed: Vec<Option<Value>>,
+    /// For lists of a model: the resource whose records follow it, and the model.
+    item_resource: Option<usize>,
+    item_model: Option<&'s Model>,
+    /// How a value without examples is made up.
+    synth: Synth,
+}
+
+/// How a value is made up for a field without (usable) examples, by the field's lowercase name.
+#[derive(Debug)]
+struct Synth {
+    text: TextKind,
+    integer: IntegerKind,
+    number: NumberKind,
+    /// Booleans such as `archived` or `dig_exclude`, true for one record in ten (else 40 %).
+    rare: bool,
+    /// Dates of birth: 1950–2004 (else 2018–2025).
+    birth: bool,
+}
+
+/// Strings by name: e-mail addresses, IBANs, BICs, web addresses, phone numbers, empty custom
+/// fields, digit strings for numbers and postcodes, else the humanized name and the id.
+#[derive(Debug)]
+enum TextKind {
+    Email,
+    Iban,
+    Swift,
+    Url,
+    Phone,
+    Empty,
+    Digits(usize),
+    Named(String),
+}
+
+/// Integers by name: `<x>_length` 0, numbers after 1000, else up to 30.
+#[derive(Debug, Clone, Copy)]
+enum IntegerKind {
+    Zero,
+    Number,
+    Small,
+}
+
+/// Numbers by name: days up to 60, quantities up to 250, discounts up to 10 %, other percentages
+/// up to 30 %, revenues and balances up to 250 000, other amounts up to 500.
+#[derive(Debug, Clone, Copy)]
+enum NumberKind {
+    Days,
+    Quantity,
+    Discount,
+    Revenue,
+    Rate,
+    Amount,
+}
+
+impl Synth {
+    fn new(name: &str) -> Synth {
+        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+        let text = if has(&["email", "e_mail"]) {
+            TextKind::Email
+        } else if name.contains("iban") {
+            TextKind::Iban
+        } else if has(&["swift", "bic"]) {
+            TextKind::Swift
+        } else if name.contains("url") || name == "www" || name.contains("website") {
+            TextKind::Url
+        } else if has(&["phone", "fax", "mobile", "telefoon", "gsm"]) {
+            TextKind::Phone
+        } else if name.contains("customfield") {
+            TextKind::Empty
+        } else if name.ends_with("_number")
+            || name.contains("nummer")
+            || name == "zip"
+            || name.contains("postcode")
+        {
+            TextKind::Digits(if name == "zip" || name.contains("postcode") {
+                5
+            } else {
+                10
+            })
+        } else {
+            TextKind::Named(crate::schema::humanize(name))
+        };
+        let integer = if name.ends_with("_length") {
+            IntegerKind::Zero
+        } else if has(&["number", "nummer"]) {
+            IntegerKind::Number
+        } else {
+            IntegerKind::Small
+        };
+        let number = if has(&["days", "dagen"]) {
+            NumberKind::Days
+        } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
+            NumberKind::Quantity
+        } else if has(&["reduction", "korting", "discount", "rabatt", "skonto"]) {
+            NumberKind::Discount
+        } else if has(&["revenue", "omzet", "umsatz", "turnover", "balance", "saldo"]) {
+            NumberKind::Revenue
+        } else if has(&["rate", "percent", "btw", "vat", "tax"]) {
+            NumberKind::Rate
+        } else {
+            NumberKind::Amount
+        };
+        Synth {
+            text,
+            integer,
+            number,
+            rare: has(&["archiv", "delete", "inactive", "blocked", "exclude"]),
+            birth: has(&["birth", "geboorte"]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    Created,
+    Updated,
+}
+
+/// An integer `<x>_id` beside lists `<x>...` of another resource's records (see
+/// [`Generator::main_of_sibling_list`]).
+#[derive(Debug)]
+struct SiblingRule<'s> {
+    id_field: &'s Field,
+    /// Candidate lists in field order, with their resource and the item field that names an item
+    /// (a string field sharing an example with `<x>`); the first from another resource than the
+    /// one being seeded is used.
+    lists: Vec<(&'s Field, usize, Option<&'s Field>)>,
+    /// The string field `<x>`.
+    named: Option<&'s Field>,
+}
+
+/// Per-model facts of the generator.
+#[derive(Debug)]
+struct ModelFacts<'s> {
+    fields: Vec<FieldFacts<'s>>,
+    siblings: Vec<SiblingRule<'s>>,
+    /// Indexes of the fields that refer to another resource, in field order.
+    references: Vec<(usize, usize)>,
+    refresh: derive::Refresh<'s>,
+}
+
+impl<'s> ModelFacts<'s> {
+    fn new(schema: &'s Schema, model: &'s Model) -> ModelFacts<'s> {
+        let fields = model
+            .fields
+            .iter()
+            .map(|field| {
+                let lower = field.wire_name.to_ascii_lowercase();
+                let stamp = if field.ty != TypeRef::DateTime {
+                    None
+                } else if lower.contains("created") {
+                    Some(Stamp::Created)
+                } else if ["updated", "modified", "changed"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                {
+                    Some(Stamp::Updated)
+                } else {
+                    None
+                };
+                let item_name = match &field.ty {
+                    TypeRef::List(inner) => match inner.as_ref() {
+                        TypeRef::Model(name) => Some(name),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                FieldFacts {
+                    linked: schema.link(&model.name, &field.wire_name).is_some(),
+                    stamp,
+                    referenced: schema.referenced_resource(&field.wire_name),
+                    code: code_pattern(&field.examples),
+                    parsed: field
+                        .examples
+                        .iter()
+                        .map(|e| from_example(schema, &field.ty, e))
+                        .collect(),
+                    item_resource: item_name.and_then(|n| schema.resource_of_model(n)),
+                    item_model: item_name.and_then(|n| schema.model(n)),
+                    synth: Synth::new(&lower),
+                    lower,
+                }
+            })
+            .collect();
+        ModelFacts {
+            fields,
+            siblings: sibling_rules(schema, model),
+            references: model
+                .fields
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| Some((i, schema.referenced_resource(&f.wire_name)?)))
+                .collect(),
+            refresh: derive::Refresh::new(model),
+        }
+    }
+}
+
+fn sibling_rules<'s>(schema: &'s Schema, model: &'s Model) -> Vec<SiblingRule<'s>> {
+    let mut rules = Vec::new();
+    for id_field in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
+        let Some(stem) = id_field.wire_name.strip_suffix("_id") else {
+            continue;
+        };
+        if stem.is_empty() || schema.referenced_resource(&id_field.wire_name).is_some() {
+            continue;
+        }
+        let named = model.fields.iter().find(|f| f.wire_name == stem);
+        let lists = model
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let TypeRef::List(inner) = &f.ty else {
+                    return None;
+                };
+                let TypeRef::Model(item_model) = inner.as_ref() else {
+                    return None;
+                };
+                let source = schema.resource_of_model(item_model)?;
+                if !(f.wire_name.starts_with(stem) && f.wire_name != stem) {
+                    return None;
+                }
+                let name_field = match (named, schema.model(item_model)) {
+                    (Some(named), Some(item_model)) => item_model.fields.iter().find(|f| {
+                        f.ty == TypeRef::String
+                            && f.examples.iter().any(|e| named.examples.contains(e))
+                    }),
+                    _ => None,
+                };
+                Some((f, source, name_field))
+            })
+            .collect();
+        rules.push(SiblingRule {
+            id_field,
+            lists,
+            named,
+        });
+    }
+    rules
+}
+
+/// The facts of every model of a spec.
+#[derive(Debug)]
+struct Facts<'s> {
+    models: BTreeMap<&'s str, ModelFacts<'s>>,
+}
+
+impl<'s> Facts<'s> {
+    fn new(schema: &'s Schema) -> Facts<'s> {
+        Facts {
+            models: schema
+                .spec
+                .models
+                .iter()
+                .map(|m| (m.name.as_str(), ModelFacts::new(schema, m)))
+                .collect(),
+        }
+    }
+}
+
 /// Generates one record, reading already seeded resources for references.
-struct Generator<'a> {
-    schema: &'a Schema,
+struct Generator<'a, 's> {
+    schema: &'s Schema,
     store: &'a Store,
     rng: &'a mut Rng,
     resource: usize,
     /// Tree shapes of this resource's lists of its own records, by field.
     trees: &'a mut BTreeMap<String, Tree>,
     seed: u64,
+    plans: &'a coherence::Plans<'s>,
+    facts: &'a Facts<'s>,
 }
 
 /// Nested models deeper than this get no further nested items.
 const MAX_DEPTH: usize = 2;
 
-impl Generator<'_> {
-    fn record(&mut self, model: &Model, id: i64, depth: usize, deck: &mut Deck) -> Value {
+impl<'s> Generator<'_, 's> {
+    fn record(&mut self, model: &'s Model, id: i64, depth: usize, deck: &mut Deck) -> Value {
+        let facts = self.facts;
+        let local;
+        let facts = match facts.models.get(model.name.as_str()) {
+            Some(facts) => facts,
+            None => {
+                local = ModelFacts::new(self.schema, model);
+                &local
+            }
+        };
         let created = self.datetime_between(2018, 2024);
         let updated_days = self.rng.range(0, 400);
         let updated = (created + ChronoDuration::days(updated_days)).min(latest());
@@ -298,78 +618,58 @@ impl Generator<'_> {
             positions: BTreeMap::new(),
         };
         let mut map = Map::new();
-        for field in &model.fields {
-            if self.schema.link(&model.name, &field.wire_name).is_some() {
+        for (field, facts) in model.fields.iter().zip(&facts.fields) {
+            if facts.linked {
                 continue; // rendered from the child resource's records
             }
-            let name = field.wire_name.to_ascii_lowercase();
-            let value = if field.ty == TypeRef::DateTime && name.contains("created") {
-                Some(Value::String(rfc3339(created)))
-            } else if field.ty == TypeRef::DateTime
-                && ["updated", "modified", "changed"]
-                    .iter()
-                    .any(|w| name.contains(w))
-            {
-                Some(Value::String(rfc3339(updated)))
-            } else {
-                self.field(field, id, depth, &mut draw)
+            let value = match facts.stamp {
+                Some(Stamp::Created) => Some(Value::String(rfc3339(created))),
+                Some(Stamp::Updated) => Some(Value::String(rfc3339(updated))),
+                None => self.field(field, facts, id, depth, &mut draw),
             };
             if let Some(value) = value {
                 map.insert(field.wire_name.clone(), value);
             }
         }
         if depth == 0 {
-            self.follow_parent(model, &mut map);
+            self.follow_parent(model, facts, &mut map);
         }
-        coherence::links(self.schema, model, &mut map);
-        self.main_of_sibling_list(model, &mut map);
-        derive::refresh(model, &mut map);
+        match self.plans.get(model) {
+            Some(plan) => plan.links(&mut map),
+            None => coherence::Plan::new(self.schema, model).links(&mut map),
+        }
+        self.main_of_sibling_list(facts, &mut map);
+        facts.refresh.apply(&mut map);
         Value::Object(map)
     }
 
     /// The first reference to another resource's record: fields taken from that record.
-    fn follow_parent(&mut self, model: &Model, map: &mut Map<String, Value>) {
-        let parent = model.fields.iter().find_map(|f| {
-            let target = self.schema.referenced_resource(&f.wire_name)?;
-            let id = map.get(&f.wire_name)?.as_i64()?;
+    fn follow_parent(
+        &mut self,
+        model: &Model,
+        facts: &ModelFacts<'_>,
+        map: &mut Map<String, Value>,
+    ) {
+        let parent = facts.references.iter().find_map(|&(i, target)| {
+            let id = map.get(&model.fields[i].wire_name)?.as_i64()?;
             (target != self.resource).then_some((target, id))
         });
         let Some((target, id)) = parent else { return };
-        let Some(parent_model) = self.schema.resource_model(target) else {
-            return;
-        };
         let name = &self.schema.spec.resources[target].name;
         if let Some(Value::Object(parent)) = self.store.get(name, id) {
-            coherence::follow_parent(model, map, parent_model, parent);
+            let inherited = self.plans.inherited(self.resource, target);
+            coherence::follow_parent(inherited, map, parent);
         }
     }
 
     /// `<x>_id` (and `<x>`) from the first item of a list `<x>...` of another resource's records.
-    fn main_of_sibling_list(&mut self, model: &Model, map: &mut Map<String, Value>) {
-        for id_field in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
-            let Some(stem) = id_field.wire_name.strip_suffix("_id") else {
-                continue;
-            };
-            if stem.is_empty()
-                || self
-                    .schema
-                    .referenced_resource(&id_field.wire_name)
-                    .is_some()
-            {
-                continue;
-            }
-            let sibling = model.fields.iter().find_map(|f| {
-                let TypeRef::List(inner) = &f.ty else {
-                    return None;
-                };
-                let TypeRef::Model(item_model) = inner.as_ref() else {
-                    return None;
-                };
-                let source = self.schema.resource_of_model(item_model)?;
-                (f.wire_name.starts_with(stem) && f.wire_name != stem && source != self.resource)
-                    .then_some((f, source, item_model))
-            });
-            let Some((list, source, item_model)) = sibling else {
+    fn main_of_sibling_list(&mut self, facts: &ModelFacts<'_>, map: &mut Map<String, Value>) {
+        for rule in &facts.siblings {
+            let sibling = rule
+                .lists
+                .iter()
+                .find(|(_, source, _)| *source != self.resource);
+            let Some(&(list, source, name_field)) = sibling else {
                 continue;
             };
             let Some(Value::Array(items)) = map.get_mut(&list.wire_name) else {
@@ -383,26 +683,32 @@ impl Generator<'_> {
                     None => continue,
                 }
             }
-            let main = items[0].clone();
-            if let Some(id) = main.get("id").filter(|v| v.is_i64()) {
-                map.insert(id_field.wire_name.clone(), id.clone());
-            }
+            // Only the main item's id and name are needed, not a copy of it (and its subtree).
+            let main = &items[0];
+            let id = main.get("id").filter(|v| v.is_i64()).cloned();
             // The item's name: its string field that shares an example with `<x>`.
-            let named = model.fields.iter().find(|f| f.wire_name == stem);
-            let item_model = self.schema.model(item_model);
-            if let (Some(named), Some(item_model)) = (named, item_model) {
-                let name_field = item_model.fields.iter().find(|f| {
-                    f.ty == TypeRef::String && f.examples.iter().any(|e| named.examples.contains(e))
-                });
-                if let Some(value) = name_field.and_then(|f| main.get(&f.wire_name)) {
-                    map.insert(named.wire_name.clone(), value.clone());
-                }
+            let name = match (rule.named, name_field) {
+                (Some(named), Some(f)) => main.get(&f.wire_name).map(|v| (named, v.clone())),
+                _ => None,
+            };
+            if let Some(id) = id {
+                map.insert(rule.id_field.wire_name.clone(), id);
+            }
+            if let Some((named, value)) = name {
+                map.insert(named.wire_name.clone(), value);
             }
         }
     }
 
-    fn field(&mut self, field: &Field, id: i64, depth: usize, draw: &mut Draw) -> Option<Value> {
-        let name = field.wire_name.to_ascii_lowercase();
+    fn field(
+        &mut self,
+        field: &Field,
+        facts: &FieldFacts<'s>,
+        id: i64,
+        depth: usize,
+        draw: &mut Draw,
+    ) -> Option<Value> {
+        let name = facts.lower.as_str();
         if field.ty == TypeRef::Integer {
             if name == "id" {
                 return Some(Value::from(if depth == 0 {
@@ -411,8 +717,7 @@ impl Generator<'_> {
                     self.rng.range(100, 999)
                 }));
             }
-            if let Some(target) = self.schema.referenced_resource(&field.wire_name) {
-                // As `Rng::pick` over the ids, without collecting them.
+            if let Some(target) = facts.referenced {
                 let name = &self.schema.spec.resources[target].name;
                 let pick = self.rng.below(self.store.len(name) as u64) as usize;
                 if let Some((parent, _)) = self.store.nth(name, pick) {
@@ -424,31 +729,37 @@ impl Generator<'_> {
             }
         }
         if let TypeRef::List(inner) = &field.ty {
-            return Some(self.list(field, inner, id, depth));
+            return Some(self.list(field, facts, inner, id, depth));
         }
         if field.ty == TypeRef::String
             && depth == 0
-            && let Some(code) = code_for_id(&field.examples, id)
+            && let Some((prefix, width)) = &facts.code
         {
-            return Some(Value::String(code));
+            return Some(Value::String(format!("{prefix}{id:0width$}")));
         }
-        let example = if is_stringish(&field.ty) && field.examples.len() >= 2 {
-            let position = draw.position(self.rng, field.examples.len());
-            field.examples.get(position).cloned()
+        let count = field.examples.len();
+        let position = if is_stringish(&field.ty) && count >= 2 {
+            draw.position(self.rng, count)
         } else {
-            self.rng.pick(&field.examples).cloned()
+            // As `Rng::pick`: no draw when there are no examples.
+            self.rng.below(count as u64) as usize
         };
-        if let Some(example) = example
-            && let Some(value) = from_example(self.schema, &field.ty, &example)
-        {
-            return Some(value);
+        if let Some(Some(value)) = facts.parsed.get(position) {
+            return Some(value.clone());
         }
-        self.synthesize(&field.ty, &name, id, depth)
+        self.synthesize(&field.ty, &facts.synth, id, depth)
     }
 
-    fn list(&mut self, field: &Field, inner: &TypeRef, id: i64, depth: usize) -> Value {
-        if let TypeRef::Model(model_name) = inner {
-            if self.schema.resource_of_model(model_name) == Some(self.resource) {
+    fn list(
+        &mut self,
+        field: &Field,
+        facts: &FieldFacts<'s>,
+        inner: &TypeRef,
+        id: i64,
+        depth: usize,
+    ) -> Value {
+        if let TypeRef::Model(_) = inner {
+            if facts.item_resource == Some(self.resource) {
                 return Value::Array(if depth == 0 {
                     self.subtree(field, id)
                 } else {
@@ -456,12 +767,7 @@ impl Generator<'_> {
                 });
             }
             // Items of another seeded resource: copy existing records.
-            if let Some(source) = self
-                .schema
-                .resource_of_model(model_name)
-                .filter(|&r| r != self.resource)
-            {
-                // Only the picked records are copied, not the whole resource.
+            if let Some(source) = facts.item_resource.filter(|&r| r != self.resource) {
                 let name = &self.schema.spec.resources[source].name;
                 let available = self.store.len(name);
                 if available > 0 {
@@ -481,7 +787,7 @@ impl Generator<'_> {
             if depth >= MAX_DEPTH {
                 return Value::Array(Vec::new());
             }
-            let Some(model) = self.schema.model(model_name) else {
+            let Some(model) = facts.item_model else {
                 return Value::Array(Vec::new());
             };
             let count = self.rng.range(0, 2);
@@ -489,17 +795,21 @@ impl Generator<'_> {
             let mut items: Vec<Value> = (0..count)
                 .map(|_| self.record(model, 0, depth + 1, &mut deck))
                 .collect();
-            coherence::mark_main_item(model, &mut items);
+            match self.plans.get(model) {
+                Some(plan) => plan.mark_main_item(&mut items),
+                None => coherence::Plan::new(self.schema, model).mark_main_item(&mut items),
+            }
             return Value::Array(items);
         }
         let count = self.rng.range(1, 2);
-        let name = field.wire_name.to_ascii_lowercase();
         let mut items = Vec::new();
         for _ in 0..count {
-            let example = self.rng.pick(&field.examples).cloned();
-            let value = example
-                .and_then(|e| from_example(self.schema, inner, &e))
-                .or_else(|| self.synthesize(inner, &name, id, depth));
+            // As `Rng::pick`: no draw when there are no examples.
+            let position = self.rng.below(field.examples.len() as u64) as usize;
+            let value = match facts.parsed.get(position) {
+                Some(Some(value)) => Some(value.clone()),
+                _ => self.synthesize(inner, &facts.synth, id, depth),
+            };
             if let Some(value) = value
                 && !items.contains(&value)
             {
@@ -523,31 +833,22 @@ impl Generator<'_> {
             .collect()
     }
 
-    fn synthesize(&mut self, ty: &TypeRef, name: &str, id: i64, depth: usize) -> Option<Value> {
+    fn synthesize(&mut self, ty: &TypeRef, synth: &Synth, id: i64, depth: usize) -> Option<Value> {
         Some(match ty {
-            TypeRef::String => Value::String(self.string(name, id)),
-            TypeRef::Integer => {
-                if name.ends_with("_length") {
-                    Value::from(0)
-                } else if name.contains("number") || name.contains("nummer") {
-                    Value::from(if depth == 0 {
-                        1000 + id
-                    } else {
-                        self.rng.range(1000, 9999)
-                    })
+            TypeRef::String => Value::String(self.string(&synth.text, id)),
+            TypeRef::Integer => match synth.integer {
+                IntegerKind::Zero => Value::from(0),
+                IntegerKind::Number => Value::from(if depth == 0 {
+                    1000 + id
                 } else {
-                    Value::from(self.rng.range(1, 30))
-                }
-            }
-            TypeRef::Number => self.number(name),
-            TypeRef::Boolean => {
-                let rare = ["archiv", "delete", "inactive", "blocked", "exclude"]
-                    .iter()
-                    .any(|w| name.contains(w));
-                Value::Bool(self.rng.chance(if rare { 10 } else { 40 }))
-            }
+                    self.rng.range(1000, 9999)
+                }),
+                IntegerKind::Small => Value::from(self.rng.range(1, 30)),
+            },
+            TypeRef::Number => self.number(synth.number),
+            TypeRef::Boolean => Value::Bool(self.rng.chance(if synth.rare { 10 } else { 40 })),
             TypeRef::Date => {
-                let (from, to) = if name.contains("birth") || name.contains("geboorte") {
+                let (from, to) = if synth.birth {
                     (1950, 2004)
                 } else {
                     (2018, 2025)
@@ -565,30 +866,22 @@ impl Generator<'_> {
             }
             TypeRef::Model(_) | TypeRef::Json => return None,
             TypeRef::List(inner) => Value::Array(
-                self.synthesize(inner, name, id, depth)
+                self.synthesize(inner, synth, id, depth)
                     .into_iter()
                     .collect(),
             ),
         })
     }
 
-    /// A number that fits the field's name: whole days and quantities, discounts up to 10 %,
-    /// other percentages up to 30 %, revenues up to 250 000, other amounts up to 500, all with at
-    /// most two decimals.
-    fn number(&mut self, name: &str) -> Value {
-        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
-        if has(&["days", "dagen"]) {
-            Value::from(self.rng.range(0, 60))
-        } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
-            Value::from(self.rng.range(0, 250))
-        } else if has(&["reduction", "korting", "discount", "rabatt", "skonto"]) {
-            money(self.rng.range(0, 20) * 50)
-        } else if has(&["revenue", "omzet", "umsatz", "turnover", "balance", "saldo"]) {
-            money(self.rng.range(0, 25_000_000))
-        } else if has(&["rate", "percent", "btw", "vat", "tax"]) {
-            money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50)
-        } else {
-            money(self.rng.range(99, 49_999))
+    /// A number that fits the field's name (see [`NumberKind`]), with at most two decimals.
+    fn number(&mut self, kind: NumberKind) -> Value {
+        match kind {
+            NumberKind::Days => Value::from(self.rng.range(0, 60)),
+            NumberKind::Quantity => Value::from(self.rng.range(0, 250)),
+            NumberKind::Discount => money(self.rng.range(0, 20) * 50),
+            NumberKind::Revenue => money(self.rng.range(0, 25_000_000)),
+            NumberKind::Rate => money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50),
+            NumberKind::Amount => money(self.rng.range(99, 49_999)),
         }
     }
 
@@ -598,47 +891,24 @@ impl Generator<'_> {
             .collect()
     }
 
-    /// A plausible string for a field without examples, guessed from its name.
-    fn string(&mut self, name: &str, id: i64) -> String {
-        if name.contains("email") || name.contains("e_mail") {
-            return format!("contact{id}@example.com");
-        }
-        if name.contains("iban") {
-            return format!("DE{}", self.digits(20));
-        }
-        if name.contains("swift") || name.contains("bic") {
-            return self
+    /// A plausible string for a field without examples, guessed from its name (see
+    /// [`TextKind`]).
+    fn string(&mut self, kind: &TextKind, id: i64) -> String {
+        match kind {
+            TextKind::Email => format!("contact{id}@example.com"),
+            TextKind::Iban => format!("DE{}", self.digits(20)),
+            TextKind::Swift => self
                 .rng
                 .pick(&["COBADEFFXXX", "DEUTDEFFXXX", "GENODEM1GLS"])
                 .copied()
                 .unwrap_or("")
-                .to_owned();
+                .to_owned(),
+            TextKind::Url => format!("https://www.example.com/{id}"),
+            TextKind::Phone => format!("+49 30 {}", self.digits(7)),
+            TextKind::Empty => String::new(),
+            TextKind::Digits(len) => self.digits(*len),
+            TextKind::Named(humanized) => format!("{humanized} {id}"),
         }
-        if name.contains("url") || name == "www" || name.contains("website") {
-            return format!("https://www.example.com/{id}");
-        }
-        if ["phone", "fax", "mobile", "telefoon", "gsm"]
-            .iter()
-            .any(|w| name.contains(w))
-        {
-            return format!("+49 30 {}", self.digits(7));
-        }
-        if name.contains("customfield") {
-            return String::new();
-        }
-        if name.ends_with("_number")
-            || name.contains("nummer")
-            || name == "zip"
-            || name.contains("postcode")
-        {
-            let len = if name == "zip" || name.contains("postcode") {
-                5
-            } else {
-                10
-            };
-            return self.digits(len);
-        }
-        format!("{} {id}", crate::schema::humanize(name))
     }
 
     fn date_between(&mut self, from_year: i32, to_year: i32) -> NaiveDate {
@@ -984,43 +1254,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn twenty_thousand_records_seed_and_every_reference_is_real() {
-        let schema = schema("billomat");
-        let records = 20_000;
-        let store = seed(&schema, records, 1);
-        let mut references = 0;
-        for (r, resource) in schema.spec.resources.iter().enumerate() {
-            let Some(model) = schema.resource_model(r) else {
-                continue;
-            };
-            if store.len(&resource.name) == 0 {
-                continue;
-            }
-            assert_eq!(store.len(&resource.name), records, "{}", resource.name);
-            for field in &model.fields {
-                let Some(target) = schema.referenced_resource(&field.wire_name) else {
-                    continue;
-                };
-                if field.wire_name == "id" {
-                    continue;
-                }
-                let parents = &schema.spec.resources[target].name;
-                for (id, record) in store.records(&resource.name) {
-                    let parent = record[&field.wire_name].as_i64().expect("a parent id");
-                    assert!(
-                        store.get(parents, parent).is_some(),
-                        "{} {id}: {} {parent} does not exist",
-                        resource.name,
-                        field.wire_name
-                    );
-                    references += 1;
-                }
-            }
-        }
-        assert!(references >= 2 * records, "{references}");
-    }
-
     /// Levels of a category (itself included) and, per level, how many records hang there.
     fn depth(category: &Value) -> usize {
         1 + category["children"]
@@ -1064,6 +1297,43 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_ne!(shape(&store), shape(&other));
+    }
+
+    #[test]
+    fn twenty_thousand_records_seed_and_every_reference_is_real() {
+        let schema = schema("billomat");
+        let records = 20_000;
+        let store = seed(&schema, records, 1);
+        let mut references = 0;
+        for (r, resource) in schema.spec.resources.iter().enumerate() {
+            let Some(model) = schema.resource_model(r) else {
+                continue;
+            };
+            if store.len(&resource.name) == 0 {
+                continue;
+            }
+            assert_eq!(store.len(&resource.name), records, "{}", resource.name);
+            for field in &model.fields {
+                let Some(target) = schema.referenced_resource(&field.wire_name) else {
+                    continue;
+                };
+                if field.wire_name == "id" {
+                    continue;
+                }
+                let parents = &schema.spec.resources[target].name;
+                for (id, record) in store.records(&resource.name) {
+                    let parent = record[&field.wire_name].as_i64().expect("a parent id");
+                    assert!(
+                        store.get(parents, parent).is_some(),
+                        "{} {id}: {} {parent} does not exist",
+                        resource.name,
+                        field.wire_name
+                    );
+                    references += 1;
+                }
+            }
+        }
+        assert!(references >= 2 * records, "{references}");
     }
 
     #[test]
