@@ -78,15 +78,180 @@ fn non_empty_examples(field: &Field) -> Vec<&str> {
         .collect()
 }
 
-/// The relations between text, ids, flags and dates of one record (see the module docs).
-pub(crate) fn links(schema: &Schema, model: &Model, record: &mut Map<String, Value>) {
-    ids_follow_names(schema, model, record);
-    mirror_examples(model, record);
-    flags_follow_text(model, record);
-    dates_follow_text(model, record);
+/// The rules of one model, worked out once from the spec (they depend on field names, types and
+/// examples only) and then applied to every record of the model: seeding applies them hundreds of
+/// thousands of times.
+#[derive(Debug)]
+pub(crate) struct Plan<'m> {
+    /// `(<x>_id, <x>)`: ids that follow names.
+    ids: Vec<(&'m Field, &'m Field)>,
+    /// `(target, source)`: mirrored examples.
+    mirrors: Vec<(&'m Field, &'m Field)>,
+    /// `(is_<w>, <w>...)`: flags that follow text.
+    flags: Vec<(&'m Field, &'m Field)>,
+    /// `(<x>_date, <x>)`: dates that follow what they date.
+    dates: Vec<(&'m Field, &'m str)>,
+    /// The record's own VAT percentage field.
+    rate: Option<&'m Field>,
+    /// The discount percentage field of nested items.
+    discount: Option<&'m Field>,
+    /// Number fields `<x>_excl` and `<x>_net`, which nested items take from their parent.
+    parent_prices: Vec<&'m Field>,
+    /// `(purchase, sales)` amounts.
+    purchase_sales: Vec<(&'m Field, &'m Field)>,
+    /// `(<x>_excl, <x>_incl)`.
+    vat_pairs: Vec<(&'m str, String)>,
+    /// `(<x>_net, <x>_gross)`.
+    net_gross: Vec<(&'m str, String)>,
+    /// Nested generated items (not another resource's records) and their model.
+    nested: Vec<(&'m Field, &'m Model)>,
+    /// Booleans of list items that mark the main one.
+    main_flags: Vec<&'m Field>,
 }
 
-fn ids_follow_names(schema: &Schema, model: &Model, record: &mut Map<String, Value>) {
+impl<'m> Plan<'m> {
+    pub(crate) fn new(schema: &'m Schema, model: &'m Model) -> Plan<'m> {
+        Plan {
+            ids: ids_follow_names(schema, model),
+            mirrors: mirror_examples(model),
+            flags: flags_follow_text(model),
+            dates: dates_follow_text(model),
+            rate: number_fields(model)
+                .find(|f| RATE_FIELDS.contains(&f.wire_name.to_ascii_lowercase().as_str())),
+            discount: number_fields(model).find(|f| {
+                let lower = f.wire_name.to_ascii_lowercase();
+                DISCOUNT.iter().any(|w| lower.contains(w))
+            }),
+            parent_prices: number_fields(model)
+                .filter(|f| f.wire_name.ends_with("_excl") || f.wire_name.ends_with("_net"))
+                .collect(),
+            purchase_sales: purchase_and_sales(model),
+            vat_pairs: pairs(model, "_excl", "_incl"),
+            net_gross: pairs(model, "_net", "_gross"),
+            nested: model
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let inner = match &f.ty {
+                        TypeRef::Model(name) => name,
+                        TypeRef::List(inner) => match inner.as_ref() {
+                            TypeRef::Model(name) => name,
+                            _ => return None,
+                        },
+                        _ => return None,
+                    };
+                    if schema.resource_of_model(inner).is_some() {
+                        return None;
+                    }
+                    Some((f, schema.model(inner)?))
+                })
+                .collect(),
+            main_flags: main_item_flags(model).collect(),
+        }
+    }
+
+    /// The main-item flag is true for the first item of a nested list only (see the module docs).
+    pub(crate) fn mark_main_item(&self, items: &mut [Value]) {
+        for flag in &self.main_flags {
+            for (i, item) in items.iter_mut().enumerate() {
+                if let Value::Object(item) = item {
+                    item.insert(flag.wire_name.clone(), Value::Bool(i == 0));
+                }
+            }
+        }
+    }
+
+    /// The relations between text, ids, flags and dates of one record (see the module docs).
+    pub(crate) fn links(&self, record: &mut Map<String, Value>) {
+        for (id, named) in &self.ids {
+            let Some(value) = record.get(&named.wire_name).and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(position) = named.examples.iter().position(|e| e == value)
+                && !value.is_empty()
+            {
+                record.insert(id.wire_name.clone(), Value::from(position as i64 + 1));
+            }
+        }
+        for (target, source) in &self.mirrors {
+            let drawn = record.get(&target.wire_name).and_then(Value::as_str);
+            if drawn.is_some_and(|d| !d.is_empty())
+                && let Some(value) = record.get(&source.wire_name).cloned()
+            {
+                record.insert(target.wire_name.clone(), value);
+            }
+        }
+        for (flag, text) in &self.flags {
+            if let Some(value) = record.get(&text.wire_name).and_then(Value::as_str) {
+                let set = !value.trim().is_empty();
+                record.insert(flag.wire_name.clone(), Value::Bool(set));
+            }
+        }
+        for (date, stem) in &self.dates {
+            if record
+                .get(*stem)
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.trim().is_empty())
+            {
+                record.remove(&date.wire_name);
+            }
+        }
+    }
+}
+
+/// The plans of every model of a spec, and the fields each resource's records inherit from the
+/// records of each other resource.
+#[derive(Debug)]
+pub(crate) struct Plans<'m> {
+    plans: BTreeMap<&'m str, Plan<'m>>,
+    /// `(child resource, parent resource)` to [`inherited_fields`].
+    inherited: BTreeMap<(usize, usize), Vec<&'m Field>>,
+}
+
+impl<'m> Plans<'m> {
+    pub(crate) fn new(schema: &'m Schema) -> Plans<'m> {
+        let count = schema.spec.resources.len();
+        let mut inherited = BTreeMap::new();
+        for child in 0..count {
+            for parent in (0..count).filter(|&p| p != child) {
+                if let (Some(model), Some(parent_model)) =
+                    (schema.resource_model(child), schema.resource_model(parent))
+                {
+                    inherited.insert((child, parent), inherited_fields(model, parent_model));
+                }
+            }
+        }
+        Plans {
+            plans: schema
+                .spec
+                .models
+                .iter()
+                .map(|m| (m.name.as_str(), Plan::new(schema, m)))
+                .collect(),
+            inherited,
+        }
+    }
+
+    pub(crate) fn get(&self, model: &Model) -> Option<&Plan<'m>> {
+        self.plans.get(model.name.as_str())
+    }
+
+    /// What records of resource `child` take from their parent of resource `parent`.
+    pub(crate) fn inherited(&self, child: usize, parent: usize) -> &[&'m Field] {
+        self.inherited
+            .get(&(child, parent))
+            .map_or(&[][..], Vec::as_slice)
+    }
+}
+
+/// The relations between text, ids, flags and dates of one record (see the module docs).
+#[cfg(test)]
+pub(crate) fn links(schema: &Schema, model: &Model, record: &mut Map<String, Value>) {
+    Plan::new(schema, model).links(record);
+}
+
+fn ids_follow_names<'m>(schema: &Schema, model: &'m Model) -> Vec<(&'m Field, &'m Field)> {
+    let mut out = Vec::new();
     for id in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
         if schema.referenced_resource(&id.wire_name).is_some() {
             continue;
@@ -94,21 +259,15 @@ fn ids_follow_names(schema: &Schema, model: &Model, record: &mut Map<String, Val
         let Some(stem) = id.wire_name.strip_suffix("_id") else {
             continue;
         };
-        let Some(named) = field(model, stem).filter(|f| is_scalar_text(&f.ty)) else {
-            continue;
-        };
-        let Some(value) = record.get(stem).and_then(Value::as_str) else {
-            continue;
-        };
-        if let Some(position) = named.examples.iter().position(|e| e == value)
-            && !value.is_empty()
-        {
-            record.insert(id.wire_name.clone(), Value::from(position as i64 + 1));
+        if let Some(named) = field(model, stem).filter(|f| is_scalar_text(&f.ty)) {
+            out.push((id, named));
         }
     }
+    out
 }
 
-fn mirror_examples(model: &Model, record: &mut Map<String, Value>) {
+fn mirror_examples(model: &Model) -> Vec<(&Field, &Field)> {
+    let mut out = Vec::new();
     for target in model.fields.iter().filter(|f| f.ty == TypeRef::String) {
         let own = non_empty_examples(target);
         if own.len() < 2 {
@@ -124,17 +283,15 @@ fn mirror_examples(model: &Model, record: &mut Map<String, Value>) {
                 own.iter().all(|e| theirs.contains(e)) && theirs.iter().any(|e| !own.contains(e))
             })
             .max_by_key(|f| f.examples.len());
-        let Some(source) = source else { continue };
-        let drawn = record.get(&target.wire_name).and_then(Value::as_str);
-        if drawn.is_some_and(|d| !d.is_empty())
-            && let Some(value) = record.get(&source.wire_name).cloned()
-        {
-            record.insert(target.wire_name.clone(), value);
+        if let Some(source) = source {
+            out.push((target, source));
         }
     }
+    out
 }
 
-fn flags_follow_text(model: &Model, record: &mut Map<String, Value>) {
+fn flags_follow_text(model: &Model) -> Vec<(&Field, &Field)> {
+    let mut out = Vec::new();
     for flag in model.fields.iter().filter(|f| f.ty == TypeRef::Boolean) {
         let lower = flag.wire_name.to_ascii_lowercase();
         let Some(stem) = lower.strip_prefix("is_").filter(|s| !s.is_empty()) else {
@@ -146,16 +303,15 @@ fn flags_follow_text(model: &Model, record: &mut Map<String, Value>) {
                 && f.examples.iter().any(String::is_empty)
                 && f.examples.iter().any(|e| !e.is_empty())
         });
-        if let Some(text) = text
-            && let Some(value) = record.get(&text.wire_name).and_then(Value::as_str)
-        {
-            let set = !value.trim().is_empty();
-            record.insert(flag.wire_name.clone(), Value::Bool(set));
+        if let Some(text) = text {
+            out.push((flag, text));
         }
     }
+    out
 }
 
-fn dates_follow_text(model: &Model, record: &mut Map<String, Value>) {
+fn dates_follow_text(model: &Model) -> Vec<(&Field, &str)> {
+    let mut out = Vec::new();
     for date in model
         .fields
         .iter()
@@ -165,18 +321,12 @@ fn dates_follow_text(model: &Model, record: &mut Map<String, Value>) {
             .wire_name
             .strip_suffix("_date")
             .or_else(|| date.wire_name.strip_suffix("_datum"));
-        let Some(stem) = stem.filter(|s| field(model, s).is_some_and(|f| is_scalar_text(&f.ty)))
-        else {
-            continue;
-        };
-        if record
-            .get(stem)
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.trim().is_empty())
+        if let Some(stem) = stem.filter(|s| field(model, s).is_some_and(|f| is_scalar_text(&f.ty)))
         {
-            record.remove(&date.wire_name);
+            out.push((date, stem));
         }
     }
+    out
 }
 
 /// Tokens of a field name (`country_code` → `country`, `code`).
@@ -215,13 +365,9 @@ fn is_address_part(name: &str) -> bool {
         })
 }
 
-/// A child record takes fields from the record it refers to (see the module docs).
-pub(crate) fn follow_parent(
-    model: &Model,
-    record: &mut Map<String, Value>,
-    parent_model: &Model,
-    parent: &Map<String, Value>,
-) {
+/// The fields a child record of `model` takes from its parent of `parent_model` (see the module
+/// docs); the same for every record of the model.
+pub(crate) fn inherited_fields<'m>(model: &'m Model, parent_model: &Model) -> Vec<&'m Field> {
     let shared: Vec<&Field> = model
         .fields
         .iter()
@@ -232,23 +378,42 @@ pub(crate) fn follow_parent(
         .iter()
         .filter(|f| is_postal_core(&f.wire_name))
         .count();
-    for f in shared {
-        let copy = (f.examples.is_empty() && f.ty == TypeRef::String)
-            || (postal >= 2 && is_address_part(&f.wire_name));
-        if copy && let Some(value) = parent.get(&f.wire_name) {
+    shared
+        .into_iter()
+        .filter(|f| {
+            (f.examples.is_empty() && f.ty == TypeRef::String)
+                || (postal >= 2 && is_address_part(&f.wire_name))
+        })
+        .collect()
+}
+
+/// A child record takes the [`inherited_fields`] from the record it refers to.
+pub(crate) fn follow_parent(
+    inherited: &[&Field],
+    record: &mut Map<String, Value>,
+    parent: &Map<String, Value>,
+) {
+    for f in inherited {
+        if let Some(value) = parent.get(&f.wire_name) {
             record.insert(f.wire_name.clone(), value.clone());
         }
     }
 }
 
-/// The main-item flag is true for the first item of a nested list only (see the module docs).
-pub(crate) fn mark_main_item(model: &Model, items: &mut [Value]) {
-    let flags = model.fields.iter().filter(|f| {
+/// Booleans that mark the main item of a list (see the module docs).
+fn main_item_flags(model: &Model) -> impl Iterator<Item = &Field> {
+    model.fields.iter().filter(|f| {
         f.ty == TypeRef::Boolean
             && tokens(&f.wire_name).any(|t| {
                 t == "main" || t == "primary" || t.starts_with("hoofd") || t.starts_with("haupt")
             })
-    });
+    })
+}
+
+/// [`Plan::mark_main_item`] for items of `model`.
+#[cfg(test)]
+pub(crate) fn mark_main_item(model: &Model, items: &mut [Value]) {
+    let flags: Vec<&Field> = main_item_flags(model).collect();
     for flag in flags {
         for (i, item) in items.iter_mut().enumerate() {
             if let Value::Object(item) = item {
@@ -289,13 +454,6 @@ fn pairs<'m>(model: &'m Model, from: &str, to: &str) -> Vec<(&'m str, String)> {
         .collect()
 }
 
-/// The record's own VAT percentage.
-fn own_rate(model: &Model, record: &Map<String, Value>) -> Option<f64> {
-    number_fields(model)
-        .find(|f| RATE_FIELDS.contains(&f.wire_name.to_ascii_lowercase().as_str()))
-        .and_then(|f| number(record, &f.wire_name))
-}
-
 /// The rest of `name` after one of `stems`.
 fn after_stem<'n>(name: &'n str, stems: &[&str]) -> Option<&'n str> {
     let lower = name.to_ascii_lowercase();
@@ -305,7 +463,9 @@ fn after_stem<'n>(name: &'n str, stems: &[&str]) -> Option<&'n str> {
         .map(|s| &name[s.len()..])
 }
 
-fn purchase_below_sales(model: &Model, record: &mut Map<String, Value>, rng: &mut Rng) {
+/// `(purchase, sales)` number fields with the same rest after their stems.
+fn purchase_and_sales(model: &Model) -> Vec<(&Field, &Field)> {
+    let mut out = Vec::new();
     for purchase in number_fields(model) {
         let Some(rest) = after_stem(&purchase.wire_name, PURCHASE) else {
             continue;
@@ -313,46 +473,103 @@ fn purchase_below_sales(model: &Model, record: &mut Map<String, Value>, rng: &mu
         let sales = number_fields(model).find(|f| {
             after_stem(&f.wire_name, SALES).is_some_and(|r| r.eq_ignore_ascii_case(rest))
         });
-        if let Some(sales) = sales.and_then(|f| number(record, &f.wire_name)) {
-            let share = rng.range(40, 80) as f64 / 100.0;
-            set_money(record, &purchase.wire_name, sales * share);
+        if let Some(sales) = sales {
+            out.push((purchase, sales));
+        }
+    }
+    out
+}
+
+impl Plan<'_> {
+    fn purchase_below_sales(&self, record: &mut Map<String, Value>, rng: &mut Rng) {
+        for (purchase, sales) in &self.purchase_sales {
+            if let Some(sales) = number(record, &sales.wire_name) {
+                let share = rng.range(40, 80) as f64 / 100.0;
+                set_money(record, &purchase.wire_name, sales * share);
+            }
+        }
+    }
+
+    fn follow_parent_prices(
+        &self,
+        record: &mut Map<String, Value>,
+        parent: &BTreeMap<String, f64>,
+        rng: &mut Rng,
+    ) {
+        let discount = self
+            .discount
+            .and_then(|f| number(record, &f.wire_name))
+            .map(|d| d.clamp(0.0, 100.0));
+        for f in &self.parent_prices {
+            let name = &f.wire_name;
+            let Some(&base) = parent.get(name) else {
+                continue;
+            };
+            let share = match discount {
+                Some(d) => 1.0 - d / 100.0,
+                None => rng.range(70, 100) as f64 / 100.0,
+            };
+            set_money(record, name, base * share);
+        }
+    }
+
+    /// Makes the amounts of a record and of its generated nested items agree (see the module
+    /// docs).
+    ///
+    /// `inherited_rate` and `parent` (the parent's number fields) are `None`/empty for a top-level
+    /// record. Lists of another resource's records are copies and left alone.
+    pub(crate) fn amounts(
+        &self,
+        plans: &Plans<'_>,
+        record: &mut Map<String, Value>,
+        inherited_rate: Option<f64>,
+        parent: &BTreeMap<String, f64>,
+        rng: &mut Rng,
+    ) {
+        let own = self.rate.and_then(|f| number(record, &f.wire_name));
+        let rate = own.or(inherited_rate);
+        self.follow_parent_prices(record, parent, rng);
+        self.purchase_below_sales(record, rng);
+        for (excl, incl) in &self.vat_pairs {
+            if let Some(value) = number(record, excl) {
+                let factor = 1.0 + rate.unwrap_or(DEFAULT_VAT) / 100.0;
+                set_money(record, incl, value * factor);
+            }
+        }
+        for (net, gross) in &self.net_gross {
+            if let Some(value) = number(record, net) {
+                let factor = 1.0 + own.unwrap_or(DEFAULT_NET_GROSS_VAT) / 100.0;
+                set_money(record, gross, value * factor);
+            }
+        }
+        if self.nested.is_empty() {
+            return;
+        }
+        // The parent's amounts that items look up: only `<x>_excl`/`<x>_net` names are.
+        let numbers: BTreeMap<String, f64> = self
+            .parent_prices
+            .iter()
+            .filter_map(|f| number(record, &f.wire_name).map(|v| (f.wire_name.clone(), v)))
+            .collect();
+        for (f, item_model) in &self.nested {
+            let Some(plan) = plans.get(item_model) else {
+                continue;
+            };
+            match record.get_mut(&f.wire_name) {
+                Some(Value::Object(item)) => plan.amounts(plans, item, rate, &numbers, rng),
+                Some(Value::Array(items)) => {
+                    for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                        plan.amounts(plans, item, rate, &numbers, rng);
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
 
-fn follow_parent_prices(
-    model: &Model,
-    record: &mut Map<String, Value>,
-    parent: &BTreeMap<String, f64>,
-    rng: &mut Rng,
-) {
-    let discount = number_fields(model)
-        .find(|f| {
-            let lower = f.wire_name.to_ascii_lowercase();
-            DISCOUNT.iter().any(|w| lower.contains(w))
-        })
-        .and_then(|f| number(record, &f.wire_name))
-        .map(|d| d.clamp(0.0, 100.0));
-    for f in number_fields(model) {
-        let name = &f.wire_name;
-        if !(name.ends_with("_excl") || name.ends_with("_net")) {
-            continue;
-        }
-        let Some(&base) = parent.get(name) else {
-            continue;
-        };
-        let share = match discount {
-            Some(d) => 1.0 - d / 100.0,
-            None => rng.range(70, 100) as f64 / 100.0,
-        };
-        set_money(record, name, base * share);
-    }
-}
-
-/// Makes the amounts of a record and of its generated nested items agree (see the module docs).
-///
-/// `inherited_rate` and `parent` (the parent's number fields) are `None`/empty for a top-level
-/// record. Lists of another resource's records are copies and left alone.
+/// [`Plan::amounts`] for a record of `model`.
+#[cfg(test)]
 pub(crate) fn amounts(
     schema: &Schema,
     model: &Model,
@@ -361,50 +578,8 @@ pub(crate) fn amounts(
     parent: &BTreeMap<String, f64>,
     rng: &mut Rng,
 ) {
-    let own = own_rate(model, record);
-    let rate = own.or(inherited_rate);
-    follow_parent_prices(model, record, parent, rng);
-    purchase_below_sales(model, record, rng);
-    for (excl, incl) in pairs(model, "_excl", "_incl") {
-        if let Some(value) = number(record, excl) {
-            let factor = 1.0 + rate.unwrap_or(DEFAULT_VAT) / 100.0;
-            set_money(record, &incl, value * factor);
-        }
-    }
-    for (net, gross) in pairs(model, "_net", "_gross") {
-        if let Some(value) = number(record, net) {
-            let factor = 1.0 + own.unwrap_or(DEFAULT_NET_GROSS_VAT) / 100.0;
-            set_money(record, &gross, value * factor);
-        }
-    }
-    let numbers: BTreeMap<String, f64> = number_fields(model)
-        .filter_map(|f| number(record, &f.wire_name).map(|v| (f.wire_name.clone(), v)))
-        .collect();
-    for f in &model.fields {
-        let inner = match &f.ty {
-            TypeRef::Model(name) => name,
-            TypeRef::List(inner) => match inner.as_ref() {
-                TypeRef::Model(name) => name,
-                _ => continue,
-            },
-            _ => continue,
-        };
-        if schema.resource_of_model(inner).is_some() {
-            continue;
-        }
-        let Some(item_model) = schema.model(inner) else {
-            continue;
-        };
-        match record.get_mut(&f.wire_name) {
-            Some(Value::Object(item)) => amounts(schema, item_model, item, rate, &numbers, rng),
-            Some(Value::Array(items)) => {
-                for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                    amounts(schema, item_model, item, rate, &numbers, rng);
-                }
-            }
-            _ => {}
-        }
-    }
+    let plans = Plans::new(schema);
+    Plan::new(schema, model).amounts(&plans, record, inherited_rate, parent, rng);
 }
 
 #[cfg(test)]
@@ -530,12 +705,8 @@ mod tests {
             "zip": "10115", "city": "Berlin", "country_code": "AT", "phone": "+43 1 999",
             "first_name": "Erika",
         }));
-        follow_parent(
-            model(&schema, "Contact"),
-            &mut contact,
-            model(&schema, "Customer"),
-            &customer,
-        );
+        let inherited = inherited_fields(model(&schema, "Contact"), model(&schema, "Customer"));
+        follow_parent(&inherited, &mut contact, &customer);
         for key in ["name", "street", "zip", "city", "country_code", "phone"] {
             assert_eq!(contact[key], customer[key], "{key}");
         }

@@ -21,51 +21,75 @@ fn text<'a>(record: &'a Map<String, Value>, name: &str) -> &'a str {
 ///   zero-padded to `number_length` (Billomat's `client_number` = `KD12`);
 /// - a read-only string `address` becomes the postal address lines of the record.
 pub(crate) fn refresh(model: &Model, record: &mut Map<String, Value>) {
-    let composed = model.fields.iter().find(|f| {
-        f.read_only
-            && f.ty == TypeRef::String
-            && f.wire_name.ends_with("_number")
-            && f.wire_name != "number"
-    });
-    if let (Some(target), Some(_), Some(_)) =
-        (composed, field(model, "number"), field(model, "number_pre"))
-        && let Some(number) = record.get("number").and_then(Value::as_i64)
-    {
-        let width = record
-            .get("number_length")
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-            .min(20) as usize;
-        let value = format!("{}{number:0width$}", text(record, "number_pre"));
-        record.insert(target.wire_name.clone(), Value::String(value));
+    Refresh::new(model).apply(record);
+}
+
+/// [`refresh`] for one model, with the fields it touches looked up once (seeding refreshes every
+/// generated record).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refresh<'m> {
+    /// The composed `<x>_number`, when the model also has `number` and `number_pre`.
+    composed: Option<&'m Field>,
+    /// Whether the model has a read-only string `address`.
+    address: bool,
+}
+
+impl<'m> Refresh<'m> {
+    pub(crate) fn new(model: &'m Model) -> Refresh<'m> {
+        let composed = model.fields.iter().find(|f| {
+            f.read_only
+                && f.ty == TypeRef::String
+                && f.wire_name.ends_with("_number")
+                && f.wire_name != "number"
+        });
+        let numbered = field(model, "number").is_some() && field(model, "number_pre").is_some();
+        Refresh {
+            composed: composed.filter(|_| numbered),
+            address: field(model, "address")
+                .is_some_and(|f| f.read_only && f.ty == TypeRef::String),
+        }
     }
-    if field(model, "address").is_some_and(|f| f.read_only && f.ty == TypeRef::String) {
-        let person = [
-            text(record, "salutation"),
-            text(record, "first_name"),
-            text(record, "last_name"),
-        ]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
-        let town = [text(record, "zip"), text(record, "city")]
+
+    pub(crate) fn apply(&self, record: &mut Map<String, Value>) {
+        if let Some(target) = self.composed
+            && let Some(number) = record.get("number").and_then(Value::as_i64)
+        {
+            let width = record
+                .get("number_length")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+                .min(20) as usize;
+            let value = format!("{}{number:0width$}", text(record, "number_pre"));
+            record.insert(target.wire_name.clone(), Value::String(value));
+        }
+        if self.address {
+            let person = [
+                text(record, "salutation"),
+                text(record, "first_name"),
+                text(record, "last_name"),
+            ]
             .iter()
             .filter(|s| !s.is_empty())
             .copied()
             .collect::<Vec<_>>()
             .join(" ");
-        let lines: Vec<&str> = [
-            text(record, "name"),
-            person.as_str(),
-            text(record, "street"),
-            town.as_str(),
-        ]
-        .into_iter()
-        .filter(|l| !l.is_empty())
-        .collect();
-        record.insert("address".to_owned(), Value::String(lines.join("\n")));
+            let town = [text(record, "zip"), text(record, "city")]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let lines: Vec<&str> = [
+                text(record, "name"),
+                person.as_str(),
+                text(record, "street"),
+                town.as_str(),
+            ]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect();
+            record.insert("address".to_owned(), Value::String(lines.join("\n")));
+        }
     }
 }
 

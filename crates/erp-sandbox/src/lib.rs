@@ -48,8 +48,9 @@
 //!     when `<x>` is empty; a field whose examples are a subset of another's repeats it;
 //!   - *children follow parents*: a record referring to another resource's record takes its
 //!     organisation name and address and the fields it has no examples for; lists of the
-//!     resource's own model hold earlier records (a tree); one item of a nested list is the main
-//!     one (`is_hoofdfoto`).
+//!     resource's own model hold earlier records, so the records form shallow, bushy trees (at most
+//!     four levels, a few children per node, each record in at most one list); one item of a
+//!     nested list is the main one (`is_hoofdfoto`).
 //!
 //!   See the `seed` and `coherence` modules for the exact rules.
 //! - **Wire dialect and envelopes** from the spec (all-strings scalars, `"1"`/`"0"` booleans,

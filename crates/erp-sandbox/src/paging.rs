@@ -58,7 +58,11 @@ fn size(paging: &Paging, query: &[(String, String)]) -> usize {
 
 /// The position after the record a last-item cursor names: the first record whose `field`
 /// sorts after `cursor` (numbers by value, text by text).
-fn after_cursor(records: &[(i64, Value)], field: &str, cursor: &str) -> usize {
+pub(crate) fn after_cursor<'r>(
+    records: impl Iterator<Item = &'r Value>,
+    field: &str,
+    cursor: &str,
+) -> usize {
     let key = |v: &Value| -> Option<Ordering> {
         let text = match v {
             Value::String(s) => s.clone(),
@@ -70,17 +74,22 @@ fn after_cursor(records: &[(i64, Value)], field: &str, cursor: &str) -> usize {
             _ => text.as_str().cmp(cursor),
         })
     };
-    records
-        .iter()
-        .position(|(_, r)| r.get(field).and_then(key) == Some(Ordering::Greater))
-        .unwrap_or(records.len())
+    let mut count = 0;
+    for (i, r) in records.enumerate() {
+        if r.get(field).and_then(key) == Some(Ordering::Greater) {
+            return i;
+        }
+        count = i + 1;
+    }
+    count
 }
 
-/// The slice a request asks for, or the vendor's "invalid" message.
+/// The slice a request asks for, or the vendor's "invalid" message. `after(field, cursor)` is
+/// the position after the record a last-item cursor names.
 pub(crate) fn slice(
     paging: &Paging,
     query: &[(String, String)],
-    records: &[(i64, Value)],
+    after: impl Fn(&str, &str) -> usize,
 ) -> Result<Slice, String> {
     let limit = size(paging, query);
     Ok(match paging {
@@ -126,7 +135,7 @@ pub(crate) fn slice(
                     .strip_prefix('c')
                     .and_then(|n| n.parse().ok())
                     .ok_or_else(|| format!("Invalid cursor `{token}`."))?,
-                (Some(token), CursorSource::LastItem(field)) => after_cursor(records, field, token),
+                (Some(token), CursorSource::LastItem(field)) => after(field, token),
             },
             limit,
             page: None,
@@ -296,8 +305,19 @@ mod tests {
             .collect()
     }
 
-    fn records(n: i64) -> Vec<(i64, Value)> {
-        (1..=n).map(|i| (i, json!({"id": i}))).collect()
+    fn records(n: i64) -> Vec<Value> {
+        (1..=n).map(|i| json!({"id": i})).collect()
+    }
+
+    /// `slice` over `records` (the last-item cursor looks them up).
+    fn slice_of(
+        paging: &Paging,
+        query: &[(String, String)],
+        records: &[Value],
+    ) -> Result<Slice, String> {
+        slice(paging, query, |field, cursor| {
+            after_cursor(records.iter(), field, cursor)
+        })
     }
 
     #[test]
@@ -306,9 +326,9 @@ mod tests {
             offset_param: "offset",
             size: SIZE,
         };
-        let s = slice(&paging, &q(&[("offset", "4"), ("limit", "9")]), &records(7)).unwrap();
+        let s = slice_of(&paging, &q(&[("offset", "4"), ("limit", "9")]), &records(7)).unwrap();
         assert_eq!((s.start, s.limit, s.range(7)), (4, 3, 4..7));
-        let s = slice(&paging, &q(&[]), &records(7)).unwrap();
+        let s = slice_of(&paging, &q(&[]), &records(7)).unwrap();
         assert_eq!(s.range(7), 0..2, "default size");
     }
 
@@ -319,7 +339,7 @@ mod tests {
             size: Some(SIZE),
         };
         let query = q(&[("name", "a b")]);
-        let s = slice(&paging, &query, &records(5)).unwrap();
+        let s = slice_of(&paging, &query, &records(5)).unwrap();
         let next = continuation(&paging, &s, 5, &query, "http://h/api/things");
         assert_eq!(
             next.next_link.as_deref(),
@@ -334,12 +354,12 @@ mod tests {
             body.to_json(),
             r#"{"d":{"results":[],"__next":"http://h/api/things?name=a%20b&limit=2&$skiptoken=2"}}"#
         );
-        let last = slice(&paging, &q(&[("$skiptoken", "4")]), &records(5)).unwrap();
+        let last = slice_of(&paging, &q(&[("$skiptoken", "4")]), &records(5)).unwrap();
         assert_eq!(
             continuation(&paging, &last, 5, &query, "x"),
             Continuation::default()
         );
-        assert!(slice(&paging, &q(&[("$skiptoken", "x")]), &records(5)).is_err());
+        assert!(slice_of(&paging, &q(&[("$skiptoken", "x")]), &records(5)).is_err());
     }
 
     #[test]
@@ -350,7 +370,7 @@ mod tests {
             has_more: Some("meta.more"),
             size: Some(SIZE),
         };
-        let s = slice(&body, &q(&[("cursor", "c2")]), &records(5)).unwrap();
+        let s = slice_of(&body, &q(&[("cursor", "c2")]), &records(5)).unwrap();
         let next = continuation(&body, &s, 5, &[], "x");
         assert_eq!((s.range(5), next.cursor.as_deref()), (2..4, Some("c4")));
         let mut out = Out::Object(vec![("data".into(), Out::Array(vec![]))]);
@@ -365,16 +385,16 @@ mod tests {
             has_more: None,
             size: Some(SIZE),
         };
-        let s = slice(&since, &q(&[("since_id", "3")]), &records(5)).unwrap();
+        let s = slice_of(&since, &q(&[("since_id", "3")]), &records(5)).unwrap();
         assert_eq!(s.range(5), 3..5, "records after id 3");
-        assert!(slice(&body, &q(&[("cursor", "zzz")]), &records(5)).is_err());
+        assert!(slice_of(&body, &q(&[("cursor", "zzz")]), &records(5)).is_err());
     }
 
     #[test]
     fn page_numbers_fall_back_to_defaults_and_are_capped() {
         let spec = crate::builtin::load("billomat").expect("spec");
         let paging = crate::testing::op(&spec, "clients", "list").paging;
-        let w = |pairs: &[(&str, &str)]| slice(&paging, &q(pairs), &[]).expect("slice");
+        let w = |pairs: &[(&str, &str)]| slice_of(&paging, &q(pairs), &[]).expect("slice");
         assert_eq!(
             w(&[]),
             Slice {
@@ -395,7 +415,7 @@ mod tests {
         assert_eq!(w(&[("page", "0"), ("per_page", "x")]), w(&[]));
         let cloudspot = crate::builtin::load("cloudspot").expect("spec");
         let unpaged = crate::testing::op(&cloudspot, "artikels", "list").paging;
-        assert_eq!(slice(&unpaged, &[], &[]).expect("slice").page, None);
+        assert_eq!(slice_of(&unpaged, &[], &[]).expect("slice").page, None);
     }
 
     #[test]

@@ -9,11 +9,14 @@
 use erp_spec::ir::{
     BoolEncoding, ItemEnvelope, ListEnvelope, Model, NestedLists, Resource, Scalars, TypeRef, Wire,
 };
+use std::cmp::Ordering;
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::faults::Leniency;
-use crate::ordered_json::{Out, format_number};
-use crate::schema::Schema;
+use crate::ordered_json::{Emit, Out, Text, Tree, emit_value};
+use crate::schema::{Link, Schema};
 use crate::store::Store;
 
 /// The value the `unknown_enum_values` switch puts in enum fields.
@@ -26,6 +29,31 @@ pub(crate) struct ListMeta {
     pub total: u64,
     /// `(page, per_page)` for paged lists.
     pub page: Option<(u64, u64)>,
+}
+
+/// Whether serde_json maps iterate in key order, which matching members to fields in one merge
+/// relies on: true unless serde_json's `preserve_order` feature got switched on (by any crate of
+/// a build), in which case rendering looks every field up instead.
+fn maps_iterate_in_key_order() -> bool {
+    static SORTED: OnceLock<bool> = OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut map = serde_json::Map::new();
+        map.insert("b".to_owned(), Value::Null);
+        map.insert("a".to_owned(), Value::Null);
+        map.keys().map(String::as_str).eq(["a", "b"])
+    })
+}
+
+/// What an object member becomes.
+enum Member<'v> {
+    Value(&'v Value),
+    /// The records of a linked collection.
+    Linked(Vec<&'v Value>),
+    /// `""` for a field without a value (all-strings dialects).
+    Empty,
+    Null,
+    /// Left out.
+    Absent,
 }
 
 /// Renders records of one sandbox with the current leniency switches.
@@ -54,122 +82,222 @@ impl<'a> Renderer<'a> {
 
     /// A record of `model` as one wire object.
     pub(crate) fn item(&self, model: &Model, record: &Value) -> Out {
-        self.object(model, record, 0)
+        let mut tree = Tree::default();
+        self.object(model, record, 0, &mut tree);
+        tree.finish()
     }
 
-    fn object(&self, model: &Model, record: &Value, depth: usize) -> Out {
+    /// [`Renderer::item`] already written as JSON text: what lists use, as it builds no tree.
+    pub(crate) fn item_text(&self, model: &Model, record: &Value) -> Out {
+        let mut text = String::with_capacity(1024);
+        self.object(model, record, 0, &mut Text::new(&mut text));
+        Out::Raw(text)
+    }
+
+    fn object(&self, model: &Model, record: &Value, depth: usize, e: &mut impl Emit) {
         let map = record.as_object();
-        let mut members = Vec::with_capacity(model.fields.len());
+        let table = self.schema.field_table(model);
+        // The record's value of each field, by field position.
+        let mut values: Vec<Option<&Value>> = vec![None; model.fields.len()];
+        match (map, table.filter(|_| maps_iterate_in_key_order())) {
+            (Some(map), Some(table)) => {
+                // Both sides are sorted by name (serde_json's map by key): one merge.
+                let mut next = 0;
+                for (key, value) in map {
+                    while let Some(&i) = table.by_name.get(next) {
+                        match model.fields[i].wire_name.as_str().cmp(key) {
+                            Ordering::Less => next += 1,
+                            Ordering::Equal => {
+                                values[i] = Some(value);
+                                next += 1;
+                            }
+                            Ordering::Greater => break,
+                        }
+                    }
+                }
+            }
+            (Some(map), None) => {
+                for (slot, field) in values.iter_mut().zip(&model.fields) {
+                    *slot = map.get(&field.wire_name);
+                }
+            }
+            (None, _) => {}
+        }
         let mut optional_seen = 0usize;
-        for field in &model.fields {
-            let linked = if depth == 0 {
-                self.linked(model, &field.wire_name, record)
-            } else {
-                None
+        e.begin_object();
+        for (i, field) in model.fields.iter().enumerate() {
+            let link = match (depth, table) {
+                (0, Some(table)) => table
+                    .links
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .and_then(|l| self.schema.link_at(l)),
+                (0, None) => self.schema.link(&model.name, &field.wire_name),
+                _ => None,
             };
-            let value = linked
-                .as_ref()
-                .or_else(|| map.and_then(|m| m.get(&field.wire_name)));
-            let mut out = match value {
-                Some(v) => Some(self.value(&field.wire_name, &field.ty, v, depth)),
-                None if self.strings() => Some(Out::str("")),
-                None => None,
+            let linked = link.and_then(|link| self.linked(link, record));
+            let mut member = match (linked, values[i]) {
+                (Some(children), _) => Member::Linked(children),
+                (None, Some(v)) => Member::Value(v),
+                (None, None) if self.strings() => Member::Empty,
+                (None, None) => Member::Absent,
             };
             if self.leniency.nulls_for_optionals && !field.required && field.wire_name != "id" {
                 optional_seen += 1;
-                if out.is_none() || optional_seen.is_multiple_of(2) {
-                    out = Some(Out::Null);
+                if matches!(member, Member::Absent) || optional_seen.is_multiple_of(2) {
+                    member = Member::Null;
                 }
             }
-            if let Some(out) = out {
-                members.push((field.wire_name.clone(), out));
+            match member {
+                Member::Linked(children) => {
+                    e.key(&field.wire_name);
+                    match &field.ty {
+                        TypeRef::List(inner) => {
+                            self.list(&field.wire_name, inner, children.into_iter(), depth, e);
+                        }
+                        // Links are list fields; anything else would be a plain array.
+                        _ => {
+                            e.begin_array();
+                            for child in children {
+                                emit_value(child, e);
+                            }
+                            e.end_array();
+                        }
+                    }
+                }
+                Member::Value(v) => {
+                    e.key(&field.wire_name);
+                    self.value(&field.wire_name, &field.ty, v, depth, e);
+                }
+                Member::Empty => {
+                    e.key(&field.wire_name);
+                    e.string("");
+                }
+                Member::Null => {
+                    e.key(&field.wire_name);
+                    e.null();
+                }
+                Member::Absent => {}
             }
         }
-        Out::Object(members)
+        e.end_object();
     }
 
-    /// Children of a linked collection (see [`crate::schema::Link`]).
-    fn linked(&self, model: &Model, field: &str, record: &Value) -> Option<Value> {
-        let link = self.schema.link(&model.name, field)?;
+    /// Children of a linked collection (see [`crate::schema::Link`]), in id order; `None` for a
+    /// record without an id.
+    fn linked(&self, link: &Link, record: &Value) -> Option<Vec<&'a Value>> {
         let id = record.get("id")?;
         let child = &self.schema.spec.resources[link.child].name;
-        let items = self
-            .store
-            .records(child)
-            .filter(|(_, r)| r.get(&link.foreign_key) == Some(id))
-            .map(|(_, r)| r.clone());
-        Some(Value::Array(items.collect()))
+        let belongs = |r: &Value| r.get(&link.foreign_key) == Some(id);
+        // The foreign key's index narrows the children down to the parent's; the exact
+        // comparison below still decides, so the answer is the scan's.
+        let store: &'a Store = self.store;
+        let indexed = id
+            .as_i64()
+            .and_then(|key| store.candidates(child, &link.foreign_key, &[key]));
+        Some(match indexed {
+            Some(ids) => ids
+                .into_iter()
+                .filter_map(|child_id| store.get(child, child_id))
+                .filter(|r| belongs(r))
+                .collect(),
+            None => store
+                .records(child)
+                .map(|(_, r)| r)
+                .filter(|r| belongs(r))
+                .collect(),
+        })
     }
 
-    fn value(&self, name: &str, ty: &TypeRef, value: &Value, depth: usize) -> Out {
+    fn value(&self, name: &str, ty: &TypeRef, value: &Value, depth: usize, e: &mut impl Emit) {
         match (ty, value) {
-            (_, Value::Null) => self.null(),
-            (TypeRef::List(inner), Value::Array(items)) => self.list(name, inner, items, depth),
-            (TypeRef::Model(model), Value::Object(_)) => match self.schema.model(model) {
-                Some(model) => self.object(model, value, depth + 1),
-                None => Out::from_value(value),
-            },
-            (TypeRef::Json, v) => Out::from_value(v),
-            // Decimals are kept as their exact text and written as numbers (or strings).
-            (TypeRef::Decimal, Value::String(s)) => self.number(s.clone()),
-            (TypeRef::Enum(_), Value::String(_)) if self.leniency.unknown_enum_values => {
-                Out::str(UNKNOWN_ENUM_VALUE)
+            (_, Value::Null) => self.null(e),
+            (TypeRef::List(inner), Value::Array(items)) => {
+                self.list(name, inner, items.iter(), depth, e);
             }
-            (_, v) => self.scalar(v),
-        }
-    }
-
-    fn null(&self) -> Out {
-        if self.strings() && self.wire().empty_string_is_null {
-            Out::str("")
-        } else {
-            Out::Null
-        }
-    }
-
-    fn number(&self, text: String) -> Out {
-        if self.strings() || self.leniency.numbers_as_strings {
-            Out::String(text)
-        } else {
-            Out::Number(text)
-        }
-    }
-
-    fn scalar(&self, value: &Value) -> Out {
-        match value {
-            Value::Null => self.null(),
-            Value::Bool(b) => match (self.wire().booleans, self.strings()) {
-                (BoolEncoding::OneZero, _) => self.number(if *b { "1" } else { "0" }.to_owned()),
-                (BoolEncoding::Native, true) => Out::str(if *b { "true" } else { "false" }),
-                (BoolEncoding::Native, false) => Out::Bool(*b),
+            (TypeRef::Model(model), Value::Object(_)) => match self.schema.model(model) {
+                Some(model) => self.object(model, value, depth + 1, e),
+                None => emit_value(value, e),
             },
-            Value::Number(n) => self.number(format_number(n)),
-            Value::String(s) => Out::str(s.as_str()),
-            other => Out::from_value(other),
+            (TypeRef::Json, v) => emit_value(v, e),
+            // Decimals are kept as their exact text and written as numbers (or strings).
+            (TypeRef::Decimal, Value::String(s)) => e.number_text(s, self.quoted_numbers()),
+            (TypeRef::Enum(_), Value::String(_)) if self.leniency.unknown_enum_values => {
+                e.string(UNKNOWN_ENUM_VALUE);
+            }
+            (_, v) => self.scalar(v, e),
         }
     }
 
-    fn list(&self, name: &str, inner: &TypeRef, items: &[Value], depth: usize) -> Out {
-        let mut rendered: Vec<Out> = items
-            .iter()
-            .map(|v| self.value(name, inner, v, depth))
-            .collect();
+    fn null(&self, e: &mut impl Emit) {
+        if self.strings() && self.wire().empty_string_is_null {
+            e.string("");
+        } else {
+            e.null();
+        }
+    }
+
+    /// Numbers are strings in all-strings dialects and under the `numbers_as_strings` switch.
+    fn quoted_numbers(&self) -> bool {
+        self.strings() || self.leniency.numbers_as_strings
+    }
+
+    fn scalar(&self, value: &Value, e: &mut impl Emit) {
+        match value {
+            Value::Null => self.null(e),
+            Value::Bool(b) => match (self.wire().booleans, self.strings()) {
+                (BoolEncoding::OneZero, _) => {
+                    e.number_text(if *b { "1" } else { "0" }, self.quoted_numbers());
+                }
+                (BoolEncoding::Native, true) => e.string(if *b { "true" } else { "false" }),
+                (BoolEncoding::Native, false) => e.bool(*b),
+            },
+            Value::Number(n) => e.number(n, self.quoted_numbers()),
+            Value::String(s) => e.string(s),
+            other => emit_value(other, e),
+        }
+    }
+
+    fn list<'v>(
+        &self,
+        name: &str,
+        inner: &TypeRef,
+        items: impl ExactSizeIterator<Item = &'v Value>,
+        depth: usize,
+        e: &mut impl Emit,
+    ) {
+        let count = items.len();
         match self.wire().nested_lists {
-            NestedLists::Plain => Out::Array(rendered),
-            NestedLists::Wrapped if rendered.is_empty() => {
+            NestedLists::Plain => {
+                e.begin_array();
+                for v in items {
+                    self.value(name, inner, v, depth, e);
+                }
+                e.end_array();
+            }
+            NestedLists::Wrapped if count == 0 => {
                 if self.strings() || self.wire().empty_string_is_null {
-                    Out::str("")
+                    e.string("");
                 } else {
-                    Out::Object(Vec::new())
+                    e.begin_object();
+                    e.end_object();
                 }
             }
             NestedLists::Wrapped => {
-                let items = if self.wire().one_or_many && rendered.len() == 1 {
-                    rendered.pop().unwrap_or(Out::Null)
-                } else {
-                    Out::Array(rendered)
-                };
-                Out::Object(vec![(self.schema.item_key(name), items)])
+                e.begin_object();
+                e.key(&self.schema.item_key(name));
+                let one = self.wire().one_or_many && count == 1;
+                if !one {
+                    e.begin_array();
+                }
+                for v in items {
+                    self.value(name, inner, v, depth, e);
+                }
+                if !one {
+                    e.end_array();
+                }
+                e.end_object();
             }
         }
     }
@@ -408,6 +536,55 @@ mod tests {
             parse(&plain.empty_item_list().expect("first_of_list")),
             json!({"status": "OK", "data": []})
         );
+    }
+
+    #[test]
+    fn list_items_written_as_text_are_the_items() {
+        assert!(maps_iterate_in_key_order());
+        let switches = [
+            Leniency::default(),
+            Leniency {
+                unknown_enum_values: true,
+                numbers_as_strings: true,
+                nulls_for_optionals: true,
+            },
+            Leniency {
+                nulls_for_optionals: true,
+                ..Leniency::default()
+            },
+        ];
+        for vendor in ["billomat", "cloudspot"] {
+            let schema = Schema::new(crate::builtin::load(vendor).expect("spec"));
+            let mut store = crate::seed::seed(&schema, 30, 4);
+            if vendor == "billomat" {
+                // A client whose members the spec does not all know, and an odd foreign key.
+                store.insert(
+                    "clients",
+                    99,
+                    json!({"id": 99, "zzz_extra": [1, {"x": null}], "AAA": "\u{1}\"", "name": "Ä"}),
+                );
+                store.insert(
+                    "client-property-values",
+                    77,
+                    json!({"id": 77, "client_id": 99, "value": "y"}),
+                );
+            }
+            for leniency in switches {
+                let r = Renderer::new(&schema, &store, leniency);
+                for (i, resource) in schema.spec.resources.iter().enumerate() {
+                    let Some(model) = schema.resource_model(i) else {
+                        continue;
+                    };
+                    for (_, record) in store.records(&resource.name) {
+                        let tree = r.item(model, record);
+                        assert_eq!(r.item_text(model, record).to_json(), tree.to_json());
+                        // A look-alike model has no field table: every field is looked up.
+                        let lookalike = model.clone();
+                        assert_eq!(r.item(&lookalike, record), tree);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,12 +18,24 @@ pub(crate) struct Link {
     pub foreign_key: String,
 }
 
+/// Lookups of one model's fields that rendering needs for every record.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldTable {
+    /// Positions of the model's fields, ordered by wire name: a record's members (a map sorted by
+    /// key) are matched to fields in one merge instead of one map lookup per field.
+    pub by_name: Vec<usize>,
+    /// Per field position: the linked collection it is (index into the schema's links).
+    pub links: Vec<Option<usize>>,
+}
+
 /// The spec plus derived lookup tables.
 #[derive(Debug, Clone)]
 pub(crate) struct Schema {
     pub spec: Spec,
     resource_models: Vec<Option<String>>,
     links: Vec<Link>,
+    /// Per model of the spec, in the spec's order.
+    field_tables: Vec<FieldTable>,
 }
 
 impl Schema {
@@ -33,9 +45,46 @@ impl Schema {
             spec,
             resource_models,
             links: Vec::new(),
+            field_tables: Vec::new(),
         };
         schema.links = schema.find_links();
+        schema.field_tables = schema
+            .spec
+            .models
+            .iter()
+            .map(|model| {
+                let mut by_name: Vec<usize> = (0..model.fields.len()).collect();
+                by_name.sort_by(|&a, &b| model.fields[a].wire_name.cmp(&model.fields[b].wire_name));
+                let links = model
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        schema
+                            .links
+                            .iter()
+                            .position(|l| l.model == model.name && l.field == f.wire_name)
+                    })
+                    .collect();
+                FieldTable { by_name, links }
+            })
+            .collect();
         schema
+    }
+
+    /// The field table of a model of the spec (`None` for a model from elsewhere).
+    pub(crate) fn field_table(&self, model: &Model) -> Option<&FieldTable> {
+        // By identity: a look-alike model from another spec must not borrow this one's table.
+        let at = self
+            .spec
+            .models
+            .iter()
+            .position(|m| std::ptr::eq(m, model))?;
+        self.field_tables.get(at)
+    }
+
+    /// A link by its index in [`FieldTable::links`].
+    pub(crate) fn link_at(&self, index: usize) -> Option<&Link> {
+        self.links.get(index)
     }
 
     pub(crate) fn model(&self, name: &str) -> Option<&Model> {
@@ -69,6 +118,34 @@ impl Schema {
         self.spec.resources.iter().position(|r| {
             r.wire_singular == singular || r.wire_singular.replace('-', "_") == singular
         })
+    }
+
+    /// `(resource, field)` pairs worth an index in the store: the foreign keys of linked
+    /// collections and every `<singular>_id` field that refers to a resource.
+    pub(crate) fn indexed_fields(&self) -> Vec<(String, String)> {
+        let mut fields: Vec<(String, String)> = self
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    self.spec.resources[l.child].name.clone(),
+                    l.foreign_key.clone(),
+                )
+            })
+            .collect();
+        for (r, resource) in self.spec.resources.iter().enumerate() {
+            let Some(model) = self.resource_model(r) else {
+                continue;
+            };
+            for field in &model.fields {
+                if field.wire_name != "id" && self.referenced_resource(&field.wire_name).is_some() {
+                    fields.push((resource.name.clone(), field.wire_name.clone()));
+                }
+            }
+        }
+        fields.sort();
+        fields.dedup();
+        fields
     }
 
     /// Item key of a wrapped nested list: the singular of the resource with that plural, else

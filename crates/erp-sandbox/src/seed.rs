@@ -17,8 +17,11 @@
 //!   `/` followed by digits (`ART-0001`, `ART-0103`; `https://shop.example.be/p/1`) is that prefix
 //!   and the record's id, zero-padded to the examples' shortest digit run: product 2 has `ART-0002`.
 //! - **Trees**: a list of the resource's own records (a category's `children`) holds earlier
-//!   records of the resource that no other record holds yet, so the categories form a tree of
-//!   real records instead of invented ones.
+//!   records of the resource that no other record holds yet, so the categories form trees of real
+//!   records instead of invented ones. The trees are shallow and bushy like a shop's catalogue: at
+//!   most [`TREE_DEPTH`] levels, roots with 2–5 children, then 1–4, then 0–3, drawn from a stream
+//!   of their own; records are dealt into them in post-order (children first), one tree after the
+//!   other, so a tree holds at most 86 records whatever the number of records.
 //! - **Main item of a sibling list**: an integer `<x>_id` that refers to no resource, next to a list
 //!   whose name starts with `<x>` of another resource's records (`categorie_id` beside
 //!   `categorieen`), is the id of the list's first item (one is added if the list is empty), and
@@ -93,7 +96,10 @@ impl Rng {
 
 /// Seeds every resource that has a list operation, parents before children.
 pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
-    let mut store = Store::default();
+    let plans = coherence::Plans::new(schema);
+    let facts = Facts::new(schema);
+    let indexed = schema.indexed_fields();
+    let mut store = Store::with_indexes(indexed.iter().map(|(r, f)| (r.as_str(), f.as_str())));
     for r in schema.seed_order() {
         let resource = &schema.spec.resources[r];
         if !resource
@@ -108,21 +114,49 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
         };
         let mut rng = Rng::for_stream(seed, &resource.name);
         let mut deck = Deck::default();
+        let mut trees = BTreeMap::new();
         for id in 1..=records as i64 {
             let mut record = Generator {
                 schema,
                 store: &store,
                 rng: &mut rng,
                 resource: r,
+                trees: &mut trees,
+                seed,
+                plans: &plans,
+                facts: &facts,
             }
             .record(model, id, 0, &mut deck);
-            if let Value::Object(map) = &mut record {
-                coherence::amounts(schema, model, map, None, &BTreeMap::new(), &mut rng);
+            if let (Value::Object(map), Some(plan)) = (&mut record, plans.get(model)) {
+                plan.amounts(&plans, map, None, &BTreeMap::new(), &mut rng);
             }
-            store.insert(&resource.name, id, record);
+            store.insert(&resource.name, id, compact(record));
         }
     }
     store
+}
+
+/// Members that fit one tree node of a map (a map allocates whole nodes).
+const NODE_CAPACITY: usize = 11;
+
+/// The same value with every larger object rebuilt in one go: a map collected from its (sorted)
+/// members fills its tree nodes, while one grown member by member leaves them about half empty,
+/// and stored records are most of the sandbox's memory. Maps of one node stay as they are.
+fn compact(mut value: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.values_mut().for_each(walk);
+                if map.len() > NODE_CAPACITY {
+                    *map = std::mem::take(map).into_iter().collect();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut value);
+    value
 }
 
 /// Example positions dealt to records: per list length, every position once (in random order)
@@ -172,7 +206,14 @@ fn is_stringish(ty: &TypeRef) -> bool {
 
 /// `PREFIX-<id>` when every example is one prefix ending in `-` or `/` and digits (see the module
 /// docs).
+#[cfg(test)]
 fn code_for_id(examples: &[String], id: i64) -> Option<String> {
+    let (prefix, width) = code_pattern(examples)?;
+    Some(format!("{prefix}{id:0width$}"))
+}
+
+/// The prefix and digit count of codes that follow the id (see [`code_for_id`]).
+fn code_pattern(examples: &[String]) -> Option<(String, usize)> {
     let first = examples.first()?;
     let prefix = first.trim_end_matches(|c: char| c.is_ascii_digit());
     let stem = prefix.strip_suffix(['-', '/'])?;
@@ -187,22 +228,389 @@ fn code_for_id(examples: &[String], id: i64) -> Option<String> {
         }
         width = width.min(digits.len());
     }
-    Some(format!("{prefix}{id:0width$}"))
+    Some((prefix.to_owned(), width))
+}
+
+/// Levels of a seeded tree of a resource's own records: a root, its children, their children and
+/// leaves below them.
+pub(crate) const TREE_DEPTH: usize = 4;
+
+/// How many children a tree node at `level` (the root is 1) gets: roots 2–5, then 1–4, then 0–3;
+/// the last level holds leaves.
+fn branching(rng: &mut Rng, level: usize) -> usize {
+    let (lo, hi) = match level {
+        deepest if deepest >= TREE_DEPTH => (0, 0),
+        1 => (2, 5),
+        2 => (1, 4),
+        _ => (0, 3),
+    };
+    rng.range(lo, hi) as usize
+}
+
+/// Shapes the trees of one list field of a resource's own records (a category's `children`).
+///
+/// Records are dealt into trees in post-order, children before their parent: the tree plans the
+/// branching of each node when it is first reached (from its own random stream, so the shape
+/// does not shift the other fields' draws) and completes the deepest planned node with each new
+/// record. Every record is held by at most one parent, always a later one; a tree has at most
+/// [`TREE_DEPTH`] levels and 86 records, and the next tree starts after its root.
+#[derive(Debug)]
+struct Tree {
+    rng: Rng,
+    /// The planned nodes from the current root down to the node being filled.
+    open: Vec<TreeNode>,
+}
+
+#[derive(Debug)]
+struct TreeNode {
+    level: usize,
+    wanted: usize,
+    children: Vec<i64>,
+}
+
+impl Tree {
+    fn new(seed: u64, resource: &str, field: &str) -> Tree {
+        Tree {
+            rng: Rng::for_stream(seed, &format!("{resource}.{field} tree")),
+            open: Vec::new(),
+        }
+    }
+
+    /// The children of record `id`, the next record of the resource: ids of earlier records.
+    fn children_of_next(&mut self, id: i64) -> Vec<i64> {
+        if self.open.is_empty() {
+            let wanted = branching(&mut self.rng, 1);
+            self.open.push(TreeNode {
+                level: 1,
+                wanted,
+                children: Vec::new(),
+            });
+        }
+        // Go down to the first planned node that has all its children: `id` is that node.
+        while let Some(top) = self.open.last() {
+            if top.children.len() >= top.wanted {
+                break;
+            }
+            let level = top.level + 1;
+            let wanted = branching(&mut self.rng, level);
+            self.open.push(TreeNode {
+                level,
+                wanted,
+                children: Vec::new(),
+            });
+        }
+        let Some(node) = self.open.pop() else {
+            return Vec::new(); // the root was pushed above
+        };
+        if let Some(parent) = self.open.last_mut() {
+            parent.children.push(id);
+        }
+        node.children
+    }
+}
+
+/// What generating a field needs to know about it: the same for every record, so worked out once
+/// per model (seeding draws hundreds of thousands of records).
+#[derive(Debug)]
+struct FieldFacts<'s> {
+    /// The wire name in lowercase, which the rules by name look at.
+    lower: String,
+    /// A linked collection: rendered from the child resource's records, not stored.
+    linked: bool,
+    /// A datetime set to the record's creation or update time.
+    stamp: Option<Stamp>,
+    /// The resource an integer `<singular>_id` refers to.
+    referenced: Option<usize>,
+    /// `(prefix, digits)` of a code that follows the id (see [`code_for_id`]).
+    code: Option<(String, usize)>,
+    /// Each example as a value of the field's type (`None` where it is not one).
+    parsed: Vec<Option<Value>>,
+    /// For lists of a model: the resource whose records follow it, and the model.
+    item_resource: Option<usize>,
+    item_model: Option<&'s Model>,
+    /// How a value without examples is made up.
+    synth: Synth,
+}
+
+/// How a value is made up for a field without (usable) examples, by the field's lowercase name.
+#[derive(Debug)]
+struct Synth {
+    text: TextKind,
+    integer: IntegerKind,
+    number: NumberKind,
+    /// Booleans such as `archived` or `dig_exclude`, true for one record in ten (else 40 %).
+    rare: bool,
+    /// Dates of birth: 1950–2004 (else 2018–2025).
+    birth: bool,
+}
+
+/// Strings by name: e-mail addresses, IBANs, BICs, web addresses, phone numbers, empty custom
+/// fields, digit strings for numbers and postcodes, else the humanized name and the id.
+#[derive(Debug)]
+enum TextKind {
+    Email,
+    Iban,
+    Swift,
+    Url,
+    Phone,
+    Empty,
+    Digits(usize),
+    Named(String),
+}
+
+/// Integers by name: `<x>_length` 0, numbers after 1000, else up to 30.
+#[derive(Debug, Clone, Copy)]
+enum IntegerKind {
+    Zero,
+    Number,
+    Small,
+}
+
+/// Numbers by name: days up to 60, quantities up to 250, discounts up to 10 %, other percentages
+/// up to 30 %, revenues and balances up to 250 000, other amounts up to 500.
+#[derive(Debug, Clone, Copy)]
+enum NumberKind {
+    Days,
+    Quantity,
+    Discount,
+    Revenue,
+    Rate,
+    Amount,
+}
+
+impl Synth {
+    fn new(name: &str) -> Synth {
+        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+        let text = if has(&["email", "e_mail"]) {
+            TextKind::Email
+        } else if name.contains("iban") {
+            TextKind::Iban
+        } else if has(&["swift", "bic"]) {
+            TextKind::Swift
+        } else if name.contains("url") || name == "www" || name.contains("website") {
+            TextKind::Url
+        } else if has(&["phone", "fax", "mobile", "telefoon", "gsm"]) {
+            TextKind::Phone
+        } else if name.contains("customfield") {
+            TextKind::Empty
+        } else if name.ends_with("_number")
+            || name.contains("nummer")
+            || name == "zip"
+            || name.contains("postcode")
+        {
+            TextKind::Digits(if name == "zip" || name.contains("postcode") {
+                5
+            } else {
+                10
+            })
+        } else {
+            TextKind::Named(crate::schema::humanize(name))
+        };
+        let integer = if name.ends_with("_length") {
+            IntegerKind::Zero
+        } else if has(&["number", "nummer"]) {
+            IntegerKind::Number
+        } else {
+            IntegerKind::Small
+        };
+        let number = if has(&["days", "dagen"]) {
+            NumberKind::Days
+        } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
+            NumberKind::Quantity
+        } else if has(&["reduction", "korting", "discount", "rabatt", "skonto"]) {
+            NumberKind::Discount
+        } else if has(&["revenue", "omzet", "umsatz", "turnover", "balance", "saldo"]) {
+            NumberKind::Revenue
+        } else if has(&["rate", "percent", "btw", "vat", "tax"]) {
+            NumberKind::Rate
+        } else {
+            NumberKind::Amount
+        };
+        Synth {
+            text,
+            integer,
+            number,
+            rare: has(&["archiv", "delete", "inactive", "blocked", "exclude"]),
+            birth: has(&["birth", "geboorte"]),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    Created,
+    Updated,
+}
+
+/// An integer `<x>_id` beside lists `<x>...` of another resource's records (see
+/// [`Generator::main_of_sibling_list`]).
+#[derive(Debug)]
+struct SiblingRule<'s> {
+    id_field: &'s Field,
+    /// Candidate lists in field order, with their resource and the item field that names an item
+    /// (a string field sharing an example with `<x>`); the first from another resource than the
+    /// one being seeded is used.
+    lists: Vec<(&'s Field, usize, Option<&'s Field>)>,
+    /// The string field `<x>`.
+    named: Option<&'s Field>,
+}
+
+/// Per-model facts of the generator.
+#[derive(Debug)]
+struct ModelFacts<'s> {
+    fields: Vec<FieldFacts<'s>>,
+    siblings: Vec<SiblingRule<'s>>,
+    /// Indexes of the fields that refer to another resource, in field order.
+    references: Vec<(usize, usize)>,
+    refresh: derive::Refresh<'s>,
+}
+
+impl<'s> ModelFacts<'s> {
+    fn new(schema: &'s Schema, model: &'s Model) -> ModelFacts<'s> {
+        let fields = model
+            .fields
+            .iter()
+            .map(|field| {
+                let lower = field.wire_name.to_ascii_lowercase();
+                let stamp = if field.ty != TypeRef::DateTime {
+                    None
+                } else if lower.contains("created") {
+                    Some(Stamp::Created)
+                } else if ["updated", "modified", "changed"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                {
+                    Some(Stamp::Updated)
+                } else {
+                    None
+                };
+                let item_name = match &field.ty {
+                    TypeRef::List(inner) => match inner.as_ref() {
+                        TypeRef::Model(name) => Some(name),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                FieldFacts {
+                    linked: schema.link(&model.name, &field.wire_name).is_some(),
+                    stamp,
+                    referenced: schema.referenced_resource(&field.wire_name),
+                    code: code_pattern(&field.examples),
+                    parsed: field
+                        .examples
+                        .iter()
+                        .map(|e| from_example(schema, &field.ty, e))
+                        .collect(),
+                    item_resource: item_name.and_then(|n| schema.resource_of_model(n)),
+                    item_model: item_name.and_then(|n| schema.model(n)),
+                    synth: Synth::new(&lower),
+                    lower,
+                }
+            })
+            .collect();
+        ModelFacts {
+            fields,
+            siblings: sibling_rules(schema, model),
+            references: model
+                .fields
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| Some((i, schema.referenced_resource(&f.wire_name)?)))
+                .collect(),
+            refresh: derive::Refresh::new(model),
+        }
+    }
+}
+
+fn sibling_rules<'s>(schema: &'s Schema, model: &'s Model) -> Vec<SiblingRule<'s>> {
+    let mut rules = Vec::new();
+    for id_field in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
+        let Some(stem) = id_field.wire_name.strip_suffix("_id") else {
+            continue;
+        };
+        if stem.is_empty() || schema.referenced_resource(&id_field.wire_name).is_some() {
+            continue;
+        }
+        let named = model.fields.iter().find(|f| f.wire_name == stem);
+        let lists = model
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let TypeRef::List(inner) = &f.ty else {
+                    return None;
+                };
+                let TypeRef::Model(item_model) = inner.as_ref() else {
+                    return None;
+                };
+                let source = schema.resource_of_model(item_model)?;
+                if !(f.wire_name.starts_with(stem) && f.wire_name != stem) {
+                    return None;
+                }
+                let name_field = match (named, schema.model(item_model)) {
+                    (Some(named), Some(item_model)) => item_model.fields.iter().find(|f| {
+                        f.ty == TypeRef::String
+                            && f.examples.iter().any(|e| named.examples.contains(e))
+                    }),
+                    _ => None,
+                };
+                Some((f, source, name_field))
+            })
+            .collect();
+        rules.push(SiblingRule {
+            id_field,
+            lists,
+            named,
+        });
+    }
+    rules
+}
+
+/// The facts of every model of a spec.
+#[derive(Debug)]
+struct Facts<'s> {
+    models: BTreeMap<&'s str, ModelFacts<'s>>,
+}
+
+impl<'s> Facts<'s> {
+    fn new(schema: &'s Schema) -> Facts<'s> {
+        Facts {
+            models: schema
+                .spec
+                .models
+                .iter()
+                .map(|m| (m.name.as_str(), ModelFacts::new(schema, m)))
+                .collect(),
+        }
+    }
 }
 
 /// Generates one record, reading already seeded resources for references.
-struct Generator<'a> {
-    schema: &'a Schema,
+struct Generator<'a, 's> {
+    schema: &'s Schema,
     store: &'a Store,
     rng: &'a mut Rng,
     resource: usize,
+    /// Tree shapes of this resource's lists of its own records, by field.
+    trees: &'a mut BTreeMap<String, Tree>,
+    seed: u64,
+    plans: &'a coherence::Plans<'s>,
+    facts: &'a Facts<'s>,
 }
 
 /// Nested models deeper than this get no further nested items.
 const MAX_DEPTH: usize = 2;
 
-impl Generator<'_> {
-    fn record(&mut self, model: &Model, id: i64, depth: usize, deck: &mut Deck) -> Value {
+impl<'s> Generator<'_, 's> {
+    fn record(&mut self, model: &'s Model, id: i64, depth: usize, deck: &mut Deck) -> Value {
+        let facts = self.facts;
+        let local;
+        let facts = match facts.models.get(model.name.as_str()) {
+            Some(facts) => facts,
+            None => {
+                local = ModelFacts::new(self.schema, model);
+                &local
+            }
+        };
         let created = self.datetime_between(2018, 2024);
         let updated_days = self.rng.range(0, 400);
         let updated = (created + ChronoDuration::days(updated_days)).min(latest());
@@ -211,114 +619,97 @@ impl Generator<'_> {
             positions: BTreeMap::new(),
         };
         let mut map = Map::new();
-        for field in &model.fields {
-            if self.schema.link(&model.name, &field.wire_name).is_some() {
+        for (field, facts) in model.fields.iter().zip(&facts.fields) {
+            if facts.linked {
                 continue; // rendered from the child resource's records
             }
-            let name = field.wire_name.to_ascii_lowercase();
-            let value = if field.ty == TypeRef::DateTime && name.contains("created") {
-                Some(Value::String(rfc3339(created)))
-            } else if field.ty == TypeRef::DateTime
-                && ["updated", "modified", "changed"]
-                    .iter()
-                    .any(|w| name.contains(w))
-            {
-                Some(Value::String(rfc3339(updated)))
-            } else {
-                self.field(field, id, depth, &mut draw)
+            let value = match facts.stamp {
+                Some(Stamp::Created) => Some(Value::String(rfc3339(created))),
+                Some(Stamp::Updated) => Some(Value::String(rfc3339(updated))),
+                None => self.field(field, facts, id, depth, &mut draw),
             };
             if let Some(value) = value {
                 map.insert(field.wire_name.clone(), value);
             }
         }
         if depth == 0 {
-            self.follow_parent(model, &mut map);
+            self.follow_parent(model, facts, &mut map);
         }
-        coherence::links(self.schema, model, &mut map);
-        self.main_of_sibling_list(model, &mut map);
-        derive::refresh(model, &mut map);
+        match self.plans.get(model) {
+            Some(plan) => plan.links(&mut map),
+            None => coherence::Plan::new(self.schema, model).links(&mut map),
+        }
+        self.main_of_sibling_list(facts, &mut map);
+        facts.refresh.apply(&mut map);
         Value::Object(map)
     }
 
     /// The first reference to another resource's record: fields taken from that record.
-    fn follow_parent(&mut self, model: &Model, map: &mut Map<String, Value>) {
-        let parent = model.fields.iter().find_map(|f| {
-            let target = self.schema.referenced_resource(&f.wire_name)?;
-            let id = map.get(&f.wire_name)?.as_i64()?;
+    fn follow_parent(
+        &mut self,
+        model: &Model,
+        facts: &ModelFacts<'_>,
+        map: &mut Map<String, Value>,
+    ) {
+        let parent = facts.references.iter().find_map(|&(i, target)| {
+            let id = map.get(&model.fields[i].wire_name)?.as_i64()?;
             (target != self.resource).then_some((target, id))
         });
         let Some((target, id)) = parent else { return };
-        let Some(parent_model) = self.schema.resource_model(target) else {
-            return;
-        };
         let name = &self.schema.spec.resources[target].name;
         if let Some(Value::Object(parent)) = self.store.get(name, id) {
-            coherence::follow_parent(model, map, parent_model, parent);
+            let inherited = self.plans.inherited(self.resource, target);
+            coherence::follow_parent(inherited, map, parent);
         }
     }
 
     /// `<x>_id` (and `<x>`) from the first item of a list `<x>...` of another resource's records.
-    fn main_of_sibling_list(&mut self, model: &Model, map: &mut Map<String, Value>) {
-        for id_field in model.fields.iter().filter(|f| f.ty == TypeRef::Integer) {
-            let Some(stem) = id_field.wire_name.strip_suffix("_id") else {
-                continue;
-            };
-            if stem.is_empty()
-                || self
-                    .schema
-                    .referenced_resource(&id_field.wire_name)
-                    .is_some()
-            {
-                continue;
-            }
-            let sibling = model.fields.iter().find_map(|f| {
-                let TypeRef::List(inner) = &f.ty else {
-                    return None;
-                };
-                let TypeRef::Model(item_model) = inner.as_ref() else {
-                    return None;
-                };
-                let source = self.schema.resource_of_model(item_model)?;
-                (f.wire_name.starts_with(stem) && f.wire_name != stem && source != self.resource)
-                    .then_some((f, source, item_model))
-            });
-            let Some((list, source, item_model)) = sibling else {
+    fn main_of_sibling_list(&mut self, facts: &ModelFacts<'_>, map: &mut Map<String, Value>) {
+        for rule in &facts.siblings {
+            let sibling = rule
+                .lists
+                .iter()
+                .find(|(_, source, _)| *source != self.resource);
+            let Some(&(list, source, name_field)) = sibling else {
                 continue;
             };
             let Some(Value::Array(items)) = map.get_mut(&list.wire_name) else {
                 continue;
             };
             if items.is_empty() {
-                let records: Vec<&Value> = self
-                    .store
-                    .records(&self.schema.spec.resources[source].name)
-                    .map(|(_, v)| v)
-                    .collect();
-                match self.rng.pick(&records) {
-                    Some(record) => items.push((*record).clone()),
+                let name = &self.schema.spec.resources[source].name;
+                let pick = self.rng.below(self.store.len(name) as u64) as usize;
+                match self.store.nth(name, pick) {
+                    Some((_, record)) => items.push(record.clone()),
                     None => continue,
                 }
             }
-            let main = items[0].clone();
-            if let Some(id) = main.get("id").filter(|v| v.is_i64()) {
-                map.insert(id_field.wire_name.clone(), id.clone());
-            }
+            // Only the main item's id and name are needed, not a copy of it (and its subtree).
+            let main = &items[0];
+            let id = main.get("id").filter(|v| v.is_i64()).cloned();
             // The item's name: its string field that shares an example with `<x>`.
-            let named = model.fields.iter().find(|f| f.wire_name == stem);
-            let item_model = self.schema.model(item_model);
-            if let (Some(named), Some(item_model)) = (named, item_model) {
-                let name_field = item_model.fields.iter().find(|f| {
-                    f.ty == TypeRef::String && f.examples.iter().any(|e| named.examples.contains(e))
-                });
-                if let Some(value) = name_field.and_then(|f| main.get(&f.wire_name)) {
-                    map.insert(named.wire_name.clone(), value.clone());
-                }
+            let name = match (rule.named, name_field) {
+                (Some(named), Some(f)) => main.get(&f.wire_name).map(|v| (named, v.clone())),
+                _ => None,
+            };
+            if let Some(id) = id {
+                map.insert(rule.id_field.wire_name.clone(), id);
+            }
+            if let Some((named, value)) = name {
+                map.insert(named.wire_name.clone(), value);
             }
         }
     }
 
-    fn field(&mut self, field: &Field, id: i64, depth: usize, draw: &mut Draw) -> Option<Value> {
-        let name = field.wire_name.to_ascii_lowercase();
+    fn field(
+        &mut self,
+        field: &Field,
+        facts: &FieldFacts<'s>,
+        id: i64,
+        depth: usize,
+        draw: &mut Draw,
+    ) -> Option<Value> {
+        let name = facts.lower.as_str();
         if field.ty == TypeRef::Integer {
             if name == "id" {
                 return Some(Value::from(if depth == 0 {
@@ -327,10 +718,11 @@ impl Generator<'_> {
                     self.rng.range(100, 999)
                 }));
             }
-            if let Some(target) = self.schema.referenced_resource(&field.wire_name) {
-                let ids = self.store.ids(&self.schema.spec.resources[target].name);
-                if let Some(parent) = self.rng.pick(&ids) {
-                    return Some(Value::from(*parent));
+            if let Some(target) = facts.referenced {
+                let name = &self.schema.spec.resources[target].name;
+                let pick = self.rng.below(self.store.len(name) as u64) as usize;
+                if let Some((parent, _)) = self.store.nth(name, pick) {
+                    return Some(Value::from(parent));
                 }
             }
             if name == "number" && depth == 0 {
@@ -338,53 +730,53 @@ impl Generator<'_> {
             }
         }
         if let TypeRef::List(inner) = &field.ty {
-            return Some(self.list(field, inner, id, depth));
+            return Some(self.list(field, facts, inner, id, depth));
         }
         if field.ty == TypeRef::String
             && depth == 0
-            && let Some(code) = code_for_id(&field.examples, id)
+            && let Some((prefix, width)) = &facts.code
         {
-            return Some(Value::String(code));
+            return Some(Value::String(format!("{prefix}{id:0width$}")));
         }
-        let example = if is_stringish(&field.ty) && field.examples.len() >= 2 {
-            let position = draw.position(self.rng, field.examples.len());
-            field.examples.get(position).cloned()
+        let count = field.examples.len();
+        let position = if is_stringish(&field.ty) && count >= 2 {
+            draw.position(self.rng, count)
         } else {
-            self.rng.pick(&field.examples).cloned()
+            // As `Rng::pick`: no draw when there are no examples.
+            self.rng.below(count as u64) as usize
         };
-        if let Some(example) = example
-            && let Some(value) = from_example(self.schema, &field.ty, &example)
-        {
-            return Some(value);
+        if let Some(Some(value)) = facts.parsed.get(position) {
+            return Some(value.clone());
         }
-        self.synthesize(&field.ty, &name, id, depth)
+        self.synthesize(&field.ty, &facts.synth, id, depth)
     }
 
-    fn list(&mut self, field: &Field, inner: &TypeRef, id: i64, depth: usize) -> Value {
-        if let TypeRef::Model(model_name) = inner {
-            if self.schema.resource_of_model(model_name) == Some(self.resource) {
+    fn list(
+        &mut self,
+        field: &Field,
+        facts: &FieldFacts<'s>,
+        inner: &TypeRef,
+        id: i64,
+        depth: usize,
+    ) -> Value {
+        if let TypeRef::Model(_) = inner {
+            if facts.item_resource == Some(self.resource) {
                 return Value::Array(if depth == 0 {
-                    self.subtree(field)
+                    self.subtree(field, id)
                 } else {
                     Vec::new()
                 });
             }
             // Items of another seeded resource: copy existing records.
-            if let Some(source) = self
-                .schema
-                .resource_of_model(model_name)
-                .filter(|&r| r != self.resource)
-            {
-                let records: Vec<Value> = self
-                    .store
-                    .records(&self.schema.spec.resources[source].name)
-                    .map(|(_, v)| v.clone())
-                    .collect();
-                if !records.is_empty() {
+            if let Some(source) = facts.item_resource.filter(|&r| r != self.resource) {
+                let name = &self.schema.spec.resources[source].name;
+                let available = self.store.len(name);
+                if available > 0 {
                     let count = self.rng.range(0, 2);
                     let mut picked: Vec<Value> = Vec::new();
                     for _ in 0..count {
-                        if let Some(record) = self.rng.pick(&records)
+                        let pick = self.rng.below(available as u64) as usize;
+                        if let Some((_, record)) = self.store.nth(name, pick)
                             && !picked.contains(record)
                         {
                             picked.push(record.clone());
@@ -396,7 +788,7 @@ impl Generator<'_> {
             if depth >= MAX_DEPTH {
                 return Value::Array(Vec::new());
             }
-            let Some(model) = self.schema.model(model_name) else {
+            let Some(model) = facts.item_model else {
                 return Value::Array(Vec::new());
             };
             let count = self.rng.range(0, 2);
@@ -404,17 +796,21 @@ impl Generator<'_> {
             let mut items: Vec<Value> = (0..count)
                 .map(|_| self.record(model, 0, depth + 1, &mut deck))
                 .collect();
-            coherence::mark_main_item(model, &mut items);
+            match self.plans.get(model) {
+                Some(plan) => plan.mark_main_item(&mut items),
+                None => coherence::Plan::new(self.schema, model).mark_main_item(&mut items),
+            }
             return Value::Array(items);
         }
         let count = self.rng.range(1, 2);
-        let name = field.wire_name.to_ascii_lowercase();
         let mut items = Vec::new();
         for _ in 0..count {
-            let example = self.rng.pick(&field.examples).cloned();
-            let value = example
-                .and_then(|e| from_example(self.schema, inner, &e))
-                .or_else(|| self.synthesize(inner, &name, id, depth));
+            // As `Rng::pick`: no draw when there are no examples.
+            let position = self.rng.below(field.examples.len() as u64) as usize;
+            let value = match facts.parsed.get(position) {
+                Some(Some(value)) => Some(value.clone()),
+                _ => self.synthesize(inner, &facts.synth, id, depth),
+            };
             if let Some(value) = value
                 && !items.contains(&value)
             {
@@ -424,49 +820,34 @@ impl Generator<'_> {
         Value::Array(items)
     }
 
-    /// Up to two earlier records of this resource that no record holds in `field` yet.
-    fn subtree(&mut self, field: &Field) -> Vec<Value> {
+    /// The children of record `id` in a tree of this resource's records (see [`Tree`]): copies
+    /// of earlier records that no record holds in `field` yet.
+    fn subtree(&mut self, field: &Field, id: i64) -> Vec<Value> {
         let resource = &self.schema.spec.resources[self.resource].name;
-        let records: Vec<&Value> = self.store.records(resource).map(|(_, v)| v).collect();
-        let held: Vec<&Value> = records
-            .iter()
-            .filter_map(|r| r.get(&field.wire_name)?.as_array())
-            .flatten()
-            .collect();
-        let mut free: Vec<&Value> = records
-            .iter()
-            .filter(|r| !held.contains(r))
-            .copied()
-            .collect();
-        let mut children = Vec::new();
-        for _ in 0..self.rng.range(0, 2) {
-            if free.is_empty() {
-                break;
-            }
-            let i = self.rng.below(free.len() as u64) as usize;
-            children.push(free.swap_remove(i).clone());
-        }
-        children
+        let tree = self
+            .trees
+            .entry(field.wire_name.clone())
+            .or_insert_with(|| Tree::new(self.seed, resource, &field.wire_name));
+        tree.children_of_next(id)
+            .into_iter()
+            .filter_map(|child| self.store.get(resource, child).cloned())
+            .collect()
     }
 
-    fn synthesize(&mut self, ty: &TypeRef, name: &str, id: i64, depth: usize) -> Option<Value> {
+    fn synthesize(&mut self, ty: &TypeRef, synth: &Synth, id: i64, depth: usize) -> Option<Value> {
         Some(match ty {
-            TypeRef::String => Value::String(self.string(name, id)),
-            TypeRef::Integer => {
-                if name.ends_with("_length") {
-                    Value::from(0)
-                } else if name.contains("number") || name.contains("nummer") {
-                    Value::from(if depth == 0 {
-                        1000 + id
-                    } else {
-                        self.rng.range(1000, 9999)
-                    })
+            TypeRef::String => Value::String(self.string(&synth.text, id)),
+            TypeRef::Integer => match synth.integer {
+                IntegerKind::Zero => Value::from(0),
+                IntegerKind::Number => Value::from(if depth == 0 {
+                    1000 + id
                 } else {
-                    Value::from(self.rng.range(1, 30))
-                }
-            }
-            TypeRef::Number => self.number(name),
-            TypeRef::Decimal => match self.number(name) {
+                    self.rng.range(1000, 9999)
+                }),
+                IntegerKind::Small => Value::from(self.rng.range(1, 30)),
+            },
+            TypeRef::Number => self.number(synth.number),
+            TypeRef::Decimal => match self.number(synth.number) {
                 Value::Number(n) => Value::String(format!("{:.2}", n.as_f64().unwrap_or(0.0))),
                 other => other,
             },
@@ -483,14 +864,9 @@ impl Generator<'_> {
                 ))
             }
             TypeRef::Bytes => Value::String("JVBERi0xLjQKJcfsj6IK".to_owned()),
-            TypeRef::Boolean => {
-                let rare = ["archiv", "delete", "inactive", "blocked", "exclude"]
-                    .iter()
-                    .any(|w| name.contains(w));
-                Value::Bool(self.rng.chance(if rare { 10 } else { 40 }))
-            }
+            TypeRef::Boolean => Value::Bool(self.rng.chance(if synth.rare { 10 } else { 40 })),
             TypeRef::Date => {
-                let (from, to) = if name.contains("birth") || name.contains("geboorte") {
+                let (from, to) = if synth.birth {
                     (1950, 2004)
                 } else {
                     (2018, 2025)
@@ -508,30 +884,22 @@ impl Generator<'_> {
             }
             TypeRef::Model(_) | TypeRef::Json => return None,
             TypeRef::List(inner) => Value::Array(
-                self.synthesize(inner, name, id, depth)
+                self.synthesize(inner, synth, id, depth)
                     .into_iter()
                     .collect(),
             ),
         })
     }
 
-    /// A number that fits the field's name: whole days and quantities, discounts up to 10 %,
-    /// other percentages up to 30 %, revenues up to 250 000, other amounts up to 500, all with at
-    /// most two decimals.
-    fn number(&mut self, name: &str) -> Value {
-        let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
-        if has(&["days", "dagen"]) {
-            Value::from(self.rng.range(0, 60))
-        } else if has(&["voorraad", "stock", "quantity", "units", "aantal"]) {
-            Value::from(self.rng.range(0, 250))
-        } else if has(&["reduction", "korting", "discount", "rabatt", "skonto"]) {
-            money(self.rng.range(0, 20) * 50)
-        } else if has(&["revenue", "omzet", "umsatz", "turnover", "balance", "saldo"]) {
-            money(self.rng.range(0, 25_000_000))
-        } else if has(&["rate", "percent", "btw", "vat", "tax"]) {
-            money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50)
-        } else {
-            money(self.rng.range(99, 49_999))
+    /// A number that fits the field's name (see [`NumberKind`]), with at most two decimals.
+    fn number(&mut self, kind: NumberKind) -> Value {
+        match kind {
+            NumberKind::Days => Value::from(self.rng.range(0, 60)),
+            NumberKind::Quantity => Value::from(self.rng.range(0, 250)),
+            NumberKind::Discount => money(self.rng.range(0, 20) * 50),
+            NumberKind::Revenue => money(self.rng.range(0, 25_000_000)),
+            NumberKind::Rate => money(self.rng.range(0, 30) * 100 + self.rng.range(0, 1) * 50),
+            NumberKind::Amount => money(self.rng.range(99, 49_999)),
         }
     }
 
@@ -541,47 +909,24 @@ impl Generator<'_> {
             .collect()
     }
 
-    /// A plausible string for a field without examples, guessed from its name.
-    fn string(&mut self, name: &str, id: i64) -> String {
-        if name.contains("email") || name.contains("e_mail") {
-            return format!("contact{id}@example.com");
-        }
-        if name.contains("iban") {
-            return format!("DE{}", self.digits(20));
-        }
-        if name.contains("swift") || name.contains("bic") {
-            return self
+    /// A plausible string for a field without examples, guessed from its name (see
+    /// [`TextKind`]).
+    fn string(&mut self, kind: &TextKind, id: i64) -> String {
+        match kind {
+            TextKind::Email => format!("contact{id}@example.com"),
+            TextKind::Iban => format!("DE{}", self.digits(20)),
+            TextKind::Swift => self
                 .rng
                 .pick(&["COBADEFFXXX", "DEUTDEFFXXX", "GENODEM1GLS"])
                 .copied()
                 .unwrap_or("")
-                .to_owned();
+                .to_owned(),
+            TextKind::Url => format!("https://www.example.com/{id}"),
+            TextKind::Phone => format!("+49 30 {}", self.digits(7)),
+            TextKind::Empty => String::new(),
+            TextKind::Digits(len) => self.digits(*len),
+            TextKind::Named(humanized) => format!("{humanized} {id}"),
         }
-        if name.contains("url") || name == "www" || name.contains("website") {
-            return format!("https://www.example.com/{id}");
-        }
-        if ["phone", "fax", "mobile", "telefoon", "gsm"]
-            .iter()
-            .any(|w| name.contains(w))
-        {
-            return format!("+49 30 {}", self.digits(7));
-        }
-        if name.contains("customfield") {
-            return String::new();
-        }
-        if name.ends_with("_number")
-            || name.contains("nummer")
-            || name == "zip"
-            || name.contains("postcode")
-        {
-            let len = if name == "zip" || name.contains("postcode") {
-                5
-            } else {
-                10
-            };
-            return self.digits(len);
-        }
-        format!("{} {id}", crate::schema::humanize(name))
     }
 
     fn date_between(&mut self, from_year: i32, to_year: i32) -> NaiveDate {
@@ -934,6 +1279,102 @@ mod tests {
         for category in nested {
             let id = category["id"].as_i64().expect("id");
             assert_eq!(store.get("categories", id), Some(&category));
+        }
+    }
+
+    /// Levels of a category (itself included) and, per level, how many records hang there.
+    fn depth(category: &Value) -> usize {
+        1 + category["children"]
+            .as_array()
+            .map_or(0, |c| c.iter().map(depth).max().unwrap_or(0))
+    }
+
+    #[test]
+    fn category_trees_are_shallow_bushy_and_made_of_real_records() {
+        let schema = schema("cloudspot");
+        let records = 1000;
+        let store = seed(&schema, records, 1);
+        let mut parent_of: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut most_children = 0;
+        for (id, category) in store.records("categories") {
+            assert!(depth(category) <= TREE_DEPTH, "category {id}: {category}");
+            let children = category["children"].as_array().expect("children");
+            most_children = most_children.max(children.len());
+            for child in children {
+                let child_id = child["id"].as_i64().expect("id");
+                assert!(child_id < id, "children are earlier records");
+                assert_eq!(store.get("categories", child_id), Some(child));
+                assert_eq!(parent_of.insert(child_id, id), None, "one parent each");
+            }
+        }
+        let roots = records - parent_of.len();
+        assert!(
+            roots * 10 < records,
+            "a forest of a few big trees, not of loose records: {roots} roots"
+        );
+        assert!(most_children >= 3, "bushy: {most_children}");
+        let deepest = store.records("categories").map(|(_, c)| depth(c)).max();
+        assert_eq!(deepest, Some(TREE_DEPTH));
+        // Same seed, same trees; another seed, other shapes.
+        let again = seed(&schema, records, 1);
+        assert!(store.records("categories").eq(again.records("categories")));
+        let other = seed(&schema, records, 2);
+        let shape = |s: &Store| {
+            s.records("categories")
+                .map(|(_, c)| c["children"].as_array().map_or(0, Vec::len))
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(shape(&store), shape(&other));
+    }
+
+    #[test]
+    fn twenty_thousand_records_seed_and_every_reference_is_real() {
+        let schema = schema("billomat");
+        let records = 20_000;
+        let store = seed(&schema, records, 1);
+        let mut references = 0;
+        for (r, resource) in schema.spec.resources.iter().enumerate() {
+            let Some(model) = schema.resource_model(r) else {
+                continue;
+            };
+            if store.len(&resource.name) == 0 {
+                continue;
+            }
+            assert_eq!(store.len(&resource.name), records, "{}", resource.name);
+            for field in &model.fields {
+                let Some(target) = schema.referenced_resource(&field.wire_name) else {
+                    continue;
+                };
+                if field.wire_name == "id" {
+                    continue;
+                }
+                let parents = &schema.spec.resources[target].name;
+                for (id, record) in store.records(&resource.name) {
+                    let parent = record[&field.wire_name].as_i64().expect("a parent id");
+                    assert!(
+                        store.get(parents, parent).is_some(),
+                        "{} {id}: {} {parent} does not exist",
+                        resource.name,
+                        field.wire_name
+                    );
+                    references += 1;
+                }
+            }
+        }
+        assert!(references >= 2 * records, "{references}");
+    }
+
+    #[test]
+    fn cloudspot_copies_refer_to_real_categories_at_twenty_thousand() {
+        let schema = schema("cloudspot");
+        let store = seed(&schema, 20_000, 3);
+        for (id, artikel) in store.records("artikels") {
+            for category in artikel["categorieen"].as_array().expect("categorieen") {
+                let category_id = category["id"].as_i64().expect("id");
+                assert_eq!(store.get("categories", category_id), Some(category), "{id}");
+            }
+            let main = &artikel["categorieen"][0];
+            assert_eq!(artikel["categorie_id"], main["id"], "{id}");
         }
     }
 }

@@ -312,8 +312,10 @@ impl Renderer<'_> {
             // Number texts are formatted numbers; escaping keeps even a stray one well-formed.
             Out::Number(n) => escape_text(n),
             Out::String(s) => escape_text(s),
-            // Containers never reach here (see `element`).
+            // Containers never reach here (see `element`); pre-written JSON text is only made
+            // for JSON vendors, so written as text it at least stays well-formed.
             Out::Array(_) | Out::Object(_) => String::new(),
+            Out::Raw(json) => escape_text(json),
         };
         self.open(name, ty.attribute(), *value == Out::Null);
         self.out.push_str(&text);
@@ -733,6 +735,7 @@ fn to_value(out: Out) -> Value {
             .map(Value::Number)
             .unwrap_or(Value::String(n)),
         Out::String(s) => Value::String(s),
+        Out::Raw(json) => serde_json::from_str(&json).unwrap_or(Value::String(json)),
         Out::Array(items) => Value::Array(items.into_iter().map(to_value).collect()),
         Out::Object(members) => {
             Value::Object(members.into_iter().map(|(k, v)| (k, to_value(v))).collect())
