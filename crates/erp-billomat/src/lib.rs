@@ -53,6 +53,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         base_url: "https://{billomat_id}.billomat.net/api",
         base_url_variables: &["billomat_id"],
         booleans: BoolEncoding::OneZero,
+        nested_lists: NestedLists::Wrapped,
         list_envelope: ListEnvelope::ResourceRoot {
             total: Some("@total"),
             page: Some("@page"),

@@ -53,6 +53,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         base_url: "https://erp.cloudspot.be/api/v1",
         base_url_variables: &[],
         booleans: BoolEncoding::Native,
+        nested_lists: NestedLists::Plain,
         list_envelope: ListEnvelope::DataField {
             key: "data",
             total: None,

@@ -133,6 +133,7 @@ pub(crate) static VENDOR: VendorInfo = VendorInfo {
     base_url: "http://127.0.0.1",
     base_url_variables: &[],
     booleans: BoolEncoding::Native,
+    nested_lists: NestedLists::Plain,
     list_envelope: ListEnvelope::Bare,
     item_envelope: ItemEnvelope::Bare,
     request_envelope: RequestEnvelope::Bare,

@@ -53,6 +53,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         base_url: "https://{account}.example.com/api",
         base_url_variables: &["account"],
         booleans: BoolEncoding::OneZero,
+        nested_lists: NestedLists::Wrapped,
         list_envelope: ListEnvelope::ResourceRoot {
             total: Some("@total"),
             page: None,
