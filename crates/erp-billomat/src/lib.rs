@@ -76,6 +76,15 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
     }
 };
 
+/// Decodes a value in the Billomat wire dialect (a webhook body, a stored answer) into a model,
+/// as the client decodes responses. The models' own `Deserialize` is strict:
+/// `serde_json::from_value` alone does not read the vendor's dialect.
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    value: &JsonValue,
+) -> std::result::Result<T, erp_runtime::lenient::DecodeError> {
+    erp_runtime::lenient::from_value(value, erp_runtime::lenient::Leniency::of(&VENDOR))
+}
+
 /// A client for the Billomat API. Cheap to clone: clones share connections, credentials and
 /// rate-limit state.
 ///
