@@ -1,6 +1,6 @@
 //! Throughput of the list path: fetch one page of Billomat clients from the sandbox over
 //! loopback and decode it into typed models (envelope, one-or-many, string scalars, nested
-//! wrapped lists). Run with `cargo bench -p erp-clients-tests`.
+//! wrapped lists). Run with `cargo bench -p erp-clients-tests --bench list_page`.
 //!
 //! The number includes the sandbox rendering the page and HTTP on 127.0.0.1, so it is an upper
 //! bound for the client's own work; compare runs on the same machine.

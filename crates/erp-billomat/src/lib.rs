@@ -53,6 +53,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         base_url: "https://{billomat_id}.billomat.net/api",
         base_url_variables: &["billomat_id"],
         booleans: BoolEncoding::OneZero,
+        nested_lists: NestedLists::Wrapped,
         list_envelope: ListEnvelope::ResourceRoot {
             total: Some("@total"),
             page: Some("@page"),
@@ -74,6 +75,15 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         error_code_paths: &[],
     }
 };
+
+/// Decodes a value in the Billomat wire dialect (a webhook body, a stored answer) into a model,
+/// as the client decodes responses. The models' own `Deserialize` is strict:
+/// `serde_json::from_value` alone does not read the vendor's dialect.
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    value: &JsonValue,
+) -> std::result::Result<T, erp_runtime::lenient::DecodeError> {
+    erp_runtime::lenient::from_value(value, erp_runtime::lenient::Leniency::of(&VENDOR))
+}
 
 /// A client for the Billomat API. Cheap to clone: clones share connections, credentials and
 /// rate-limit state.

@@ -5,14 +5,10 @@
 //! Decoding is lenient where the vendor is: numbers and booleans may arrive as strings, `""` and `null` mean "not set",
 //! one item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant.
 //! Members the spec does not describe are kept in each model's `extra` map.
+//!
+//! The leniency lives in the decoder (`erp_runtime::lenient`), which the client uses for every
+//! response and [`crate::from_json`] offers for other values; the models carry plain derives.
 #![allow(clippy::doc_markdown)]
-
-#[cfg(any(
-    feature = "client-property-values",
-    feature = "clients",
-    feature = "contacts"
-))]
-use erp_runtime::wire;
 
 /// A client (customer). Unset fields are left out of create and update requests.
 #[cfg(feature = "clients")]
@@ -22,199 +18,195 @@ pub struct Client {
     /// Id assigned by Billomat.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub id: Option<i64>,
     /// Full postal address as Billomat formats it.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub address: Option<String>,
     /// Whether the client is archived.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
     /// Account number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account_number: Option<erp_runtime::Secret>,
     /// Account holder.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_account_owner: Option<String>,
     /// IBAN.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_iban: Option<erp_runtime::Secret>,
     /// Bank name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Bank code (BLZ).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_number: Option<String>,
     /// SWIFT/BIC.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bank_swift: Option<String>,
     /// Town.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Full client number (prefix, number, padding), e.g. `KD12`.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub client_number: Option<String>,
     /// Values of user-defined attributes of this client.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(
-        rename = "client-property-values",
-        skip_serializing,
-        with = "wire::wrapped_model_list"
-    )]
+    #[serde(rename = "client-property-values", skip_serializing)]
     pub client_property_values: Vec<ClientPropertyValue>,
     /// ISO 3166 alpha-2 country code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// When the client was created.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Currency of the client; empty means the account currency.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
     /// Free metadata field for integrations (filterable).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfield: Option<String>,
     /// Debtor account number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debitor_account_number: Option<i64>,
     /// Offered payment types, comma-separated (e.g. `CASH,BANK_TRANSFER`).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub default_payment_types: Option<String>,
     /// Excluded from the digital archive export.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dig_exclude: Option<bool>,
     /// Cash discount period in days after the invoice date.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_days: Option<f64>,
     /// Source of the cash discount period.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_days_type: Option<DefaultValueType>,
     /// Cash discount rate in percent.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_rate: Option<f64>,
     /// Source of the cash discount rate.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub discount_rate_type: Option<DefaultValueType>,
     /// Payment term in days after the invoice date.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_days: Option<i64>,
     /// Source of the payment term.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_days_type: Option<DefaultValueType>,
     /// Whether automatic dunning runs for this client.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dunning_run: Option<bool>,
     /// E-mail address.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Whether the customer portal is enabled.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_customerportal: Option<bool>,
     /// Fax number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fax: Option<String>,
     /// First name of the contact person.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Last name of the contact person.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Locale of the client; empty means the account locale.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Mobile number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Price basis.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_gross: Option<NetGross>,
     /// Note.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Sequential number; defaults to the next free number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number: Option<i64>,
     /// Minimum length of the number (zero-padded).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_length: Option<i64>,
     /// Number prefix; defaults to the account setting.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub number_pre: Option<String>,
     /// Offer validity in days.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_validity_days: Option<i64>,
     /// Source of the offer validity.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub offer_validity_days_type: Option<DefaultValueType>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Price group used to pick article prices.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price_group: Option<i64>,
     /// Discount in percent.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reduction: Option<f64>,
     /// Reminder payment term in days.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reminder_due_days: Option<i64>,
     /// Source of the reminder payment term.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reminder_due_days_type: Option<DefaultValueType>,
     /// Gross revenue with this client.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub revenue_gross: Option<f64>,
     /// Net revenue with this client.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub revenue_net: Option<f64>,
     /// Salutation.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salutation: Option<String>,
     /// Reference of a SEPA direct debit mandate.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sepa_mandate: Option<String>,
     /// Date of the SEPA mandate.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sepa_mandate_date: Option<erp_runtime::chrono::NaiveDate>,
     /// State or region.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Street and number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// Tax number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_number: Option<String>,
     /// Tax rule.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_rule: Option<TaxRule>,
     /// When the client was last changed.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// VAT id.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_number: Option<String>,
     /// Website (without `http`).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub www: Option<String>,
     /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -229,29 +221,29 @@ pub struct ClientPropertyValue {
     /// Id of the value.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub id: Option<i64>,
     /// Id of the client.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<i64>,
     /// Id of the attribute.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_property_id: Option<i64>,
     /// Free metadata field for integrations.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfield: Option<String>,
     /// Name of the attribute.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub name: Option<String>,
     /// Kind of attribute.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub r#type: Option<PropertyType>,
     /// The value.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -266,76 +258,76 @@ pub struct Contact {
     /// Id of the contact.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub id: Option<i64>,
     /// Full postal address as Billomat formats it.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub address: Option<String>,
     /// Town.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Id of the client (required on create).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<i64>,
     /// ISO 3166 alpha-2 country code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// When the contact was created.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Free metadata field for integrations.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customfield: Option<String>,
     /// E-mail address.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Fax number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fax: Option<String>,
     /// First name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Label of the contact.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Last name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Locale.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// Mobile number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
     /// Company name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Phone number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Salutation.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub salutation: Option<String>,
     /// State or region.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Street and number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// When the contact was last changed.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Website.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub www: Option<String>,
     /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub zip: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]

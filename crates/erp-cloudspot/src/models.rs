@@ -5,10 +5,10 @@
 //! Decoding is lenient where the vendor is: numbers and booleans may arrive as strings, `""` and `null` mean "not set",
 //! one item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant.
 //! Members the spec does not describe are kept in each model's `extra` map.
+//!
+//! The leniency lives in the decoder (`erp_runtime::lenient`), which the client uses for every
+//! response and [`crate::from_json`] offers for other values; the models carry plain derives.
 #![allow(clippy::doc_markdown)]
-
-#[cfg(any(feature = "artikels", feature = "categories", feature = "klanten"))]
-use erp_runtime::wire;
 
 /// A product (artikel) as the ERP stores it.
 #[cfg(feature = "artikels")]
@@ -16,100 +16,88 @@ use erp_runtime::wire;
 #[serde(default)]
 pub struct Artikel {
     /// Id of the product, used by `get`.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Long description.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beschrijving: Option<String>,
     /// Order type; the meaning of the two modes is not documented by the vendor.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bestellingtype: Option<Bestellingtype>,
     /// VAT percentage that applies to the product.
-    #[serde(
-        rename = "BTW",
-        skip_serializing_if = "Option::is_none",
-        with = "wire::opt"
-    )]
+    #[serde(rename = "BTW", skip_serializing_if = "Option::is_none")]
     pub btw: Option<f64>,
     /// Name of the main category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categorie: Option<String>,
     /// Id of the main category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub categorie_id: Option<i64>,
     /// All categories the product belongs to.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categorieen: Vec<ArtikelCategorie>,
     /// EAN barcodes.
-    #[serde(
-        rename = "EAN",
-        skip_serializing_if = "Vec::is_empty",
-        with = "wire::list"
-    )]
+    #[serde(rename = "EAN", skip_serializing_if = "Vec::is_empty")]
     pub ean: Vec<String>,
     /// Photos of the product.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fotos: Vec<Foto>,
     /// Instructions for use, per language.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gebruiksaanwijzingen: Vec<MeertaligeTekst>,
     /// Purchase price excluding VAT.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inkoopprijs_excl: Option<f64>,
     /// Purchase price including VAT.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inkoopprijs_incl: Option<f64>,
     /// Internal note, not shown to customers.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interne_notitie: Option<String>,
     /// More information, per language.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub meer_info: Vec<MeertaligeTekst>,
     /// Brand name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merk: Option<String>,
     /// Id of the brand.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merk_id: Option<i64>,
     /// Product name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub naam: Option<String>,
     /// Quantity in stock; meaningful only when stock is tracked physically (`FYSIEK`).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub op_voorraad: Option<f64>,
     /// Prices per price category.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prijscategorieen: Vec<Prijscategorie>,
     /// External page with product information.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_url: Option<String>,
     /// Raw materials, per language.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ruwe_grondstoffen: Vec<MeertaligeTekst>,
     /// Composition or ingredients, per language.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub samenstellingen: Vec<MeertaligeTekst>,
     /// Stock keeping unit.
-    #[serde(
-        rename = "SKU",
-        skip_serializing_if = "Option::is_none",
-        with = "wire::opt"
-    )]
+    #[serde(rename = "SKU", skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
     /// Visibility of the product (not the response status).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ArtikelStatus>,
     /// Minimum number of units for an order to the supplier.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub units_per_bestelling: Option<f64>,
     /// Sales price excluding VAT.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verkoopprijs_excl: Option<f64>,
     /// Sales price including VAT.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verkoopprijs_incl: Option<f64>,
     /// Whether and how stock is tracked.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub voorraad_bijhouden: Option<VoorraadBijhouden>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -122,13 +110,13 @@ pub struct Artikel {
 #[serde(default)]
 pub struct ArtikelCategorie {
     /// Id of the category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Sub-categories.
-    #[serde(skip_serializing_if = "Vec::is_empty", with = "wire::model_list")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ArtikelCategorie>,
     /// Name of the category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub naam: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -141,10 +129,10 @@ pub struct ArtikelCategorie {
 #[serde(default)]
 pub struct Foto {
     /// True for the main photo.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_hoofdfoto: Option<bool>,
     /// Address of the image.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -157,56 +145,52 @@ pub struct Foto {
 #[serde(default)]
 pub struct Klant {
     /// Salutation.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub aanspreektitel: Option<Aanspreektitel>,
     /// Last name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub achternaam: Option<String>,
     /// Company name (companies only).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bedrijfsnaam: Option<String>,
     /// VAT number (companies only).
-    #[serde(
-        rename = "BTW_nummer",
-        skip_serializing_if = "Option::is_none",
-        with = "wire::opt"
-    )]
+    #[serde(rename = "BTW_nummer", skip_serializing_if = "Option::is_none")]
     pub btw_nummer: Option<String>,
     /// Box number (Belgian address suffix).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub busnummer: Option<String>,
     /// Date of birth (wire format unverified; ISO dates and datetimes are accepted).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub geboortedatum: Option<erp_runtime::chrono::NaiveDate>,
     /// Place of birth.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub geboorteplaats: Option<String>,
     /// House number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub huisnummer: Option<String>,
     /// True for a company, false for a private person.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_bedrijf: Option<bool>,
     /// Customer number.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub klantennummer: Option<i64>,
     /// ISO 3166 two-letter country code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub land: Option<String>,
     /// Belgian company registration (KBO) number (companies only).
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ondernemingsnummer: Option<String>,
     /// Town.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plaats: Option<String>,
     /// Postal code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postcode: Option<String>,
     /// Street.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub straat: Option<String>,
     /// First name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub voornaam: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -219,13 +203,13 @@ pub struct Klant {
 #[serde(default)]
 pub struct MeertaligeTekst {
     /// Language code.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub taal: Option<String>,
     /// Display name of the language.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub taal_display: Option<String>,
     /// The text.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -238,22 +222,22 @@ pub struct MeertaligeTekst {
 #[serde(default)]
 pub struct Prijscategorie {
     /// Discount.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub korting: Option<f64>,
     /// Name of the price category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// Id of the price category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label_id: Option<i64>,
     /// Kind of price category; the vendor does not document its values.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Sales price excluding VAT in this category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verkoopprijs_excl: Option<f64>,
     /// Sales price including VAT in this category.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verkoopprijs_incl: Option<f64>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]

@@ -36,4 +36,4 @@ pub use paging::{CursorSource, LinkSource, PageSize, Paging};
 pub use rate_limit::{RateWindow, ResetUnit, WhenExhausted};
 #[cfg(feature = "tokens")]
 pub use tokens::{Emit, operation as emit_operation, resource_info as emit_resource_info};
-pub use wire::{BodyKind, BoolEncoding, Returns, WireFormat};
+pub use wire::{BodyKind, BoolEncoding, NestedLists, Returns, WireFormat};

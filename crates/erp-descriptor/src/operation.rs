@@ -1,8 +1,8 @@
 //! Vendors, resources and operations.
 
 use crate::{
-    BodyKind, BoolEncoding, ItemEnvelope, ListEnvelope, Paging, RateWindow, RequestEnvelope,
-    Returns, WireFormat,
+    BodyKind, BoolEncoding, ItemEnvelope, ListEnvelope, NestedLists, Paging, RateWindow,
+    RequestEnvelope, Returns, WireFormat,
 };
 
 /// HTTP method of an operation.
@@ -37,6 +37,8 @@ pub struct VendorInfo {
     pub base_url: &'static str,
     pub base_url_variables: &'static [&'static str],
     pub booleans: BoolEncoding,
+    /// How list fields of models arrive; the runtime's lenient decoder unwraps wrapped ones.
+    pub nested_lists: NestedLists,
     pub list_envelope: ListEnvelope,
     pub item_envelope: ItemEnvelope,
     pub request_envelope: RequestEnvelope,

@@ -90,6 +90,15 @@ impl Emit for BoolEncoding {
     }
 }
 
+impl Emit for NestedLists {
+    fn emit(&self) -> TokenStream {
+        match self {
+            NestedLists::Plain => quote!(NestedLists::Plain),
+            NestedLists::Wrapped => quote!(NestedLists::Wrapped),
+        }
+    }
+}
+
 impl Emit for BodyKind {
     fn emit(&self) -> TokenStream {
         match self {
@@ -284,6 +293,7 @@ impl Emit for VendorInfo {
             base_url,
             base_url_variables,
             booleans,
+            nested_lists,
             list_envelope,
             item_envelope,
             request_envelope,
@@ -292,7 +302,7 @@ impl Emit for VendorInfo {
             error_message_paths,
             error_code_paths,
         } = self;
-        let base_url_variables = base_url_variables.emit();
+        let (base_url_variables, nested_lists) = (base_url_variables.emit(), nested_lists.emit());
         let (booleans, list_envelope, item_envelope, request_envelope) = (
             booleans.emit(),
             list_envelope.emit(),
@@ -309,6 +319,7 @@ impl Emit for VendorInfo {
                 base_url: #base_url,
                 base_url_variables: #base_url_variables,
                 booleans: #booleans,
+                nested_lists: #nested_lists,
                 list_envelope: #list_envelope,
                 item_envelope: #item_envelope,
                 request_envelope: #request_envelope,

@@ -25,6 +25,15 @@ pub enum BoolEncoding {
     OneZero,
 }
 
+/// How lists inside items (a model's list fields) travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NestedLists {
+    /// A nested list is a plain array.
+    Plain,
+    /// A nested list is wrapped in an object keyed by the item name (`{"tax": [...]}`).
+    Wrapped,
+}
+
 /// What an operation sends as its request body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BodyKind {

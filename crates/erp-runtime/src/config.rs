@@ -43,6 +43,7 @@ impl Default for Config {
 /// # static VENDOR: VendorInfo = VendorInfo {
 /// #     name: "demo", title: "Demo", base_url: "https://{account}.example.com/api",
 /// #     base_url_variables: &["account"], booleans: BoolEncoding::Native,
+/// #     nested_lists: NestedLists::Plain,
 /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
 /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
 /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],

@@ -8,6 +8,7 @@ use crate::codec::{self, Codec};
 use crate::descriptor::{Operation, WireFormat};
 use crate::envelope;
 use crate::error::{Error, excerpt};
+use crate::lenient::{self, Leniency};
 use crate::send::origin;
 
 /// Longest body excerpt kept in an error.
@@ -92,23 +93,23 @@ pub(crate) fn shape_error(op: &'static Operation, body: &Value, message: String)
     }
 }
 
-/// Decodes one value into a model, naming the path of a field that does not fit.
+/// Decodes one value into a model with the vendor's wire rules, naming the path of a field
+/// that does not fit.
 pub(crate) fn typed<T: DeserializeOwned>(
     op: &'static Operation,
     value: Value,
     prefix: &str,
 ) -> Result<T, Error> {
-    serde_path_to_error::deserialize(&value).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = match (prefix.is_empty(), inner.as_str()) {
-            (true, p) => p.to_owned(),
-            (false, ".") => prefix.to_owned(),
+    lenient::from_value(&value, Leniency::of(op.vendor())).map_err(|e| {
+        let path = match (prefix.is_empty(), e.path()) {
+            (true, p) => p,
+            (false, p) if p == "." => prefix.to_owned(),
             (false, p) => format!("{prefix}.{p}"),
         };
         Error::Decode {
             origin: origin(op),
             path,
-            message: e.into_inner().to_string(),
+            message: e.message().to_owned(),
             excerpt: redacted_excerpt(&value, op.redact),
         }
     })

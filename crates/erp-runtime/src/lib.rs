@@ -10,9 +10,10 @@
 //!   touching generated code;
 //! - [`oauth2`]: OAuth2 sessions (authorization code with PKCE, refresh with rotation, client
 //!   credentials), single-flight refresh, token stores shareable between processes;
-//! - [`codec`], [`xml`] and [`wire`]: bodies to value trees (JSON, Rails XML), vendor
-//!   envelopes, lenient scalars (strings for numbers, `""` for none, one-or-many lists),
-//!   enums with `Unknown(String)`;
+//! - [`codec`], [`xml`], [`wire`] and [`lenient`]: bodies to value trees (JSON, Rails XML),
+//!   vendor envelopes, and one lenient deserializer from those trees to the models' plain
+//!   derives (strings for numbers, `""` for none, one-or-many lists, enums with
+//!   `Unknown(String)`);
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
 //!   `futures::Stream`s of items or pages;
 //! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
@@ -36,6 +37,7 @@ mod decode;
 pub mod descriptor;
 mod envelope;
 pub mod error;
+pub mod lenient;
 pub mod oauth2;
 pub mod paging;
 pub mod rate_limit;

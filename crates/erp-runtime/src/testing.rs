@@ -10,6 +10,7 @@ pub(crate) fn vendor() -> VendorInfo {
         base_url: "https://example.com/api",
         base_url_variables: &[],
         booleans: BoolEncoding::Native,
+        nested_lists: NestedLists::Plain,
         list_envelope: ListEnvelope::Bare,
         item_envelope: ItemEnvelope::Bare,
         request_envelope: RequestEnvelope::Bare,

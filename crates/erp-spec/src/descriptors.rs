@@ -64,6 +64,7 @@ pub fn vendor_info(spec: &Spec) -> d::VendorInfo {
                 .collect(),
         ),
         booleans: spec.wire.booleans,
+        nested_lists: spec.wire.nested_lists,
         list_envelope: spec.envelope.list,
         item_envelope: spec.envelope.item,
         request_envelope: spec.envelope.request,

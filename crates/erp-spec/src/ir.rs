@@ -7,8 +7,9 @@
 //! ones of `erp-descriptor`, shared with the runtime, so they are defined once.
 
 pub use erp_descriptor::{
-    BodyKind, BoolEncoding, CursorSource, ItemEnvelope, LinkSource, ListEnvelope, Method, PageSize,
-    Paging, RateWindow, RequestEnvelope, ResetUnit, Returns, WhenExhausted, WireFormat,
+    BodyKind, BoolEncoding, CursorSource, ItemEnvelope, LinkSource, ListEnvelope, Method,
+    NestedLists, PageSize, Paging, RateWindow, RequestEnvelope, ResetUnit, Returns, WhenExhausted,
+    WireFormat,
 };
 
 /// One vendor, fully validated.
@@ -135,14 +136,6 @@ pub enum Scalars {
     Native,
     /// Every scalar travels as a string (Billomat).
     Strings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NestedLists {
-    /// A nested list is a plain array.
-    Plain,
-    /// A nested list is wrapped in an object keyed by the item name (`{"tax": [...]}`).
-    Wrapped,
 }
 
 #[derive(Debug, Clone)]

@@ -277,12 +277,23 @@ fn vendor_static(spec: &Spec) -> TokenStream {
         super::spec_display_path(&spec.source)
     ));
     let info = erp_spec::descriptors::vendor_info(spec).emit();
+    let from_json_doc = docs::outer(&format!(
+        "Decodes a value in the {} wire dialect (a webhook body, a stored answer) into a model, \nas the client decodes responses. The models' own `Deserialize` is strict: \n`serde_json::from_value` alone does not read the vendor's dialect.",
+        spec.vendor.title
+    ));
     quote! {
         #doc
         pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
             use erp_runtime::descriptor::*;
             #info
         };
+
+        #from_json_doc
+        pub fn from_json<T: serde::de::DeserializeOwned>(
+            value: &JsonValue,
+        ) -> std::result::Result<T, erp_runtime::lenient::DecodeError> {
+            erp_runtime::lenient::from_value(value, erp_runtime::lenient::Leniency::of(&VENDOR))
+        }
     }
 }
 

@@ -5,37 +5,23 @@ use quote::quote;
 
 use std::collections::BTreeSet;
 
-use erp_spec::ir::{Enum, Field, Model, NestedLists, Spec, TypeRef};
+use erp_spec::ir::{Enum, Field, Model, Spec, TypeRef};
 
 use super::docs;
 use super::names::ident;
-use super::types::{has_default, model_field_type, wire_helper};
+use super::types::{has_default, model_field_type};
 
 pub fn emit(spec: &Spec) -> TokenStream {
     let module_doc = docs::inner(&format!(
-        "Data types of the {} API, as described in `{}`.\n\nDecoding is lenient where the vendor is: numbers and booleans may arrive as strings, `\"\"` and `null` mean \"not set\", \none item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant. \nMembers the spec does not describe are kept in each model's `extra` map.",
+        "Data types of the {} API, as described in `{}`.\n\nDecoding is lenient where the vendor is: numbers and booleans may arrive as strings, `\"\"` and `null` mean \"not set\", \none item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant. \nMembers the spec does not describe are kept in each model's `extra` map. \n\nThe leniency lives in the decoder (`erp_runtime::lenient`), which the client uses for every \nresponse and [`crate::from_json`] offers for other values; the models carry plain derives.",
         spec.vendor.title,
         super::spec_display_path(&spec.source)
     ));
     let models = spec.models.iter().map(|m| model(spec, m));
-    // With every resource feature off, no model is compiled and the import would be unused.
-    let import_gate = if spec.models.iter().any(|m| m.features.is_empty()) {
-        quote!()
-    } else {
-        let all: std::collections::BTreeSet<String> = spec
-            .models
-            .iter()
-            .flat_map(|m| m.features.iter().cloned())
-            .collect();
-        cfg(&all.into_iter().collect::<Vec<_>>())
-    };
     let enums = spec.enums.iter().map(enumeration);
     quote! {
         #module_doc
         #![allow(clippy::doc_markdown)]
-
-        #import_gate
-        use erp_runtime::wire;
 
         #(#models)*
         #(#enums)*
@@ -71,6 +57,8 @@ fn model(spec: &Spec, m: &Model) -> TokenStream {
         .fields
         .iter()
         .map(|f| field(spec, m, f, container_default));
+    // Plain derives: what each field accepts on the wire is the decoder's business
+    // (`erp_runtime::lenient`), so no field carries a `with` helper.
     quote! {
         #doc
         #gate
@@ -120,13 +108,14 @@ fn field(spec: &Spec, model: &Model, f: &Field, container_default: bool) -> Toke
     } else if !f.required {
         attrs.push(quote!(skip_serializing_if = "Option::is_none"));
     }
-    let wrapped = spec.wire.nested_lists == NestedLists::Wrapped;
-    if let Some(helper) = wire_helper(&f.ty, f.required, wrapped) {
-        attrs.push(quote!(with = #helper));
-    }
+    let serde_attr = if attrs.is_empty() {
+        quote!()
+    } else {
+        quote!(#[serde(#(#attrs),*)])
+    };
     quote! {
         #doc
-        #[serde(#(#attrs),*)]
+        #serde_attr
         pub #name: #ty,
     }
 }

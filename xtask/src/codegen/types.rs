@@ -1,4 +1,4 @@
-//! Rust types for spec types, and the wire helper that decodes each.
+//! Rust types for spec types.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -61,27 +61,6 @@ pub fn param_type(ty: &TypeRef) -> TokenStream {
             quote!(&#t)
         }
         other => rust_type(other, false),
-    }
-}
-
-/// The `erp_runtime::wire` module a field decodes through.
-/// `wrapped` is the spec's `nested_lists: wrapped` (lists inside items come in a wrapper object).
-pub fn wire_helper(ty: &TypeRef, required: bool, wrapped: bool) -> Option<&'static str> {
-    match ty {
-        TypeRef::List(inner) if matches!(**inner, TypeRef::Model(_)) => Some(if wrapped {
-            "wire::wrapped_model_list"
-        } else {
-            "wire::model_list"
-        }),
-        TypeRef::List(_) => Some(if wrapped {
-            "wire::wrapped_list"
-        } else {
-            "wire::list"
-        }),
-        TypeRef::Model(_) if required => None,
-        TypeRef::Model(_) => Some("wire::opt_model"),
-        _ if required => Some("wire::req"),
-        _ => Some("wire::opt"),
     }
 }
 

@@ -5,10 +5,10 @@
 //! Decoding is lenient where the vendor is: numbers and booleans may arrive as strings, `""` and `null` mean "not set",
 //! one item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant.
 //! Members the spec does not describe are kept in each model's `extra` map.
+//!
+//! The leniency lives in the decoder (`erp_runtime::lenient`), which the client uses for every
+//! response and [`crate::from_json`] offers for other values; the models carry plain derives.
 #![allow(clippy::doc_markdown)]
-
-#[cfg(feature = "things")]
-use erp_runtime::wire;
 
 /// A file upload.
 #[cfg(feature = "things")]
@@ -17,12 +17,10 @@ pub struct Attachment {
     /// The file.
     ///
     /// Required.
-    #[serde(with = "wire::req")]
     pub file: erp_runtime::Base64,
     /// Title of the file.
     ///
     /// Required.
-    #[serde(with = "wire::req")]
     pub title: String,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -36,24 +34,23 @@ pub struct Thing {
     /// Id.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(default, skip_serializing, with = "wire::opt")]
+    #[serde(default, skip_serializing)]
     pub id: Option<i64>,
     /// Active.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Colour (a filter).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub colour: Option<String>,
     /// Name.
     ///
     /// Required.
-    #[serde(with = "wire::req")]
     pub name: String,
     /// Price (exact).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<erp_runtime::Decimal>,
     /// A GUID.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<erp_runtime::Uuid>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]

@@ -53,6 +53,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         base_url: "https://api.example.com/v1",
         base_url_variables: &[],
         booleans: BoolEncoding::Native,
+        nested_lists: NestedLists::Plain,
         list_envelope: ListEnvelope::Bare,
         item_envelope: ItemEnvelope::Bare,
         request_envelope: RequestEnvelope::Bare,
@@ -62,6 +63,15 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         error_code_paths: &[],
     }
 };
+
+/// Decodes a value in the Offsets and limits wire dialect (a webhook body, a stored answer) into a model,
+/// as the client decodes responses. The models' own `Deserialize` is strict:
+/// `serde_json::from_value` alone does not read the vendor's dialect.
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    value: &JsonValue,
+) -> std::result::Result<T, erp_runtime::lenient::DecodeError> {
+    erp_runtime::lenient::from_value(value, erp_runtime::lenient::Leniency::of(&VENDOR))
+}
 
 /// A client for the Offsets and limits API. Cheap to clone: clones share connections, credentials and
 /// rate-limit state.

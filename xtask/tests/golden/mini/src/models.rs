@@ -5,10 +5,10 @@
 //! Decoding is lenient where the vendor is: numbers and booleans may arrive as strings, `""` and `null` mean "not set",
 //! one item may stand for a list, and enum values this crate does not know are kept in an `Unknown` variant.
 //! Members the spec does not describe are kept in each model's `extra` map.
+//!
+//! The leniency lives in the decoder (`erp_runtime::lenient`), which the client uses for every
+//! response and [`crate::from_json`] offers for other values; the models carry plain derives.
 #![allow(clippy::doc_markdown)]
-
-#[cfg(feature = "widgets")]
-use erp_runtime::wire;
 
 /// A part.
 #[cfg(feature = "widgets")]
@@ -17,7 +17,6 @@ pub struct Part {
     /// Label.
     ///
     /// Required.
-    #[serde(with = "wire::req")]
     pub label: String,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -32,22 +31,19 @@ pub struct Widget {
     /// Id.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(skip_serializing, with = "wire::opt")]
+    #[serde(skip_serializing)]
     pub id: Option<i64>,
     /// Name.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Parts.
-    #[serde(
-        skip_serializing_if = "Vec::is_empty",
-        with = "wire::wrapped_model_list"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Part>,
     /// A secret.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_code: Option<erp_runtime::Secret>,
     /// Kind of widget.
-    #[serde(skip_serializing_if = "Option::is_none", with = "wire::opt")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<WidgetType>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
