@@ -924,3 +924,35 @@ fn sandbox_rate_limits_name_declared_windows() {
         )],
     );
 }
+
+/// Auth sections that a scheme cannot use are refused where they are written.
+#[test]
+fn auth_schemes_take_only_what_they_use() {
+    let two_prefixed = broken(&[(
+        "    - name: X-Api-Key\n      param: api_key\n      doc: The key.\n",
+        "    - name: X-Api-Key\n      param: api_key\n      prefix: \"Token \"\n      doc: The key.\n    - name: X-App\n      param: app\n      doc: The app.\n",
+    )]);
+    assert_error(
+        &two_prefixed,
+        "name: X-Api-Key",
+        "needs a scheme with exactly one header (`token_header`)",
+    );
+    let query_without_params =
+        broken(&[("  scheme: api_key_headers\n", "  scheme: api_key_query\n")]);
+    assert_error(
+        &query_without_params,
+        "scheme: api_key_query",
+        "auth scheme `api_key_query` needs at least one entry in `params`",
+    );
+    assert_error(
+        &query_without_params,
+        "scheme: api_key_query",
+        "auth scheme `api_key_query` does not use `headers`",
+    );
+    let bearer_oauth = broken(&[("  scheme: api_key_headers\n", "  scheme: oauth2\n")]);
+    assert_error(
+        &bearer_oauth,
+        "scheme: oauth2",
+        "auth scheme `oauth2` needs an `oauth2` section",
+    );
+}
