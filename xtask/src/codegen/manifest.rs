@@ -59,7 +59,8 @@ pub fn readme(spec: &Spec) -> String {
     let _ = writeln!(out, "{}\n", spec.vendor.description.trim());
     let _ = writeln!(
         out,
-        "```toml\n[dependencies]\n{krate} = {{ path = \"crates/{krate}\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n```\n"
+        "```toml\n[dependencies]\n{krate} = {{ path = \"{}/{krate}\" }}\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }}\n```\n",
+        super::crates_dir_of(&spec.source)
     );
     // The crate docs' example, without the lines rustdoc hides (they only make it compile).
     let _ = writeln!(out, "```rust,no_run\n{}```\n", readme_program(spec));

@@ -193,6 +193,15 @@ pub(crate) fn spec_display_path(source: &str) -> String {
         .map_or_else(|| source.to_owned(), |i| source[i..].to_owned())
 }
 
+/// The folder a spec's crate is generated into (`crates`, `tests/conformance/crates`).
+pub(crate) fn crates_dir_of(source: &str) -> &'static str {
+    let shown = spec_display_path(source);
+    SPEC_SETS
+        .iter()
+        .find(|set| shown.starts_with(&format!("{}/", set.specs)))
+        .map_or("crates", |set| set.crates)
+}
+
 /// Loads every spec and writes or checks every generated crate. Returns a summary line.
 pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
     let mut names = Vec::new();
