@@ -124,6 +124,35 @@ pub(crate) fn set_authorization(
     Ok(())
 }
 
+/// Named secrets in the order added, shown in `Debug` by name only: the one list behind
+/// [`ApiKeyHeaders`] and [`ApiKeyQuery`].
+#[derive(Clone, Default)]
+struct NamedSecrets(Vec<(String, Secret)>);
+
+impl NamedSecrets {
+    /// Adds `name`, replacing an entry that `same` says has the same name.
+    fn set(&mut self, name: String, value: Secret, same: fn(&str, &str) -> bool) {
+        self.0.retain(|(n, _)| !same(n, &name));
+        self.0.push((name, value));
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(String, Secret)> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Debug for NamedSecrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.names().map(|n| (n, "[redacted]")))
+            .finish()
+    }
+}
+
 /// Credentials sent as one or more request headers (API keys, company tokens).
 ///
 /// ```
@@ -133,7 +162,7 @@ pub(crate) fn set_authorization(
 /// ```
 #[derive(Clone, Default)]
 pub struct ApiKeyHeaders {
-    headers: Vec<(String, Secret)>,
+    headers: NamedSecrets,
 }
 
 impl ApiKeyHeaders {
@@ -141,25 +170,22 @@ impl ApiKeyHeaders {
         Self::default()
     }
 
-    /// Adds (or replaces) a header carrying a secret.
+    /// Adds (or replaces) a header carrying a secret (header names ignore case).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
-        let name = name.into();
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        self.headers.push((name, value.into()));
+        self.headers
+            .set(name.into(), value.into(), |a, b| a.eq_ignore_ascii_case(b));
         self
     }
 
     /// Names of the headers this provider sends.
     pub fn header_names(&self) -> impl Iterator<Item = &str> {
-        self.headers.iter().map(|(n, _)| n.as_str())
+        self.headers.names()
     }
 }
 
 impl fmt::Debug for ApiKeyHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.headers.iter().map(|(n, _)| (n, "[redacted]")))
-            .finish()
+        self.headers.fmt(f)
     }
 }
 
@@ -170,7 +196,7 @@ impl Auth for ApiKeyHeaders {
         target: &'a mut AuthTarget,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            for (name, secret) in &self.headers {
+            for (name, secret) in self.headers.iter() {
                 let header = header_name(ctx.vendor, name)?;
                 target
                     .headers
@@ -194,7 +220,7 @@ impl Auth for ApiKeyHeaders {
 /// ```
 #[derive(Clone, Default)]
 pub struct ApiKeyQuery {
-    params: Vec<(String, Secret)>,
+    params: NamedSecrets,
 }
 
 impl ApiKeyQuery {
@@ -202,25 +228,21 @@ impl ApiKeyQuery {
         Self::default()
     }
 
-    /// Adds (or replaces) a query parameter carrying a secret.
+    /// Adds (or replaces) a query parameter carrying a secret (parameter names are exact).
     pub fn param(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
-        let name = name.into();
-        self.params.retain(|(n, _)| *n != name);
-        self.params.push((name, value.into()));
+        self.params.set(name.into(), value.into(), |a, b| a == b);
         self
     }
 
     /// Names of the query parameters this provider sends.
     pub fn param_names(&self) -> impl Iterator<Item = &str> {
-        self.params.iter().map(|(n, _)| n.as_str())
+        self.params.names()
     }
 }
 
 impl fmt::Debug for ApiKeyQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.params.iter().map(|(n, _)| (n, "[redacted]")))
-            .finish()
+        self.params.fmt(f)
     }
 }
 
@@ -231,7 +253,7 @@ impl Auth for ApiKeyQuery {
         target: &'a mut AuthTarget,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            for (name, secret) in &self.params {
+            for (name, secret) in self.params.iter() {
                 target.query.retain(|(n, _)| n != name);
                 target.query.push((name.clone(), secret.clone()));
             }
