@@ -51,7 +51,8 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         return reply.into_response();
     }
     app.faults.count_request();
-    app.remember(parts.method.as_str(), path, &query_pairs(&parts.uri));
+    let query = query_pairs(&parts.uri);
+    app.remember(parts.method.as_str(), path, &query);
     if app.faults.hanging() {
         let mut shutdown = app.shutdown.subscribe();
         tokio::select! {
@@ -61,7 +62,6 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             }
         }
     }
-    let query = query_pairs(&parts.uri);
     let reply = match &body {
         Ok(bytes) => pipeline(
             &app,
