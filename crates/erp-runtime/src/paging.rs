@@ -446,11 +446,8 @@ async fn step<T: DeserializeOwned, S: PageSource>(
         _ => {}
     }
     let (request, link, requested_size) = page_request(paging, &s.next, &s.request, s.page_size);
-    let mut fetched = s.source.fetch(op, &request, link.as_deref()).await?;
-    let mut body = std::mem::take(&mut fetched.body);
-    let list = envelope::list(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))?;
-    fetched.body = body;
-    let facts = facts(paging, &fetched, &list);
+    let fetched = s.source.fetch(op, &request, link.as_deref()).await?;
+    let (list, facts) = read_page(op, fetched)?;
     let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
         Verdict::Fail(message) => {
@@ -461,20 +458,56 @@ async fn step<T: DeserializeOwned, S: PageSource>(
         }
         Verdict::Yield(next) => next,
     };
+    let page = typed_page(op, list, facts)?;
+    s.next = next;
+    Ok(Some((page, s)))
+}
+
+/// The envelope of one fetched page and what it says about the pages that follow.
+fn read_page(op: &'static Operation, mut fetched: Fetched) -> Result<(ListBody, Facts), Error> {
+    let mut body = std::mem::take(&mut fetched.body);
+    let list = envelope::list(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))?;
+    fetched.body = body;
+    let facts = facts(op.paging, &fetched, &list);
+    Ok((list, facts))
+}
+
+/// The typed items of a page whose envelope was read.
+fn typed_page<T: DeserializeOwned>(
+    op: &'static Operation,
+    list: ListBody,
+    facts: Facts,
+) -> Result<Page<T>, Error> {
     let mut items = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.into_iter().enumerate() {
         items.push(decode::typed(op, item, &format!("{}[{i}]", list.path))?);
     }
-    let page = Page {
+    Ok(Page {
         items,
         number: list.meta.page,
         per_page: list.meta.per_page,
         total: list.meta.total,
         next_link: facts.next_link,
         next_cursor: facts.cursor,
+    })
+}
+
+/// Decodes one list page from a successful answer's body obtained elsewhere (a recorded
+/// response, a cache), exactly as a list call decodes each page it fetches: the vendor's
+/// envelope, page meta, next link or cursor from the body, typed items with located errors.
+/// `url` is where the body came from (relative next links resolve against it).
+pub fn decode_page<T: DeserializeOwned>(
+    op: &'static Operation,
+    body: &[u8],
+    url: &str,
+) -> Result<Page<T>, Error> {
+    let fetched = Fetched {
+        body: decode::structured(op, 200, None, body)?,
+        link_header: None,
+        url: url.to_owned(),
     };
-    s.next = next;
-    Ok(Some((page, s)))
+    let (list, facts) = read_page(op, fetched)?;
+    typed_page(op, list, facts)
 }
 
 /// Identifies a page's content, to notice a vendor that serves the same page twice.
