@@ -12,7 +12,7 @@ use crate::body::{Binary, ByteStream, file_name};
 use crate::config::{ClientBuilder, Config};
 use crate::decode;
 use crate::descriptor::{Operation, VendorInfo};
-use crate::envelope;
+use crate::envelope::{self, Shape};
 use crate::error::Error;
 use crate::paging::{self, Items, Pages};
 use crate::rate_limit::Gate;
@@ -221,14 +221,15 @@ fn file_facts(answer: &Answer) -> (Option<String>, Option<String>) {
 }
 
 fn decode_item<T: DeserializeOwned>(op: &'static Operation, answer: &Answer) -> Result<T, Error> {
-    let mut value = decode::structured(
+    let mut body = decode::structured(
         op,
         answer.status,
         answer.header("content-type"),
         answer.bytes(),
+        Shape::Item,
     )?;
-    match envelope::item(op, &mut value).map_err(|m| decode::shape_error(op, &value, m))? {
-        Some((item, path)) => decode::typed(op, item, &path),
+    match envelope::item(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))? {
+        Some((item, path)) => decode::typed(op, &item, &path),
         None => Err(Error::NotFound {
             origin: origin(op),
             status: answer.status,

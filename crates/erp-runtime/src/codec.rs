@@ -1,8 +1,10 @@
 //! Body codecs: bytes on the wire <-> a JSON value tree.
 //!
-//! Envelopes, error bodies and typed decoding all work on [`serde_json::Value`], so a vendor
+//! Envelopes, error bodies and typed decoding work on [`serde_json::Value`], so a vendor
 //! whose bodies are XML only needs a codec that maps XML to the same tree; nothing above this
-//! boundary changes.
+//! boundary changes. Successful JSON answers skip the tree for their data: the runtime reads
+//! only their envelope into one and decodes each item straight from its text, through the
+//! same lenient rules ([`crate::lenient`]).
 
 use std::fmt;
 

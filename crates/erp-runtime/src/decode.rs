@@ -6,10 +6,11 @@ use serde_json::Value;
 
 use crate::codec::{self, Codec};
 use crate::descriptor::{Operation, WireFormat};
-use crate::envelope;
+use crate::envelope::{self, Shape};
 use crate::error::{Error, excerpt};
 use crate::lenient::{self, Leniency};
 use crate::send::origin;
+use crate::shallow::{Body, Item};
 
 /// Longest body excerpt kept in an error.
 pub(crate) const EXCERPT_CHARS: usize = 200;
@@ -32,17 +33,29 @@ fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
     start.starts_with("<!doctype html") || start.starts_with("<html")
 }
 
-/// A structured 2xx body as a value tree. A body of another kind (an HTML maintenance page)
-/// or one that carries the vendor's error members is an error, not data.
-pub(crate) fn structured(
+/// A structured 2xx body, read as deep as the operation's envelope needs: a JSON body's data
+/// stays raw text (decoded item by item later), the rest becomes a small tree; an XML body
+/// is the codec's tree. A body of another kind (an HTML maintenance page) or one that carries
+/// the vendor's error members is an error, not data.
+pub(crate) fn structured<'a>(
     op: &'static Operation,
     status: u16,
     content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Value, Error> {
+    body: &'a [u8],
+    shape: Shape,
+) -> Result<Body<'a>, Error> {
     let codec = codec_of(op)?;
-    let value = match codec.decode(body) {
-        Ok(value) => value,
+    let read = match op.format {
+        WireFormat::Json => std::str::from_utf8(body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                Body::json(text, &envelope::wants(op, shape)).map_err(|e| e.to_string())
+            })
+            .map_err(|e| format!("invalid JSON: {e}")),
+        WireFormat::Xml => codec.decode(body).map(Body::tree),
+    };
+    let decoded = match read {
+        Ok(decoded) => decoded,
         Err(message) => {
             let html = looks_like_html(body, content_type)
                 // An HTML page is never a JSON document; for XML vendors only the media type tells.
@@ -65,42 +78,50 @@ pub(crate) fn structured(
         }
     };
     let vendor = op.vendor();
+    // Error members sit beside the data, never inside it: the tree has them.
+    let tree = &decoded.tree;
     if vendor
         .success_error_paths
         .iter()
-        .any(|p| envelope::lookup(&value, p).is_some_and(|v| !v.is_null()))
+        .any(|p| envelope::lookup(tree, p).is_some_and(|v| !v.is_null()))
     {
         let (message, code) =
-            envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, &value);
+            envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, tree);
         return Err(Error::Api {
             origin: origin(op),
             status,
             message,
             code,
-            body_excerpt: redacted_excerpt(&value, op.redact),
+            body_excerpt: redacted_excerpt(&decoded.whole(), op.redact),
         });
     }
-    Ok(value)
+    Ok(decoded)
 }
 
-/// An error about the shape of an already decoded body.
-pub(crate) fn shape_error(op: &'static Operation, body: &Value, message: String) -> Error {
+/// An error about the shape of a body.
+pub(crate) fn shape_error(op: &'static Operation, body: &Body<'_>, message: String) -> Error {
     Error::Decode {
         origin: origin(op),
         path: ".".to_owned(),
         message,
-        excerpt: redacted_excerpt(body, op.redact),
+        excerpt: redacted_excerpt(&body.whole(), op.redact),
     }
 }
 
-/// Decodes one value into a model with the vendor's wire rules, naming the path of a field
-/// that does not fit.
+/// Decodes one item into a model with the vendor's wire rules, naming the path of a field
+/// that does not fit. A raw item is decoded straight from its text; only a failure parses it
+/// into a tree, for the excerpt.
 pub(crate) fn typed<T: DeserializeOwned>(
     op: &'static Operation,
-    value: Value,
+    item: &Item<'_>,
     prefix: &str,
 ) -> Result<T, Error> {
-    lenient::from_value(&value, Leniency::of(op.vendor())).map_err(|e| {
+    let leniency = Leniency::of(op.vendor());
+    let decoded = match item {
+        Item::Raw(raw) => lenient::from_str(raw.get(), leniency),
+        Item::Tree(value) => lenient::from_value(value, leniency),
+    };
+    decoded.map_err(|e| {
         let path = match (prefix.is_empty(), e.path()) {
             (true, p) => p,
             (false, p) if p == "." => prefix.to_owned(),
@@ -110,7 +131,7 @@ pub(crate) fn typed<T: DeserializeOwned>(
             origin: origin(op),
             path,
             message: e.message().to_owned(),
-            excerpt: redacted_excerpt(&value, op.redact),
+            excerpt: redacted_excerpt(&item.to_value(), op.redact),
         }
     })
 }
@@ -161,7 +182,14 @@ mod tests {
     #[test]
     fn html_where_json_was_expected_names_vendor_and_operation() {
         let page = b"<!DOCTYPE html><html><body>Down for maintenance</body></html>";
-        let err = structured(op(&[]), 200, Some("text/html; charset=utf-8"), page).unwrap_err();
+        let err = structured(
+            op(&[]),
+            200,
+            Some("text/html; charset=utf-8"),
+            page,
+            Shape::Item,
+        )
+        .unwrap_err();
         assert!(
             matches!(err, Error::UnexpectedContent { status: 200, .. }),
             "{err:?}"
@@ -172,16 +200,60 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("maintenance"), "{text}");
-        let err = structured(op(&[]), 200, None, b"{\"a\":").unwrap_err();
+        let err = structured(op(&[]), 200, None, b"{\"a\":", Shape::Item).unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     }
 
     #[test]
     fn error_members_in_a_success_body_fail_the_call() {
         let body = br#"{"errors": {"error": "Invalid client"}}"#;
-        let err = structured(op(&["errors"]), 200, None, body).unwrap_err();
+        let err = structured(op(&["errors"]), 200, None, body, Shape::Item).unwrap_err();
         assert_eq!(err.vendor_message(), Some("Invalid client"));
-        assert!(structured(op(&[]), 200, None, body).is_ok());
-        assert!(structured(op(&["errors"]), 200, None, br#"{"errors": null}"#).is_ok());
+        assert!(structured(op(&[]), 200, None, body, Shape::Item).is_ok());
+        assert!(
+            structured(
+                op(&["errors"]),
+                200,
+                None,
+                br#"{"errors": null}"#,
+                Shape::Item
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_raw_item_that_does_not_fit_names_its_path_and_redacts_the_excerpt() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Thing {
+            id: Option<i64>,
+            iban: Option<String>,
+        }
+        let vendor = VendorInfo {
+            list_envelope: ListEnvelope::ResourceRoot {
+                total: None,
+                page: None,
+                per_page: None,
+            },
+            ..crate::testing::vendor()
+        };
+        let op = crate::testing::operation(vendor, Paging::None, Returns::List);
+        let op: &'static Operation = Box::leak(Box::new(Operation {
+            redact: &["iban"],
+            ..*op
+        }));
+        let text = br#"{"clients": {"client": [{"id": 1}, {"id": 2}, {"id": 3},
+            {"iban": "DE02120300000000202051", "id": "x"}]}}"#;
+        let err =
+            crate::paging::decode_page::<Thing>(op, text, "https://example.com/api").unwrap_err();
+        let Error::Decode { path, excerpt, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, "clients.client[3].id");
+        assert!(
+            excerpt.contains("[redacted]") && !excerpt.contains("DE02"),
+            "{excerpt}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::descriptor::{BoolEncoding, ItemEnvelope, ListEnvelope, Operation, RequestEnvelope};
+use crate::shallow::{Body, Item, Mode, Node, Want};
 
 /// Paging facts a list response reported about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,10 +15,50 @@ pub struct PageMeta {
 
 /// The items of a list response and where they were found (for error paths).
 #[derive(Debug)]
-pub(crate) struct ListBody {
-    pub items: Vec<Value>,
+pub(crate) struct ListBody<'a> {
+    pub items: Vec<Item<'a>>,
     pub path: String,
     pub meta: PageMeta,
+}
+
+/// Which kind of answer a body is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    List,
+    Item,
+}
+
+/// Where the operation's envelope puts the data of a JSON body, so that the data is kept raw
+/// while the rest of the body is read into a (small) tree.
+pub(crate) fn wants(op: &Operation, shape: Shape) -> Vec<Want> {
+    let want = |path: String, mode: Mode| Want { path, mode };
+    match shape {
+        Shape::List => match op.vendor().list_envelope {
+            ListEnvelope::Bare => vec![want(String::new(), Mode::Items)],
+            ListEnvelope::DataField { key, .. } => vec![want(key.to_owned(), Mode::Items)],
+            ListEnvelope::ResourceRoot { .. } => vec![want(
+                format!("{}.{}", op.resource.wire_plural, op.root),
+                Mode::Items,
+            )],
+            ListEnvelope::AnyRoot => vec![want("*".to_owned(), Mode::Items)],
+            ListEnvelope::OData => vec![
+                want("d".to_owned(), Mode::Items),
+                want("d.results".to_owned(), Mode::Items),
+            ],
+        },
+        Shape::Item => match op.vendor().item_envelope {
+            // The item is the body: its members are the tree (a single record is small).
+            ItemEnvelope::Bare => Vec::new(),
+            ItemEnvelope::DataField(key) => vec![want(key.to_owned(), Mode::Item)],
+            ItemEnvelope::FirstOfList(key) => vec![want(key.to_owned(), Mode::Items)],
+            ItemEnvelope::ResourceRoot => vec![want(op.root.to_owned(), Mode::Item)],
+            ItemEnvelope::AnyRoot => vec![want("*".to_owned(), Mode::Item)],
+            ItemEnvelope::OData => vec![
+                want("d".to_owned(), Mode::Items),
+                want("d.results".to_owned(), Mode::Items),
+            ],
+        },
+    }
 }
 
 /// The value at a dotted path (`additional_data.next_cursor`); an empty path is the value.
@@ -28,19 +69,6 @@ pub(crate) fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted.split('.').try_fold(value, |v, key| v.get(key))
 }
 
-/// Takes the value at a dotted path out of `value`.
-fn take_path(value: &mut Value, dotted: &str) -> Option<Value> {
-    let (parent, last) = match dotted.rsplit_once('.') {
-        Some((parent, last)) => (lookup_mut(value, parent)?, last),
-        None => (value, dotted),
-    };
-    parent.as_object_mut()?.remove(last)
-}
-
-fn lookup_mut<'a>(value: &'a mut Value, dotted: &str) -> Option<&'a mut Value> {
-    dotted.split('.').try_fold(value, |v, key| v.get_mut(key))
-}
-
 pub(crate) fn as_u64(value: Option<&Value>) -> Option<u64> {
     match value? {
         Value::Number(n) => n.as_u64(),
@@ -49,23 +77,48 @@ pub(crate) fn as_u64(value: Option<&Value>) -> Option<u64> {
     }
 }
 
+/// The items of an array node; the node back when it is not an array.
+fn as_array(node: Node<'_>) -> Result<Vec<Item<'_>>, Node<'_>> {
+    match node {
+        Node::Items(items) => Ok(items.into_iter().map(Item::Raw).collect()),
+        Node::Tree(Value::Array(items)) => Ok(items.into_iter().map(Item::Tree).collect()),
+        other => Err(other),
+    }
+}
+
+/// What a node holds as a list: an array's items, none for `null`.
+fn as_list(node: Node<'_>) -> Result<Vec<Item<'_>>, Node<'_>> {
+    match as_array(node) {
+        Err(Node::Tree(Value::Null)) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// A node as one item.
+fn as_item(node: Node<'_>) -> Item<'_> {
+    match node {
+        Node::Raw(raw) => Item::Raw(raw),
+        Node::Tree(value) => Item::Tree(value),
+        // An array where one item was expected: decoding it says so, with the path.
+        Node::Items(items) => Item::Tree(Value::Array(
+            items.into_iter().map(|i| Item::Raw(i).to_value()).collect(),
+        )),
+    }
+}
+
 /// The elements of a vendor list value: an array, one object standing for one item, or nothing.
-fn elements(value: Option<Value>) -> Vec<Value> {
-    match value {
-        Some(Value::Array(items)) => items,
-        Some(obj @ Value::Object(_)) => vec![obj],
+fn elements(node: Option<Node<'_>>) -> Vec<Item<'_>> {
+    match node.map(as_list) {
+        Some(Ok(items)) => items,
+        Some(Err(node @ (Node::Raw(_) | Node::Tree(Value::Object(_))))) => vec![as_item(node)],
         _ => Vec::new(),
     }
 }
 
-/// The only member of an object body: `(name, value)`.
-fn only_member(body: &mut Value) -> Result<(String, Value), String> {
+/// The name of the only member of an object body.
+fn only_member(body: &Value) -> Result<String, String> {
     match body {
-        Value::Object(map) if map.len() == 1 => {
-            let name = map.keys().next().cloned().unwrap_or_default();
-            let value = map.remove(&name).unwrap_or_default();
-            Ok((name, value))
-        }
+        Value::Object(map) if map.len() == 1 => Ok(map.keys().next().cloned().unwrap_or_default()),
         Value::Object(map) => Err(format!(
             "expected a body with one root member, found {}",
             map.len()
@@ -74,7 +127,7 @@ fn only_member(body: &mut Value) -> Result<(String, Value), String> {
     }
 }
 
-fn listed(items: Vec<Value>, path: impl Into<String>, meta: PageMeta) -> ListBody {
+fn listed<'a>(items: Vec<Item<'a>>, path: impl Into<String>, meta: PageMeta) -> ListBody<'a> {
     ListBody {
         items,
         path: path.into(),
@@ -82,26 +135,25 @@ fn listed(items: Vec<Value>, path: impl Into<String>, meta: PageMeta) -> ListBod
     }
 }
 
-/// The items of a list body. They are taken out of `body`; on an error it is left whole
-/// enough for an excerpt.
-pub(crate) fn list(op: &Operation, body: &mut Value) -> Result<ListBody, String> {
+/// The items of a list body. They are taken out of `body`; the rest (meta, links, cursors)
+/// stays for the paging engine.
+pub(crate) fn list<'a>(op: &Operation, body: &mut Body<'a>) -> Result<ListBody<'a>, String> {
     match op.vendor().list_envelope {
-        ListEnvelope::Bare => match body {
-            Value::Array(items) => Ok(listed(std::mem::take(items), "", PageMeta::default())),
+        ListEnvelope::Bare => match body.take("").map(as_array) {
+            Some(Ok(items)) => Ok(listed(items, "", PageMeta::default())),
             _ => Err("expected an array".to_owned()),
         },
         ListEnvelope::DataField { key, total } => {
             let meta = PageMeta {
-                total: total.and_then(|t| as_u64(lookup(body, t))),
+                total: total.and_then(|t| as_u64(lookup(&body.tree, t))),
                 ..PageMeta::default()
             };
-            if !body.is_object() {
+            if !body.tree.is_object() {
                 return Err(format!("expected an object with a `{key}` member"));
             }
-            match take_path(body, key) {
-                Some(Value::Array(items)) => Ok(listed(items, key, meta)),
-                Some(Value::Null) => Ok(listed(Vec::new(), key, meta)),
-                Some(_) => Err(format!("expected `{key}` to be an array")),
+            match body.take(key).map(as_list) {
+                Some(Ok(items)) => Ok(listed(items, key, meta)),
+                Some(Err(_)) => Err(format!("expected `{key}` to be an array")),
                 None => Err(format!("expected an object with a `{key}` member")),
             }
         }
@@ -112,11 +164,11 @@ pub(crate) fn list(op: &Operation, body: &mut Value) -> Result<ListBody, String>
         } => {
             let plural = op.resource.wire_plural;
             let singular = op.root;
-            let Some(root) = body.as_object_mut() else {
+            let Some(root) = body.tree.as_object() else {
                 return Err(format!("expected an object with a `{plural}` member"));
             };
-            match root.remove(plural) {
-                Some(Value::Object(mut inner)) => {
+            match root.get(plural) {
+                Some(Value::Object(inner)) => {
                     let meta = PageMeta {
                         total: total.and_then(|k| as_u64(inner.get(k))),
                         page: page.and_then(|k| as_u64(inner.get(k))),
@@ -124,11 +176,8 @@ pub(crate) fn list(op: &Operation, body: &mut Value) -> Result<ListBody, String>
                     };
                     // One item arrives as an object, none as an absent key (decided by JSON type,
                     // never by the reported total).
-                    Ok(listed(
-                        elements(inner.remove(singular)),
-                        format!("{plural}.{singular}"),
-                        meta,
-                    ))
+                    let path = format!("{plural}.{singular}");
+                    Ok(listed(elements(body.take(&path)), path, meta))
                 }
                 Some(Value::Null) => Ok(listed(Vec::new(), plural, PageMeta::default())),
                 Some(Value::String(s)) if s.is_empty() => {
@@ -139,24 +188,26 @@ pub(crate) fn list(op: &Operation, body: &mut Value) -> Result<ListBody, String>
             }
         }
         ListEnvelope::AnyRoot => {
-            let (name, value) = only_member(body)?;
-            match value {
-                Value::Array(items) => Ok(listed(items, name, PageMeta::default())),
-                Value::Null => Ok(listed(Vec::new(), name, PageMeta::default())),
+            let name = only_member(&body.tree)?;
+            match body.take(&name).map(as_list) {
+                Some(Ok(items)) => Ok(listed(items, name, PageMeta::default())),
                 _ => Err(format!("expected the root member `{name}` to be a list")),
             }
         }
         ListEnvelope::OData => {
-            let total = as_u64(lookup(body, "d.__count"));
+            let total = as_u64(lookup(&body.tree, "d.__count"));
             let meta = PageMeta {
                 total,
                 ..PageMeta::default()
             };
             // Only the items are taken: `d.__next` stays for the paging engine.
-            match body.get_mut("d") {
-                Some(Value::Array(items)) => Ok(listed(std::mem::take(items), "d", meta)),
-                Some(d @ Value::Object(_)) => match take_path(d, "results") {
-                    Some(Value::Array(items)) => Ok(listed(items, "d.results", meta)),
+            match body.tree.get("d") {
+                Some(Value::Array(_)) => match body.take("d").map(as_array) {
+                    Some(Ok(items)) => Ok(listed(items, "d", meta)),
+                    _ => Err("expected an object with a `d` member".to_owned()),
+                },
+                Some(Value::Object(_)) => match body.take("d.results").map(as_array) {
+                    Some(Ok(items)) => Ok(listed(items, "d.results", meta)),
                     _ => Err("expected `d.results` to be an array".to_owned()),
                 },
                 _ => Err("expected an object with a `d` member".to_owned()),
@@ -168,37 +219,48 @@ pub(crate) fn list(op: &Operation, body: &mut Value) -> Result<ListBody, String>
 /// The object of a single-item response. `Ok(None)` means the envelope was valid but empty
 /// (Cloudspot's "get one" on an unknown id).
 /// Takes the object out of `body` like [`list`].
-pub(crate) fn item(op: &Operation, body: &mut Value) -> Result<Option<(Value, String)>, String> {
-    let member = |body: &mut Value, key: &str| {
-        body.is_object()
-            .then(|| take_path(body, key))
+pub(crate) fn item<'a>(
+    op: &Operation,
+    body: &mut Body<'a>,
+) -> Result<Option<(Item<'a>, String)>, String> {
+    let member = |body: &mut Body<'a>, key: &str| {
+        body.tree
+            .is_object()
+            .then(|| body.take(key))
             .flatten()
             .ok_or_else(|| format!("expected an object with a `{key}` member"))
     };
+    let first = |items: Vec<Item<'a>>, path: String| items.into_iter().next().map(|i| (i, path));
     match op.vendor().item_envelope {
-        ItemEnvelope::Bare => Ok(Some((body.take(), String::new()))),
-        ItemEnvelope::DataField(key) => member(body, key).map(|v| Some((v, key.to_owned()))),
-        ItemEnvelope::FirstOfList(key) => match member(body, key)? {
-            Value::Array(items) => Ok(items.into_iter().next().map(|v| (v, format!("{key}[0]")))),
-            obj @ Value::Object(_) => Ok(Some((obj, key.to_owned()))),
-            Value::Null => Ok(None),
-            _ => Err(format!("expected `{key}` to be an array")),
-        },
-        ItemEnvelope::ResourceRoot => member(body, op.root).map(|v| Some((v, op.root.to_owned()))),
-        ItemEnvelope::AnyRoot => only_member(body).map(|(name, v)| Some((v, name))),
-        ItemEnvelope::OData => match member(body, "d")? {
-            // Some OData services wrap a single entity like a list of one.
-            Value::Object(mut d) if d.get("results").is_some_and(Value::is_array) => {
-                match d.remove("results") {
-                    Some(Value::Array(items)) => Ok(items
-                        .into_iter()
-                        .next()
-                        .map(|v| (v, "d.results[0]".to_owned()))),
-                    _ => Ok(None),
-                }
+        ItemEnvelope::Bare => Ok(body.take("").map(|node| (as_item(node), String::new()))),
+        ItemEnvelope::DataField(key) => {
+            member(body, key).map(|v| Some((as_item(v), key.to_owned())))
+        }
+        ItemEnvelope::FirstOfList(key) => match as_list(member(body, key)?) {
+            Ok(items) => Ok(first(items, format!("{key}[0]"))),
+            Err(node @ (Node::Raw(_) | Node::Tree(Value::Object(_)))) => {
+                Ok(Some((as_item(node), key.to_owned())))
             }
-            d => Ok(Some((d, "d".to_owned()))),
+            Err(_) => Err(format!("expected `{key}` to be an array")),
         },
+        ItemEnvelope::ResourceRoot => {
+            member(body, op.root).map(|v| Some((as_item(v), op.root.to_owned())))
+        }
+        ItemEnvelope::AnyRoot => {
+            let name = only_member(&body.tree)?;
+            Ok(body.take(&name).map(|v| (as_item(v), name)))
+        }
+        ItemEnvelope::OData => {
+            // Some OData services wrap a single entity like a list of one.
+            let wrapped = lookup(&body.tree, "d.results").is_some_and(Value::is_array);
+            if wrapped && body.tree.get("d").is_some_and(Value::is_object) {
+                return Ok(match body.take("d.results").map(as_list) {
+                    Some(Ok(items)) => first(items, "d.results[0]".to_owned()),
+                    _ => None,
+                });
+            }
+            member(body, "d").map(|d| Some((as_item(d), "d".to_owned())))
+        }
     }
 }
 
@@ -267,6 +329,54 @@ mod tests {
     use crate::descriptor::*;
     use serde_json::json;
 
+    /// A list body's items as trees, where they were found, and the page meta.
+    #[derive(Debug)]
+    struct Listed {
+        items: Vec<Value>,
+        path: String,
+        meta: PageMeta,
+    }
+
+    /// Reads a list body both ways: as a tree (XML bodies) and from its JSON text with the
+    /// items kept raw. Both must find the same items at the same path, or fail alike.
+    fn list_both(op: &Operation, value: Value) -> Result<Listed, String> {
+        let listed = |l: ListBody<'_>| Listed {
+            items: l.items.iter().map(Item::to_value).collect(),
+            path: l.path,
+            meta: l.meta,
+        };
+        let tree = list(op, &mut Body::tree(value.clone())).map(listed);
+        let text = value.to_string();
+        let mut body = Body::json(&text, &wants(op, Shape::List)).unwrap();
+        let json = list(op, &mut body);
+        if let Ok(l) = &json
+            && value_at(&value, &l.path).is_some_and(Value::is_array)
+        {
+            assert!(
+                l.items.iter().all(|i| matches!(i, Item::Raw(_))),
+                "array items of {text} stay raw"
+            );
+        }
+        let json = json.map(listed);
+        assert_eq!(format!("{tree:?}"), format!("{json:?}"), "{text}");
+        tree
+    }
+
+    fn value_at<'v>(value: &'v Value, dotted: &str) -> Option<&'v Value> {
+        lookup(value, dotted)
+    }
+
+    /// [`list_both`] for single-item bodies.
+    fn item_both(op: &Operation, value: Value) -> Result<Option<(Value, String)>, String> {
+        let tree = item(op, &mut Body::tree(value.clone()))
+            .map(|found| found.map(|(i, path)| (i.to_value(), path)));
+        let text = value.to_string();
+        let mut body = Body::json(&text, &wants(op, Shape::Item)).unwrap();
+        let json = item(op, &mut body).map(|found| found.map(|(i, path)| (i.to_value(), path)));
+        assert_eq!(tree, json, "{text}");
+        tree
+    }
+
     fn op(list: ListEnvelope, item: ItemEnvelope) -> &'static Operation {
         crate::testing::operation(
             VendorInfo {
@@ -295,7 +405,7 @@ mod tests {
     #[test]
     fn resource_root_lists_in_all_three_shapes() {
         let op = billomatish();
-        let many = list(op, &mut json!({"clients": {"client": [{"id": "1"}, {"id": "2"}], "@total": "7", "@page": "1", "@per_page": "2"}})).unwrap();
+        let many = list_both(op, json!({"clients": {"client": [{"id": "1"}, {"id": "2"}], "@total": "7", "@page": "1", "@per_page": "2"}})).unwrap();
         assert_eq!(many.items.len(), 2);
         assert_eq!(
             many.meta,
@@ -305,16 +415,16 @@ mod tests {
                 total: Some(7),
             }
         );
-        let one = list(
+        let one = list_both(
             op,
-            &mut json!({"clients": {"client": {"id": "1"}, "@total": "1"}}),
+            json!({"clients": {"client": {"id": "1"}, "@total": "1"}}),
         )
         .unwrap();
         assert_eq!(one.items, vec![json!({"id": "1"})]);
-        let none = list(op, &mut json!({"clients": {"@total": "0"}})).unwrap();
+        let none = list_both(op, json!({"clients": {"@total": "0"}})).unwrap();
         assert!(none.items.is_empty());
         assert!(
-            list(op, &mut json!({"invoices": {}}))
+            list_both(op, json!({"invoices": {}}))
                 .unwrap_err()
                 .contains("`clients`")
         );
@@ -337,54 +447,50 @@ mod tests {
             },
             ItemEnvelope::DataField("data"),
         );
-        let body = list(
-            data,
-            &mut json!({"result": {"items": [{"id": 1}], "total": 9}}),
-        )
-        .unwrap();
+        let body = list_both(data, json!({"result": {"items": [{"id": 1}], "total": 9}})).unwrap();
         assert_eq!((body.items.len(), body.meta.total), (1, Some(9)));
         assert_eq!(body.path, "result.items");
         let any = op(ListEnvelope::AnyRoot, ItemEnvelope::AnyRoot);
         assert!(
-            list(any, &mut json!({"nil-classes": []}))
+            list_both(any, json!({"nil-classes": []}))
                 .unwrap()
                 .items
                 .is_empty()
         );
         assert_eq!(
-            list(any, &mut json!({"subscribers": [{"id": 1}]}))
+            list_both(any, json!({"subscribers": [{"id": 1}]}))
                 .unwrap()
                 .items
                 .len(),
             1
         );
-        assert!(list(any, &mut json!({"a": [], "b": []})).is_err());
+        assert!(list_both(any, json!({"a": [], "b": []})).is_err());
         assert_eq!(
-            item(any, &mut json!({"subscriber": {"id": 1}})).unwrap(),
+            item_both(any, json!({"subscriber": {"id": 1}})).unwrap(),
             Some((json!({"id": 1}), "subscriber".to_owned()))
         );
         let odata = op(ListEnvelope::OData, ItemEnvelope::OData);
-        let page = list(
+        let page = list_both(
             odata,
-            &mut json!({"d": {"results": [{"ID": 1}], "__count": "7", "__next": "x"}}),
+            json!({"d": {"results": [{"ID": 1}], "__count": "7", "__next": "x"}}),
         )
         .unwrap();
         assert_eq!((page.items.len(), page.meta.total), (1, Some(7)));
         assert_eq!(
-            list(odata, &mut json!({"d": [{"ID": 1}, {"ID": 2}]}))
+            list_both(odata, json!({"d": [{"ID": 1}, {"ID": 2}]}))
                 .unwrap()
                 .items
                 .len(),
             2
         );
         assert_eq!(
-            item(odata, &mut json!({"d": {"results": [{"ID": 3}]}}))
+            item_both(odata, json!({"d": {"results": [{"ID": 3}]}}))
                 .unwrap()
                 .map(|(v, _)| v),
             Some(json!({"ID": 3}))
         );
         assert_eq!(
-            item(odata, &mut json!({"d": {"ID": 4}}))
+            item_both(odata, json!({"d": {"ID": 4}}))
                 .unwrap()
                 .map(|(v, _)| v),
             Some(json!({"ID": 4}))

@@ -1,6 +1,11 @@
-//! One leniency layer for every generated model: a [`Deserializer`] over a decoded body that
-//! applies the vendor's wire rules whenever a model's plain `#[derive(Deserialize)]` asks for
-//! a value.
+//! One leniency layer for every generated model: a [`Deserializer`] wrapper that applies the
+//! vendor's wire rules whenever a model's plain `#[derive(Deserialize)]` asks for a value.
+//!
+//! The wrapper sits over any serde_json deserializer: over the bytes of a JSON body
+//! ([`from_str`], [`from_slice`]: items are decoded straight from their text, no value tree is
+//! built) or over a value tree ([`from_value`]: XML bodies, values got elsewhere). Each request
+//! of the model becomes one `deserialize_any` on the input, whose answer a rule visitor
+//! translates; the rules exist once, whatever the input.
 //!
 //! Generated models carry no per-field decoding helpers; what a field accepts follows from what
 //! its type asks the deserializer for:
@@ -21,20 +26,22 @@
 //! Decoding the same models with `serde_json::from_value` alone is strict: the vendor's dialect
 //! is this module's business, not the models'.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, Error as _, Expected, MapAccess,
-    SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeOwned, Deserializer, Error as _, Expected, Visitor};
 use serde::forward_to_deserialize_any;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::descriptor::{NestedLists, VendorInfo};
-use crate::wire::FromWire;
+use crate::wire::{FromWire, Scalar};
+
+mod members;
+mod rules;
+
+use rules::{Rule, Want};
 
 /// The rules that differ between vendors; everything else applies to all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,11 +111,6 @@ impl DecodeError {
     pub fn message(&self) -> &str {
         &self.message
     }
-
-    fn within(mut self, segment: Segment) -> Self {
-        self.path.push(segment);
-        self
-    }
 }
 
 impl fmt::Display for DecodeError {
@@ -132,11 +134,34 @@ impl de::Error for DecodeError {
     }
 }
 
-/// Values the adapter hands to serde_json's own deserializer (free-form JSON, refusals of the
-/// wrong type) fail with its error; only the message matters here.
-impl From<serde_json::Error> for DecodeError {
-    fn from(e: serde_json::Error) -> Self {
-        DecodeError::custom(e)
+/// Where an error arose. The input's own error type (serde_json's) cannot carry a path, so
+/// the lists and objects an error travels up through note their segment here; nothing is
+/// written while decoding succeeds.
+#[derive(Debug, Default)]
+struct Track {
+    path: RefCell<Vec<Segment>>,
+}
+
+impl Track {
+    fn push(&self, segment: Segment) {
+        self.path.borrow_mut().push(segment);
+    }
+
+    /// The located error. serde_json appends the position in the text it read (`at line 1
+    /// column 40`) to errors from a text; the path says more, and the message must not
+    /// depend on whether the input was text or a tree.
+    fn error(self, e: serde_json::Error) -> DecodeError {
+        let mut message = e.to_string();
+        if e.line() != 0 {
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            if message.ends_with(&position) {
+                message.truncate(message.len() - position.len());
+            }
+        }
+        DecodeError {
+            message,
+            path: self.path.into_inner(),
+        }
     }
 }
 
@@ -168,179 +193,169 @@ pub fn from_value<T: DeserializeOwned>(
     value: &Value,
     leniency: Leniency,
 ) -> Result<T, DecodeError> {
-    T::deserialize(Lenient::new(value, leniency))
+    let track = Track::default();
+    let decoded = T::deserialize(Lenient::new(value, leniency, &track));
+    decoded.map_err(|e| track.error(e))
 }
 
-/// The deserializer: a borrowed value and the vendor's rules. [`from_value`] is the short way
-/// to use it; this type serves types that borrow from the value, and `DeserializeSeed`s.
+/// Decodes a JSON text into `T` with the vendor's rules, straight from the text (no value
+/// tree); results and errors are those of [`from_value`] on the same JSON.
+///
+/// ```
+/// use erp_runtime::lenient::{from_str, Leniency};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Client { id: Option<i64>, name: Option<String> }
+///
+/// let client: Client = from_str(r#"{"id": "12", "name": ""}"#, Leniency::default())?;
+/// assert_eq!((client.id, client.name), (Some(12), None));
+/// # Ok::<(), erp_runtime::lenient::DecodeError>(())
+/// ```
+pub fn from_str<T: DeserializeOwned>(json: &str, leniency: Leniency) -> Result<T, DecodeError> {
+    let track = Track::default();
+    // serde_json's recursion limit stays on: deeply nested input is an error, not a crash.
+    let mut input = serde_json::Deserializer::from_str(json);
+    let decoded = T::deserialize(Lenient::new(&mut input, leniency, &track)).and_then(|value| {
+        input.end()?;
+        Ok(value)
+    });
+    decoded.map_err(|e| track.error(e))
+}
+
+/// [`from_str`] for bytes (a JSON text in UTF-8).
+pub fn from_slice<T: DeserializeOwned>(json: &[u8], leniency: Leniency) -> Result<T, DecodeError> {
+    match std::str::from_utf8(json) {
+        Ok(text) => from_str(text, leniency),
+        Err(e) => Err(DecodeError::custom(format!("invalid JSON: {e}"))),
+    }
+}
+
+/// The deserializer: any serde_json input (a text being read, a value tree) and the vendor's
+/// rules. Every value it hands out is wrapped again, down to the last scalar.
+struct Lenient<'t, D> {
+    input: D,
+    rules: Rules<'t>,
+}
+
+/// What every wrapper of one decoding shares.
 #[derive(Debug, Clone, Copy)]
-pub struct Lenient<'de> {
-    value: &'de Value,
+struct Rules<'t> {
     leniency: Leniency,
+    track: &'t Track,
 }
 
-impl<'de> Lenient<'de> {
-    pub fn new(value: &'de Value, leniency: Leniency) -> Self {
-        Lenient { value, leniency }
-    }
-
-    /// The value, unless it is `null` or `""`. A type asks for a value directly only when it
-    /// is required: `Option` is handled by `deserialize_option`, and lists leave such items out.
-    fn present(self) -> Result<&'de Value, DecodeError> {
-        if is_absent(self.value) {
-            Err(DecodeError::custom("required value is empty"))
-        } else {
-            Ok(self.value)
+impl<'t, D> Lenient<'t, D> {
+    fn new(input: D, leniency: Leniency, track: &'t Track) -> Self {
+        Lenient {
+            input,
+            rules: Rules { leniency, track },
         }
     }
 
-    fn scalar<T: FromWire>(self) -> Result<T, DecodeError> {
-        T::from_wire(self.present()?).map_err(DecodeError::custom)
-    }
-
-    /// A value of a type that parses its own text, converted with the rules of [`FromWire`]
-    /// and handed over in the type's canonical form.
-    fn parsed<V: Visitor<'de>>(self, kind: Parsed, visitor: V) -> Result<V::Value, DecodeError> {
-        let value = self.present()?;
-        let text = match kind {
-            Parsed::DateTime => DateTime::<FixedOffset>::from_wire(value).map(|d| d.to_rfc3339()),
-            Parsed::Date => NaiveDate::from_wire(value).map(|d| d.format("%Y-%m-%d").to_string()),
-            Parsed::Decimal => rust_decimal::Decimal::from_wire(value).map(|d| d.to_string()),
-            Parsed::Guid => uuid::Uuid::from_wire(value).map(|u| u.to_string()),
-        }
-        .map_err(DecodeError::custom)?;
-        visitor.visit_string(text)
+    fn wrap(input: D, rules: Rules<'t>) -> Self {
+        Lenient { input, rules }
     }
 }
 
-fn is_absent(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        _ => false,
+impl<'de, D: Deserializer<'de>> Lenient<'_, D> {
+    /// Asks the input for whatever it holds and lets the rule for `want` translate it.
+    fn ask<V: Visitor<'de>>(self, want: Want, visitor: V) -> Result<V::Value, D::Error> {
+        self.input.deserialize_any(Rule {
+            want,
+            visitor,
+            rules: self.rules,
+        })
     }
 }
 
-impl<'de> Deserializer<'de> for Lenient<'de> {
-    type Error = DecodeError;
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Lenient<'_, D> {
+    type Error = D::Error;
 
     /// Free-form values (`JsonValue` fields, the `extra` map) are kept verbatim; only the
     /// foreign types that parse text ask this way too (`Decimal`).
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match Parsed::of(&visitor) {
-            Some(kind) => self.parsed(kind, visitor),
-            None => self
-                .value
-                .deserialize_any(visitor)
-                .map_err(DecodeError::from),
+            Some(kind) => self.ask(Want::Parsed(kind), visitor),
+            None => self.input.deserialize_any(visitor),
         }
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_bool(self.scalar()?)
+        self.ask(Want::Bool, visitor)
     }
 
     fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_i64(visitor)
+        self.ask(Want::I64, visitor)
     }
 
     fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_i64(visitor)
+        self.ask(Want::I64, visitor)
     }
 
     fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_i64(visitor)
+        self.ask(Want::I64, visitor)
     }
 
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_i64(self.scalar()?)
+        self.ask(Want::I64, visitor)
     }
 
     fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_u64(visitor)
+        self.ask(Want::U64, visitor)
     }
 
     fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_u64(visitor)
+        self.ask(Want::U64, visitor)
     }
 
     fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_u64(visitor)
+        self.ask(Want::U64, visitor)
     }
 
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        // Above i64::MAX only a JSON number can say it; the visitor checks the range.
-        match self.value {
-            Value::Number(n) if n.is_u64() => self
-                .value
-                .deserialize_u64(visitor)
-                .map_err(DecodeError::from),
-            _ => visitor.visit_i64(self.scalar()?),
-        }
+        self.ask(Want::U64, visitor)
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_f64(visitor)
+        self.ask(Want::F64, visitor)
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_f64(self.scalar()?)
+        self.ask(Want::F64, visitor)
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.present()?
-            .deserialize_char(visitor)
-            .map_err(DecodeError::from)
+        self.ask(Want::Text, visitor)
     }
 
     /// Types that parse text ask for a borrowed string: chrono's and uuid's are recognised and
     /// get their lenient forms, anything else (`Base64`) gets the string as sent.
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match Parsed::of(&visitor) {
-            Some(kind) => self.parsed(kind, visitor),
-            None => self
-                .present()?
-                .deserialize_str(visitor)
-                .map_err(DecodeError::from),
+            Some(kind) => self.ask(Want::Parsed(kind), visitor),
+            None => self.ask(Want::Text, visitor),
         }
     }
 
     /// `String`, `Secret` and enums: a number or bool is taken as its text.
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.present()? {
-            Value::String(s) => visitor.visit_borrowed_str(s),
-            Value::Number(n) => visitor.visit_string(n.to_string()),
-            Value::Bool(b) => visitor.visit_string(b.to_string()),
-            // Never echo the value: the field may be a secret.
-            Value::Array(_) => Err(Self::Error::custom("expected a string, found a list")),
-            _ => Err(Self::Error::custom("expected a string, found an object")),
-        }
+        self.ask(Want::String, visitor)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_bytes(visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_bytes(visitor)
     }
 
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_byte_buf(visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_byte_buf(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        if is_absent(self.value) {
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(self)
-        }
+        self.ask(Want::Option, visitor)
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_unit(visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_unit(visitor)
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -348,9 +363,7 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_unit_struct(name, visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_unit_struct(name, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -362,12 +375,7 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        let wrapped = self.leniency.nested_lists == NestedLists::Wrapped;
-        visitor.visit_seq(Items {
-            items: list_elements(self.value, wrapped).iter(),
-            index: 0,
-            leniency: self.leniency,
-        })
+        self.ask(Want::List, visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -375,7 +383,7 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         _len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.deserialize_seq(visitor)
+        self.ask(Want::List, visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -384,29 +392,22 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         _len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.deserialize_seq(visitor)
+        self.ask(Want::List, visitor)
     }
 
-    /// Models with an `extra` map (`#[serde(flatten)]`) ask for a map.
+    /// Models with an `extra` map (`#[serde(flatten)]`) ask for a map. serde decodes their
+    /// known fields straight from it (through these rules) and buffers only unknown members.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.value {
-            Value::Object(map) => visitor.visit_map(Members::new(map, self.leniency)),
-            other => other.deserialize_map(visitor).map_err(DecodeError::from),
-        }
+        self.ask(Want::Map, visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        name: &'static str,
-        fields: &'static [&'static str],
+        _name: &'static str,
+        _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        match self.value {
-            Value::Object(map) => visitor.visit_map(Members::new(map, self.leniency)),
-            other => other
-                .deserialize_struct(name, fields, visitor)
-                .map_err(DecodeError::from),
-        }
+        self.ask(Want::Struct, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -415,128 +416,16 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_enum(name, variants, visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_enum(name, variants, visitor)
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.value
-            .deserialize_identifier(visitor)
-            .map_err(DecodeError::from)
+        self.input.deserialize_identifier(visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_unit()
-    }
-}
-
-/// Every list shape a vendor uses, as the slice of its elements.
-///
-/// Arrays are their items; `null` and `""` are empty; any other value is one item. With
-/// `wrapped` (the spec's `nested_lists: wrapped`, Billomat's `{"tax": [...]}`), an object whose
-/// only data key (keys starting with `@` are metadata) holds an array, an object, `""` or
-/// `null` is a wrapper around the list instead; without it an object is always one item (a
-/// category with one member `children` is a category, not a wrapper).
-fn list_elements(value: &Value, wrapped: bool) -> &[Value] {
-    match value {
-        Value::Array(items) => items,
-        Value::Null => &[],
-        Value::String(s) if s.is_empty() => &[],
-        Value::Object(map) if wrapped => {
-            let mut data = map.iter().filter(|(k, _)| !k.starts_with('@'));
-            match (data.next(), data.next()) {
-                // Only metadata (`{"@total": "0"}`): an empty list.
-                (None, _) => &[],
-                (Some((_, inner)), None)
-                    if matches!(inner, Value::Array(_) | Value::Object(_)) || is_absent(inner) =>
-                {
-                    list_elements(inner, false)
-                }
-                _ => std::slice::from_ref(value),
-            }
-        }
-        item => std::slice::from_ref(item),
-    }
-}
-
-/// The items of a list; `null` and `""` items are left out (no value is no item).
-struct Items<'de> {
-    items: std::slice::Iter<'de, Value>,
-    /// Items handed out so far: the index of the next one in the decoded list.
-    index: usize,
-    leniency: Leniency,
-}
-
-impl<'de> SeqAccess<'de> for Items<'de> {
-    type Error = DecodeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DecodeError> {
-        let Some(item) = self.items.by_ref().find(|item| !is_absent(item)) else {
-            return Ok(None);
-        };
-        let index = self.index;
-        self.index += 1;
-        seed.deserialize(Lenient::new(item, self.leniency))
-            .map(Some)
-            .map_err(|e| e.within(Segment::Index(index)))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        // An upper bound: empty items are skipped.
-        Some(self.items.len())
-    }
-}
-
-/// The members of an object; keys as sent, values decoded leniently.
-struct Members<'de> {
-    members: serde_json::map::Iter<'de>,
-    /// The member whose key was just handed out.
-    current: Option<(&'de str, &'de Value)>,
-    leniency: Leniency,
-}
-
-impl<'de> Members<'de> {
-    fn new(map: &'de Map<String, Value>, leniency: Leniency) -> Self {
-        Members {
-            members: map.iter(),
-            current: None,
-            leniency,
-        }
-    }
-}
-
-impl<'de> MapAccess<'de> for Members<'de> {
-    type Error = DecodeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DecodeError> {
-        let Some((key, value)) = self.members.next() else {
-            return Ok(None);
-        };
-        self.current = Some((key, value));
-        seed.deserialize(BorrowedStrDeserializer::new(key))
-            .map(Some)
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, DecodeError> {
-        let Some((key, value)) = self.current.take() else {
-            return Err(DecodeError::custom("a value was asked for before its key"));
-        };
-        seed.deserialize(Lenient::new(value, self.leniency))
-            .map_err(|e| e.within(Segment::Key(key.to_owned())))
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.members.len())
+        // A text must still be read past the value.
+        self.input.deserialize_ignored_any(visitor)
     }
 }
 
@@ -549,7 +438,7 @@ impl<'de> MapAccess<'de> for Members<'de> {
 /// [`expectation_of`]), so an upgrade of those crates cannot silently change the match, and a
 /// type the table does not know simply gets its value as sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Parsed {
+pub(crate) enum Parsed {
     DateTime,
     Date,
     Decimal,
@@ -557,6 +446,16 @@ enum Parsed {
 }
 
 impl Parsed {
+    /// The value in the type's canonical text, converted with the rules of [`FromWire`].
+    fn canonical(self, value: Scalar<'_>) -> Result<String, String> {
+        match self {
+            Parsed::DateTime => DateTime::<FixedOffset>::from_scalar(value).map(|d| d.to_rfc3339()),
+            Parsed::Date => NaiveDate::from_scalar(value).map(|d| d.format("%Y-%m-%d").to_string()),
+            Parsed::Decimal => rust_decimal::Decimal::from_scalar(value).map(|d| d.to_string()),
+            Parsed::Guid => uuid::Uuid::from_scalar(value).map(|u| u.to_string()),
+        }
+    }
+
     fn of(visitor: &dyn Expected) -> Option<Parsed> {
         static KNOWN: OnceLock<Vec<(String, Parsed)>> = OnceLock::new();
         let known = KNOWN.get_or_init(|| {

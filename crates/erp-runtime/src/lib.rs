@@ -11,9 +11,9 @@
 //! - [`oauth2`]: OAuth2 sessions (authorization code with PKCE, refresh with rotation, client
 //!   credentials), single-flight refresh, token stores shareable between processes;
 //! - [`codec`], [`xml`], [`wire`] and [`lenient`]: bodies to value trees (JSON, Rails XML),
-//!   vendor envelopes, and one lenient deserializer from those trees to the models' plain
-//!   derives (strings for numbers, `""` for none, one-or-many lists, enums with
-//!   `Unknown(String)`);
+//!   vendor envelopes, and one lenient deserializer to the models' plain derives (strings for
+//!   numbers, `""` for none, one-or-many lists, enums with `Unknown(String)`), over a tree or
+//!   straight over JSON text (list items are decoded from their bytes, one by one);
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
 //!   `futures::Stream`s of items or pages;
 //! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
@@ -45,6 +45,7 @@ pub mod request;
 pub mod retry;
 mod secret;
 mod send;
+mod shallow;
 #[cfg(test)]
 mod test_server;
 #[cfg(test)]

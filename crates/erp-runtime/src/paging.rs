@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
@@ -17,8 +18,9 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::decode;
 use crate::descriptor::{CursorSource, LinkSource, Operation, Paging};
-use crate::envelope::{self, ListBody};
-use crate::send::origin;
+use crate::envelope::{self, ListBody, Shape};
+use crate::send::{AnswerBody, origin};
+use crate::shallow::Item;
 use crate::{Error, Request};
 
 /// One page of a list.
@@ -54,8 +56,10 @@ pub type Pages<T> = BoxStream<'static, Result<Page<T>, Error>>;
 /// One list answer as the paging engine needs it.
 #[derive(Debug)]
 pub(crate) struct Fetched {
-    /// The decoded body.
-    pub body: Value,
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// The body as it arrived; it is decoded by the engine, item by item.
+    pub body: Bytes,
     /// The `rel="next"` target of a `Link` header, if any.
     pub link_header: Option<String>,
     /// The URL that answered (relative next links resolve against it).
@@ -81,12 +85,6 @@ impl PageSource for Client {
     ) -> BoxFuture<'a, Result<Fetched, Error>> {
         Box::pin(async move {
             let answer = self.send(op, request, link).await?;
-            let body = decode::structured(
-                op,
-                answer.status,
-                answer.header("content-type"),
-                answer.bytes(),
-            )?;
             let link_header = answer
                 .headers
                 .get_all("link")
@@ -94,7 +92,12 @@ impl PageSource for Client {
                 .filter_map(|v| v.to_str().ok())
                 .find_map(next_in_link_header);
             Ok(Fetched {
-                body,
+                status: answer.status,
+                content_type: answer.header("content-type").map(str::to_owned),
+                body: match answer.body {
+                    AnswerBody::Full(bytes) => bytes,
+                    AnswerBody::Unread(_) => Bytes::new(),
+                },
                 link_header,
                 url: answer.url,
             })
@@ -336,8 +339,7 @@ fn flag(value: Option<&Value>) -> Option<bool> {
 }
 
 /// What a page says about what follows it.
-fn facts(paging: Paging, fetched: &Fetched, list: &ListBody) -> Facts {
-    let body = &fetched.body;
+fn facts(paging: Paging, fetched: &Fetched, body: &Value, list: &ListBody<'_>) -> Facts {
     let next_link = match paging {
         Paging::NextLink {
             link: LinkSource::Body(path),
@@ -364,10 +366,11 @@ fn facts(paging: Paging, fetched: &Fetched, list: &ListBody) -> Facts {
         } => (
             match cursor {
                 CursorSource::Body(path) => cursor_text(envelope::lookup(body, path)),
+                // Only the last item is parsed into a tree, for its one field.
                 CursorSource::LastItem(field) => list
                     .items
                     .last()
-                    .and_then(|item| cursor_text(envelope::lookup(item, field))),
+                    .and_then(|item| cursor_text(envelope::lookup(&item.to_value(), field))),
             },
             has_more.and_then(|path| flag(envelope::lookup(body, path))),
         ),
@@ -447,7 +450,7 @@ async fn step<T: DeserializeOwned, S: PageSource>(
     }
     let (request, link, requested_size) = page_request(paging, &s.next, &s.request, s.page_size);
     let fetched = s.source.fetch(op, &request, link.as_deref()).await?;
-    let (list, facts) = read_page(op, fetched)?;
+    let (list, facts) = read_page(op, &fetched)?;
     let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
         Verdict::Fail(message) => {
@@ -463,23 +466,32 @@ async fn step<T: DeserializeOwned, S: PageSource>(
     Ok(Some((page, s)))
 }
 
-/// The envelope of one fetched page and what it says about the pages that follow.
-fn read_page(op: &'static Operation, mut fetched: Fetched) -> Result<(ListBody, Facts), Error> {
-    let mut body = std::mem::take(&mut fetched.body);
+/// The envelope of one fetched page and what it says about the pages that follow; the items
+/// stay raw (borrowed from the body) until [`typed_page`].
+fn read_page<'a>(
+    op: &'static Operation,
+    fetched: &'a Fetched,
+) -> Result<(ListBody<'a>, Facts), Error> {
+    let mut body = decode::structured(
+        op,
+        fetched.status,
+        fetched.content_type.as_deref(),
+        &fetched.body,
+        Shape::List,
+    )?;
     let list = envelope::list(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))?;
-    fetched.body = body;
-    let facts = facts(op.paging, &fetched, &list);
+    let facts = facts(op.paging, fetched, &body.tree, &list);
     Ok((list, facts))
 }
 
-/// The typed items of a page whose envelope was read.
+/// The typed items of a page whose envelope was read, decoded one by one from their text.
 fn typed_page<T: DeserializeOwned>(
     op: &'static Operation,
-    list: ListBody,
+    list: ListBody<'_>,
     facts: Facts,
 ) -> Result<Page<T>, Error> {
     let mut items = Vec::with_capacity(list.items.len());
-    for (i, item) in list.items.into_iter().enumerate() {
+    for (i, item) in list.items.iter().enumerate() {
         items.push(decode::typed(op, item, &format!("{}[{i}]", list.path))?);
     }
     Ok(Page {
@@ -502,40 +514,44 @@ pub fn decode_page<T: DeserializeOwned>(
     url: &str,
 ) -> Result<Page<T>, Error> {
     let fetched = Fetched {
-        body: decode::structured(op, 200, None, body)?,
+        status: 200,
+        content_type: None,
+        body: Bytes::copy_from_slice(body),
         link_header: None,
         url: url.to_owned(),
     };
-    let (list, facts) = read_page(op, fetched)?;
+    let (list, facts) = read_page(op, &fetched)?;
     typed_page(op, list, facts)
 }
 
-/// Identifies a page's content, to notice a vendor that serves the same page twice.
-/// Walks the values instead of serializing them: no allocation per item on the paging path.
-fn fingerprint(items: &[Value]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    fn feed(value: &Value, h: &mut impl Hasher) {
-        match value {
-            Value::Null => 0u8.hash(h),
-            Value::Bool(b) => (1u8, b).hash(h),
-            Value::Number(n) => (2u8, n.to_string()).hash(h),
-            Value::String(s) => (3u8, s).hash(h),
-            Value::Array(items) => {
-                (4u8, items.len()).hash(h);
-                items.iter().for_each(|i| feed(i, h));
-            }
-            Value::Object(map) => {
-                (5u8, map.len()).hash(h);
-                for (k, v) in map {
-                    k.hash(h);
-                    feed(v, h);
-                }
-            }
+/// Identifies a page's content, to notice a vendor that serves the same page twice: a hash
+/// of the items' bytes as sent (trees, from XML bodies, as their JSON text), without copying.
+fn fingerprint(items: &[Item<'_>]) -> u64 {
+    use std::hash::Hasher;
+    /// Feeds what a serializer writes straight into the hasher.
+    struct Feed<'h, H>(&'h mut H);
+    impl<H: Hasher> std::io::Write for Feed<'_, H> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
         }
     }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    items.len().hash(&mut hasher);
-    items.iter().for_each(|item| feed(item, &mut hasher));
+    hasher.write_usize(items.len());
+    for item in items {
+        match item {
+            Item::Raw(raw) => hasher.write(raw.get().as_bytes()),
+            // Writing a tree into the hasher cannot fail.
+            Item::Tree(value) => {
+                let _ = serde_json::to_writer(Feed(&mut hasher), value);
+            }
+        }
+        // Item boundaries count: `["ab"]` is not `["a", "b"]`.
+        hasher.write_u8(0xff);
+    }
     hasher.finish()
 }
 

@@ -11,60 +11,122 @@ use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+/// One wire value as the lenient decoder meets it: scalars borrowed from the input (a JSON
+/// text or a value tree), containers only by kind. Conversions never need more than this, so
+/// the same rules serve bytes decoded as they stream and trees alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON integer that is not negative.
+    U64(u64),
+    /// A negative JSON integer.
+    I64(i64),
+    /// A JSON number with a fraction or an exponent.
+    F64(f64),
+    Str(&'a str),
+    /// A list (its items are not looked at).
+    List,
+    /// An object (its members are not looked at).
+    Object,
+}
+
+impl<'a> Scalar<'a> {
+    /// The scalar of a tree value.
+    pub fn of(value: &'a Value) -> Self {
+        match value {
+            Value::Null => Scalar::Null,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => Scalar::U64(u),
+                (None, Some(i)) => Scalar::I64(i),
+                _ => Scalar::F64(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => Scalar::Str(s),
+            Value::Array(_) => Scalar::List,
+            Value::Object(_) => Scalar::Object,
+        }
+    }
+
+    /// A number as JSON writes it (`12`, `-3`, `12.5`, `1e20`): the text a vendor's number
+    /// stands for when a string is asked for.
+    pub fn number_text(self) -> Option<String> {
+        match self {
+            Scalar::U64(n) => Some(n.to_string()),
+            Scalar::I64(n) => Some(n.to_string()),
+            Scalar::F64(f) => serde_json::Number::from_f64(f).map(|n| n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The value for an error message: scalars as JSON writes them (shortened), containers by
+    /// kind only (their content may be long, or secret).
+    fn describe(self) -> String {
+        match self {
+            Scalar::Null => "null".to_owned(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Str(s) => {
+                let text = serde_json::to_string(s).unwrap_or_default();
+                crate::error::excerpt(&text, 60)
+            }
+            Scalar::List => "a list".to_owned(),
+            Scalar::Object => "an object".to_owned(),
+            number => number.number_text().unwrap_or_default(),
+        }
+    }
+}
+
 /// A scalar that can be read from any of the shapes vendors use for it.
 pub trait FromWire: Sized {
     /// Converts a non-null, non-empty wire value. The error says what was expected.
-    fn from_wire(value: &Value) -> Result<Self, String>;
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String>;
+
+    /// Converts a tree value, like [`FromWire::from_scalar`].
+    fn from_wire(value: &Value) -> Result<Self, String> {
+        Self::from_scalar(Scalar::of(value))
+    }
 }
 
-fn describe(value: &Value) -> String {
-    let text = value.to_string();
-    crate::error::excerpt(&text, 60)
+/// An integral float within the range where f64 holds integers exactly.
+fn integral(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
 }
 
 impl FromWire for i64 {
-    fn from_wire(value: &Value) -> Result<Self, String> {
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        let found = || format!("expected an integer, found {}", value.describe());
         match value {
-            Value::Number(n) => n
-                .as_i64()
-                .or_else(|| {
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                        .map(|f| f as i64)
-                })
-                .ok_or_else(|| format!("expected an integer, found {n}")),
-            Value::String(s) => {
+            Scalar::U64(n) => i64::try_from(n).map_err(|_| found()),
+            Scalar::I64(n) => Ok(n),
+            Scalar::F64(f) => integral(f).ok_or_else(found),
+            Scalar::Str(s) => {
                 let t = s.trim();
                 t.parse::<i64>()
                     .ok()
-                    .or_else(|| {
-                        t.parse::<f64>()
-                            .ok()
-                            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                            .map(|f| f as i64)
-                    })
-                    .ok_or_else(|| format!("expected an integer, found {}", describe(value)))
+                    .or_else(|| t.parse::<f64>().ok().and_then(integral))
+                    .ok_or_else(found)
             }
-            other => Err(format!("expected an integer, found {}", describe(other))),
+            _ => Err(found()),
         }
     }
 }
 
 impl FromWire for f64 {
-    fn from_wire(value: &Value) -> Result<Self, String> {
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        let found = || format!("expected a number, found {}", value.describe());
         match value {
-            Value::Number(n) => n
-                .as_f64()
-                .ok_or_else(|| format!("expected a number, found {n}")),
-            Value::String(s) => {
+            Scalar::U64(n) => Ok(n as f64),
+            Scalar::I64(n) => Ok(n as f64),
+            Scalar::F64(f) => Ok(f),
+            Scalar::Str(s) => {
                 let t = s.trim();
                 t.parse::<f64>()
                     .ok()
                     .or_else(|| decimal_comma(t))
                     .filter(|f| f.is_finite())
-                    .ok_or_else(|| format!("expected a number, found {}", describe(value)))
+                    .ok_or_else(found)
             }
-            other => Err(format!("expected a number, found {}", describe(other))),
+            _ => Err(found()),
         }
     }
 }
@@ -82,43 +144,43 @@ fn decimal_comma(text: &str) -> Option<f64> {
 }
 
 impl FromWire for bool {
-    fn from_wire(value: &Value) -> Result<Self, String> {
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        let found = || format!("expected a boolean, found {}", value.describe());
         match value {
-            Value::Bool(b) => Ok(*b),
-            Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
-            Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
-            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            Scalar::Bool(b) => Ok(b),
+            Scalar::U64(1) => Ok(true),
+            Scalar::U64(0) => Ok(false),
+            Scalar::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "y" => Ok(true),
                 "0" | "false" | "no" | "n" => Ok(false),
-                _ => Err(format!("expected a boolean, found {}", describe(value))),
+                _ => Err(found()),
             },
-            other => Err(format!("expected a boolean, found {}", describe(other))),
+            _ => Err(found()),
         }
     }
 }
 
 impl FromWire for NaiveDate {
-    fn from_wire(value: &Value) -> Result<Self, String> {
-        if let Value::String(s) = value {
-            let t = s.trim();
-            if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-                return Ok(d);
-            }
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        if let Scalar::Str(s) = value
+            && let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        {
+            return Ok(d);
         }
-        if let Ok(dt) = DateTime::<FixedOffset>::from_wire(value) {
+        if let Ok(dt) = DateTime::<FixedOffset>::from_scalar(value) {
             return Ok(dt.date_naive());
         }
         Err(format!(
             "expected a date (YYYY-MM-DD), found {}",
-            describe(value)
+            value.describe()
         ))
     }
 }
 
 impl FromWire for DateTime<FixedOffset> {
-    fn from_wire(value: &Value) -> Result<Self, String> {
-        let Value::String(s) = value else {
-            return Err(format!("expected a date-time, found {}", describe(value)));
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        let Scalar::Str(s) = value else {
+            return Err(format!("expected a date-time, found {}", value.describe()));
         };
         let t = s.trim();
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
@@ -159,19 +221,19 @@ impl FromWire for DateTime<FixedOffset> {
         }
         Err(format!(
             "expected an ISO 8601 date-time, found {}",
-            describe(value)
+            value.describe()
         ))
     }
 }
 
 impl FromWire for rust_decimal::Decimal {
-    fn from_wire(value: &Value) -> Result<Self, String> {
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
         use std::str::FromStr;
-        let text = match &value {
-            Value::String(s) => s.trim().to_owned(),
+        let found = || format!("expected a decimal, found {}", value.describe());
+        let text = match value {
+            Scalar::Str(s) => s.trim().to_owned(),
             // A JSON number reached us as f64: its shortest form is what the vendor wrote.
-            Value::Number(n) => n.to_string(),
-            other => return Err(format!("expected a decimal, found {}", describe(other))),
+            number => number.number_text().ok_or_else(found)?,
         };
         let comma = (!text.contains('.'))
             .then(|| text.split_once(','))
@@ -181,14 +243,15 @@ impl FromWire for rust_decimal::Decimal {
         let text = comma.unwrap_or(text);
         rust_decimal::Decimal::from_str(&text)
             .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
-            .map_err(|_| format!("expected a decimal, found {}", describe(value)))
+            .map_err(|_| found())
     }
 }
 
 impl FromWire for uuid::Uuid {
-    fn from_wire(value: &Value) -> Result<Self, String> {
-        let Value::String(s) = value else {
-            return Err(format!("expected a GUID, found {}", describe(value)));
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
+        let found = || format!("expected a GUID, found {}", value.describe());
+        let Scalar::Str(s) = value else {
+            return Err(found());
         };
         // OData writes GUID literals as `guid'…'`.
         let t = s.trim();
@@ -196,7 +259,7 @@ impl FromWire for uuid::Uuid {
             .strip_prefix("guid'")
             .and_then(|r| r.strip_suffix('\''))
             .unwrap_or(t);
-        uuid::Uuid::parse_str(t).map_err(|_| format!("expected a GUID, found {}", describe(value)))
+        uuid::Uuid::parse_str(t).map_err(|_| found())
     }
 }
 
@@ -237,12 +300,12 @@ impl<'de> Deserialize<'de> for Base64 {
 }
 
 impl FromWire for Base64 {
-    fn from_wire(value: &Value) -> Result<Self, String> {
+    fn from_scalar(value: Scalar<'_>) -> Result<Self, String> {
         match value {
-            Value::String(s) => crate::base64::decode(s.trim())
+            Scalar::Str(s) => crate::base64::decode(s.trim())
                 .map(Base64)
                 .map_err(|e| format!("expected base64 data: {e}")),
-            other => Err(format!("expected base64 data, found {}", describe(other))),
+            other => Err(format!("expected base64 data, found {}", other.describe())),
         }
     }
 }

@@ -62,12 +62,24 @@ const WRAPPED: Leniency = Leniency {
     nested_lists: NestedLists::Wrapped,
 };
 
+/// Decodes `value` both ways the adapter reads input: from the tree and straight from its JSON
+/// text. Every rule must give the same result, or the same error at the same path, on both.
+fn both<T: DeserializeOwned + PartialEq + fmt::Debug>(
+    value: &Value,
+    leniency: Leniency,
+) -> Result<T, DecodeError> {
+    let tree = from_value::<T>(value, leniency);
+    let text = from_str::<T>(&value.to_string(), leniency);
+    assert_eq!(tree, text, "tree and text disagree on {value}");
+    tree
+}
+
 fn item(value: Value) -> Item {
-    from_value(&value, WRAPPED).unwrap_or_else(|e| panic!("{value}: {e}"))
+    both(&value, WRAPPED).unwrap_or_else(|e| panic!("{value}: {e}"))
 }
 
 fn item_err(value: Value) -> DecodeError {
-    match from_value::<Item>(&value, WRAPPED) {
+    match both::<Item>(&value, WRAPPED) {
         Ok(item) => panic!("{value} decoded as {item:?}"),
         Err(e) => e,
     }
@@ -96,15 +108,15 @@ fn integers_from_numbers_and_strings() {
 
 #[test]
 fn narrow_integers_are_range_checked() {
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, PartialEq)]
     struct Small {
         n: u8,
     }
-    let ok: Small = from_value(&json!({"n": "200"}), PLAIN).unwrap();
+    let ok: Small = both(&json!({"n": "200"}), PLAIN).unwrap();
     assert_eq!(ok.n, 200);
-    let err = from_value::<Small>(&json!({"n": "300"}), PLAIN).unwrap_err();
+    let err = both::<Small>(&json!({"n": "300"}), PLAIN).unwrap_err();
     assert_eq!(err.path(), "n");
-    let err = from_value::<Small>(&json!({"n": -1}), PLAIN).unwrap_err();
+    let err = both::<Small>(&json!({"n": -1}), PLAIN).unwrap_err();
     assert_eq!(err.path(), "n");
 }
 
@@ -160,8 +172,7 @@ fn empty_and_null_are_none_for_every_optional_type() {
 
 #[test]
 fn required_values_refuse_empty_and_null() {
-    let ok: Strict =
-        from_value(&json!({"label": "L", "count": "3", "kind": "Mevr."}), PLAIN).unwrap();
+    let ok: Strict = both(&json!({"label": "L", "count": "3", "kind": "Mevr."}), PLAIN).unwrap();
     assert_eq!(
         (ok.label.as_str(), ok.count, ok.kind),
         ("L", 3, Salutation::Mrs)
@@ -170,12 +181,12 @@ fn required_values_refuse_empty_and_null() {
         for empty in [json!(""), json!(null)] {
             let mut body = json!({"label": "L", "count": "3", "kind": "Mevr."});
             body[field] = empty.clone();
-            let err = from_value::<Strict>(&body, PLAIN).unwrap_err();
+            let err = both::<Strict>(&body, PLAIN).unwrap_err();
             assert_eq!(err.path(), field, "{empty}");
             assert_eq!(err.message(), "required value is empty");
         }
     }
-    let err = from_value::<Strict>(&json!({"label": "L", "count": 1}), PLAIN).unwrap_err();
+    let err = both::<Strict>(&json!({"label": "L", "count": 1}), PLAIN).unwrap_err();
     assert!(err.message().contains("missing field `kind`"), "{err}");
 }
 
@@ -278,7 +289,7 @@ fn wrapped_lists_of_models() {
 
 #[test]
 fn plain_lists_never_unwrap_an_item_that_has_one_member() {
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, PartialEq)]
     struct Category {
         #[serde(default)]
         id: Option<i64>,
@@ -286,7 +297,7 @@ fn plain_lists_never_unwrap_an_item_that_has_one_member() {
         children: Vec<Category>,
     }
     // One category sent as an object: it is one item, not a wrapper around its children.
-    let one: Category = from_value(
+    let one: Category = both(
         &json!({"children": {"children": [{"id": 2}, {"id": 3}]}}),
         PLAIN,
     )
@@ -295,7 +306,7 @@ fn plain_lists_never_unwrap_an_item_that_has_one_member() {
     assert_eq!(one.children.len(), 1);
     assert_eq!(one.children[0].children.len(), 2);
     // The same body under `wrapped` is a wrapper around two categories.
-    let wrapped: Category = from_value(
+    let wrapped: Category = both(
         &json!({"children": {"children": [{"id": 2}, {"id": 3}]}}),
         WRAPPED,
     )
@@ -459,4 +470,66 @@ fn models_alone_are_strict() {
             .id,
         Some(12)
     );
+}
+
+#[test]
+fn escaped_keys_match_fields_and_name_error_paths() {
+    // Read straight from the text, an escaped key has no borrowed text: it is decoded first.
+    let decoded: Item = from_str(r#"{"n\u0061me": "x", "\u0069d": "7"}"#, WRAPPED).unwrap();
+    assert_eq!((decoded.name.as_deref(), decoded.id), (Some("x"), Some(7)));
+    let err = from_str::<Item>(r#"{"child-items": [{"\u0069d": "x"}]}"#, WRAPPED).unwrap_err();
+    assert_eq!(err.path(), "child-items[0].id");
+    let err = from_str::<Item>(r#"{"tags": {"t\u0061g": ["a", {}]}}"#, WRAPPED).unwrap_err();
+    assert_eq!(err.path(), "tags[1]");
+}
+
+#[test]
+fn errors_read_from_text_carry_no_text_position() {
+    let err = from_str::<Item>("{\n  \"id\": \"twelve\"\n}", WRAPPED).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "at `id`: expected an integer, found \"twelve\""
+    );
+    let err = from_str::<Item>(r#"{"id": 1} trailing"#, WRAPPED).unwrap_err();
+    assert!(err.message().contains("trailing characters"), "{err}");
+    assert!(from_slice::<Item>(b"{\"name\": \"\xff\"}", WRAPPED).is_err());
+}
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_crash() {
+    let depth = 100_000;
+    let nested = |open: &str, close: &str, inner: &str| {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    };
+    // Free-form members, nested models and unknown members alike hit serde_json's limit.
+    for text in [
+        format!(r#"{{"data": {}}}"#, nested("[", "]", "1")),
+        nested(r#"{"parent": "#, "}", "{}"),
+        nested(r#"{"child-items": "#, "}", "{}"),
+        format!(r#"{{"brand_new": {}}}"#, nested(r#"{"a": "#, "}", "1")),
+    ] {
+        let err = from_str::<Item>(&text, WRAPPED).unwrap_err();
+        assert!(err.message().contains("recursion limit"), "{err}");
+    }
+    // A list of strings refuses the first nested list it meets.
+    let text = format!(r#"{{"tags": {}}}"#, nested("[", "]", "1"));
+    assert!(from_str::<Item>(&text, WRAPPED).is_err());
+}
+
+#[test]
+fn a_model_with_an_extra_map_keeps_unknown_members_from_text() {
+    let text = r#"{"zeta": {"deep": [1, "2"]}, "id": "4", "alpha": "", "name": "n"}"#;
+    let decoded: Strict = from_str(
+        r#"{"label": "L", "zz": [1], "count": "2", "kind": "Dr.", "aa": null}"#,
+        PLAIN,
+    )
+    .unwrap();
+    assert_eq!(decoded.kind, Salutation::Unknown("Dr.".into()));
+    assert_eq!(decoded.extra["zz"], json!([1]));
+    assert_eq!(decoded.extra["aa"], json!(null));
+    let decoded: Item = from_str(text, WRAPPED).unwrap();
+    assert_eq!((decoded.id, decoded.name.as_deref()), (Some(4), Some("n")));
+    assert_eq!(decoded.extra.len(), 2);
+    assert_eq!(decoded.extra["zeta"], json!({"deep": [1, "2"]}));
+    assert_eq!(decoded.extra["alpha"], json!(""));
 }

@@ -40,7 +40,9 @@ impl Canned {
                     .into_iter()
                     .rev()
                     .map(|(body, link)| Fetched {
-                        body,
+                        status: 200,
+                        content_type: None,
+                        body: serde_json::to_vec(&body).unwrap().into(),
                         link_header: link.map(str::to_owned),
                         url: "https://example.com/api/things".to_owned(),
                     })
