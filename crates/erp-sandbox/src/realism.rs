@@ -324,6 +324,28 @@ pub(crate) struct Apply<'a, 's> {
     pub store: &'a Store,
     pub rng: &'a mut Rng,
     pub scope: Scope,
+    /// The record a `copy: <reference>.<field>` read last, `(resource, id, record)`: a child
+    /// copies several fields of the same parent (a contact its client's whole address).
+    pub last_referenced: Option<(usize, i64, &'a Value)>,
+}
+
+impl<'a, 's> Apply<'a, 's> {
+    pub(crate) fn new(
+        plans: &'a Plans<'s>,
+        schema: &'s Schema,
+        store: &'a Store,
+        rng: &'a mut Rng,
+        scope: Scope,
+    ) -> Apply<'a, 's> {
+        Apply {
+            plans,
+            schema,
+            store,
+            rng,
+            scope,
+            last_referenced: None,
+        }
+    }
 }
 
 /// The record (and its parent) as an expression reads them.
@@ -346,7 +368,7 @@ impl Context for Operands<'_> {
     }
 }
 
-impl Apply<'_, '_> {
+impl<'a> Apply<'a, '_> {
     fn value(
         &mut self,
         step: &Step<'_>,
@@ -358,8 +380,9 @@ impl Apply<'_, '_> {
         match step.derive {
             Derive::Copy(from) => {
                 // With examples, a drawn "" stays: the spec's way of saying "sometimes".
-                let drawn_empty = record.get(&f.wire_name).is_some_and(|v| v == "");
-                if drawn_empty && !f.sandbox.examples.is_empty() {
+                if !f.sandbox.examples.is_empty()
+                    && record.get(&f.wire_name).is_some_and(|v| v == "")
+                {
                     return Derived::Keep;
                 }
                 self.copied(step, from, record, parent).into()
@@ -395,7 +418,7 @@ impl Apply<'_, '_> {
     }
 
     fn copied(
-        &self,
+        &mut self,
         step: &Step<'_>,
         from: &CopyFrom,
         record: &Map<String, Value>,
@@ -408,9 +431,18 @@ impl Apply<'_, '_> {
                 record.get(list)?.as_array()?.first()?.get(field).cloned()
             }
             CopyFrom::Referenced { reference, field } => {
-                let resource = &self.schema.spec.resources[step.referenced?].name;
+                let resource = step.referenced?;
                 let id = record.get(reference)?.as_i64()?;
-                self.store.get(resource, id)?.get(field).cloned()
+                let referenced = match self.last_referenced {
+                    Some((r, i, value)) if r == resource && i == id => value,
+                    _ => {
+                        let name = &self.schema.spec.resources[resource].name;
+                        let value = self.store.get(name, id)?;
+                        self.last_referenced = Some((resource, id, value));
+                        value
+                    }
+                };
+                referenced.get(field).cloned()
             }
         }
     }
@@ -482,13 +514,7 @@ fn server_relations(
     };
     // `random(..)` in a read-only computation: a stream per record is as good as any.
     let mut rng = Rng::new(record.len() as u64);
-    let mut cx = Apply {
-        plans: &plans,
-        schema,
-        store,
-        rng: &mut rng,
-        scope: Scope::Server,
-    };
+    let mut cx = Apply::new(&plans, schema, store, &mut rng, Scope::Server);
     plan.apply(&mut cx, record, None, None);
 }
 
@@ -513,13 +539,7 @@ mod tests {
         let model = schema.model(model).expect("model");
         let store = Store::default();
         let mut rng = Rng::new(1);
-        let mut cx = Apply {
-            plans: &plans,
-            schema,
-            store: &store,
-            rng: &mut rng,
-            scope,
-        };
+        let mut cx = Apply::new(&plans, schema, &store, &mut rng, scope);
         plans
             .get(model)
             .expect("plan")

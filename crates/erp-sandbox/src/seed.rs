@@ -79,13 +79,7 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
             }
             .record(model, id, 0, &mut deck);
             if let (Value::Object(map), Some(plan)) = (&mut record, plans.get(model)) {
-                let mut cx = Apply {
-                    plans: &plans,
-                    schema,
-                    store: &store,
-                    rng: &mut rng,
-                    scope: Scope::Seed,
-                };
+                let mut cx = Apply::new(&plans, schema, &store, &mut rng, Scope::Seed);
                 plan.apply(&mut cx, map, None, None);
             }
             store.insert(&resource.name, id, compact(record));
@@ -453,7 +447,7 @@ impl<'s> Generator<'_, 's> {
                 let name = &self.schema.spec.resources[source].name;
                 let available = self.store.len(name);
                 if available > 0 {
-                    let count = self.rng.range(least, 2);
+                    let count = self.rng.range(0, 2).max(least);
                     let mut picked: Vec<Value> = Vec::new();
                     for _ in 0..count {
                         let pick = self.rng.below(available as u64) as usize;
@@ -472,7 +466,7 @@ impl<'s> Generator<'_, 's> {
             let Some(model) = facts.item_model else {
                 return Value::Array(Vec::new());
             };
-            let count = self.rng.range(least, 2);
+            let count = self.rng.range(0, 2).max(least);
             let mut deck = Deck::default();
             let items: Vec<Value> = (0..count)
                 .map(|_| self.record(model, 0, depth + 1, &mut deck))

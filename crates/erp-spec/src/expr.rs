@@ -402,12 +402,21 @@ impl Template {
                 }
             }
         }
-        let lines: Vec<String> = raw
-            .lines()
-            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|line| !line.is_empty())
-            .collect();
-        lines.join("\n")
+        // One pass, one string: a sandbox renders this for every record it seeds.
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.lines() {
+            let mut words = line.split_whitespace();
+            let Some(first) = words.next() else { continue };
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(first);
+            for word in words {
+                out.push(' ');
+                out.push_str(word);
+            }
+        }
+        out
     }
 }
 
