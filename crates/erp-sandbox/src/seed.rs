@@ -588,7 +588,8 @@ impl<'s> Generator<'_, 's> {
         };
         let steps = ((max - min) / step).round().max(0.0) as i64;
         let value = min + self.rng.range(0, steps) as f64 * step;
-        if *ty == TypeRef::Integer {
+        // Whole steps give whole numbers (`19` days, not `19.0`).
+        if *ty == TypeRef::Integer || step >= 1.0 {
             return Value::from(value.round() as i64);
         }
         // Rounded to the step's decimals, so 0.1 steps read 0.3, not 0.30000000000000004.
@@ -844,6 +845,327 @@ models:
             "2025-01-01T10:00:00+01:00",
         );
         assert_eq!(record.len(), 1, "{record:?}");
+    }
+
+    /// Checks every declaration of `model` on `record` (and its generated nested items); counts
+    /// the checks per key.
+    struct Checker<'s> {
+        schema: &'s Schema,
+        store: &'s Store,
+        checked: BTreeMap<&'static str, usize>,
+    }
+
+    /// Evaluates a `computed` expression with `random(a, b)` fixed at `a` or `b`.
+    struct Bound<'r> {
+        record: &'r Map<String, Value>,
+        parent: Option<&'r Map<String, Value>>,
+        high: bool,
+    }
+
+    impl erp_spec::expr::Context for Bound<'_> {
+        fn value(&mut self, operand: &erp_spec::expr::Operand) -> Option<f64> {
+            let (map, name) = match operand {
+                erp_spec::expr::Operand::Field(f) => (Some(self.record), f),
+                erp_spec::expr::Operand::Parent(f) => (self.parent, f),
+            };
+            let value = map?.get(name)?;
+            value.as_f64().or_else(|| value.as_str()?.parse().ok())
+        }
+        fn random(&mut self, lo: f64, hi: f64) -> f64 {
+            if self.high { hi } else { lo }
+        }
+    }
+
+    impl Checker<'_> {
+        fn tick(&mut self, key: &'static str) {
+            *self.checked.entry(key).or_default() += 1;
+        }
+
+        fn record(
+            &mut self,
+            model: &Model,
+            record: &Map<String, Value>,
+            parent: Option<&Map<String, Value>>,
+            position: Option<usize>,
+        ) {
+            use erp_spec::ir::{CopyFrom, Derive};
+            let get = |name: &str| record.get(name);
+            let empty = |v: Option<&Value>| v.is_none_or(|v| v == "" || v.is_null());
+            for f in &model.fields {
+                let own = get(&f.wire_name);
+                let sb = &f.sandbox;
+                let at = |v: Option<&Value>, examples: &[String]| -> Vec<usize> {
+                    let text = v.map(|v| v.as_str().map_or(v.to_string(), str::to_owned));
+                    examples
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| Some(e.as_str()) == text.as_deref())
+                        .map(|(i, _)| i)
+                        .collect()
+                };
+                if let Some(other) = &sb.drawn_with {
+                    let theirs = model
+                        .fields
+                        .iter()
+                        .find(|g| &g.wire_name == other)
+                        .expect("field");
+                    let mine = at(own, &sb.examples);
+                    let shared = at(get(other), &theirs.sandbox.examples);
+                    if sb.derive.is_none() {
+                        assert!(
+                            mine.iter().any(|i| shared.contains(i)),
+                            "{}: {record:?}",
+                            f.wire_name
+                        );
+                        self.tick("drawn_with");
+                    }
+                }
+                if let Some(resource) = &sb.references {
+                    let id = own.and_then(Value::as_i64).expect("a reference");
+                    assert!(
+                        self.store.get(resource, id).is_some(),
+                        "{}: {id}",
+                        f.wire_name
+                    );
+                    self.tick("references");
+                }
+                if let Some(other) = &sb.only_with
+                    && empty(get(other))
+                {
+                    assert!(own.is_none(), "{} without {other}: {record:?}", f.wire_name);
+                    self.tick("only_with");
+                    continue;
+                }
+                match &sb.derive {
+                    Some(Derive::Copy(from)) => {
+                        if own == Some(&Value::String(String::new())) && !sb.examples.is_empty() {
+                            continue; // "sometimes"
+                        }
+                        let source = match from {
+                            CopyFrom::Field(g) => get(g).cloned(),
+                            CopyFrom::Parent(g) => parent.and_then(|p| p.get(g)).cloned(),
+                            CopyFrom::FirstItem { list, field } => get(list)
+                                .and_then(|l| l.get(0))
+                                .and_then(|i| i.get(field))
+                                .cloned(),
+                            CopyFrom::Referenced { reference, field } => {
+                                let target = model
+                                    .fields
+                                    .iter()
+                                    .find(|g| &g.wire_name == reference)
+                                    .and_then(|g| g.sandbox.references.clone())
+                                    .expect("a reference");
+                                let id = get(reference).and_then(Value::as_i64).expect("id");
+                                self.store
+                                    .get(&target, id)
+                                    .and_then(|p| p.get(field))
+                                    .cloned()
+                            }
+                        };
+                        assert_eq!(own, source.as_ref(), "{}: {record:?}", f.wire_name);
+                        if let CopyFrom::FirstItem { list, .. } = from {
+                            assert!(
+                                get(list)
+                                    .and_then(Value::as_array)
+                                    .is_some_and(|l| !l.is_empty())
+                            );
+                        }
+                        self.tick("copy");
+                    }
+                    Some(Derive::IndexOf(named)) => {
+                        let examples = &model
+                            .fields
+                            .iter()
+                            .find(|g| &g.wire_name == named)
+                            .expect("field")
+                            .sandbox
+                            .examples;
+                        let text = get(named).and_then(Value::as_str).expect("text");
+                        let expected = examples
+                            .iter()
+                            .position(|e| e == text)
+                            .map(|i| i as i64 + 1);
+                        assert_eq!(own.and_then(Value::as_i64), expected, "{}", f.wire_name);
+                        self.tick("index_of");
+                    }
+                    Some(Derive::Template(t)) => {
+                        let text = |n: &str| {
+                            get(n).map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+                        };
+                        let width = |n: &str| get(n).and_then(Value::as_u64).map(|w| w as usize);
+                        assert_eq!(
+                            own.and_then(Value::as_str),
+                            Some(t.render(text, width).as_str())
+                        );
+                        self.tick("template");
+                    }
+                    Some(Derive::Computed(e)) => {
+                        let mut bounds = [false, true].map(|high| {
+                            e.eval(&mut Bound {
+                                record,
+                                parent,
+                                high,
+                            })
+                            .expect("computable")
+                        });
+                        bounds.sort_by(f64::total_cmp);
+                        let value = own
+                            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                            .expect("a number");
+                        assert!(
+                            value >= bounds[0] - 0.006 && value <= bounds[1] + 0.006,
+                            "{} = {value}, not in {bounds:?}: {record:?}",
+                            f.wire_name
+                        );
+                        self.tick("computed");
+                    }
+                    Some(Derive::TrueIf(other)) => {
+                        assert_eq!(
+                            own,
+                            Some(&Value::Bool(!empty(get(other)))),
+                            "{}",
+                            f.wire_name
+                        );
+                        self.tick("true_if");
+                    }
+                    Some(Derive::FirstOnly) => {
+                        if let Some(i) = position {
+                            assert_eq!(own, Some(&Value::Bool(i == 0)));
+                            self.tick("first_only");
+                        }
+                    }
+                    None => {}
+                }
+                if let Some(erp_spec::ir::Range::Number { min, max, .. }) = sb.range
+                    && let Some(v) = own.and_then(Value::as_f64)
+                {
+                    assert!((min..=max).contains(&v), "{} = {v}", f.wire_name);
+                    self.tick("range");
+                }
+                if let Some(erp_spec::ir::Range::Date { min, max }) = sb.range {
+                    let v = own.and_then(Value::as_str).expect("a date");
+                    let (lo, hi) = (
+                        format!("{:04}-{:02}-{:02}", min.0, min.1, min.2),
+                        format!("{:04}-{:02}-{:02}", max.0, max.1, max.2),
+                    );
+                    assert!(
+                        lo.as_str() <= v && v <= hi.as_str(),
+                        "{} = {v}",
+                        f.wire_name
+                    );
+                    self.tick("range");
+                }
+                if sb.stamp == Some(erp_spec::ir::Stamp::Updated) {
+                    let created = model
+                        .fields
+                        .iter()
+                        .find(|g| g.sandbox.stamp == Some(erp_spec::ir::Stamp::Created));
+                    if let Some(created) = created {
+                        assert!(
+                            own.and_then(Value::as_str)
+                                >= get(&created.wire_name).and_then(Value::as_str)
+                        );
+                        self.tick("stamp");
+                    }
+                }
+                // Nested generated items.
+                let TypeRef::Model(inner) = f.ty.innermost() else {
+                    continue;
+                };
+                if self.schema.resource_of_model(inner).is_some() {
+                    continue;
+                }
+                let item_model = self.schema.model(inner).expect("model");
+                match own {
+                    Some(Value::Object(item)) => self.record(item_model, item, Some(record), None),
+                    Some(Value::Array(items)) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let item = item.as_object().expect("an item");
+                            self.record(item_model, item, Some(record), Some(i));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Every declaration of the spec holds over its seeded records; returns the checks per key.
+    fn declarations_hold(schema: &Schema, records: usize) -> BTreeMap<&'static str, usize> {
+        let store = seed(schema, records, 9);
+        let mut checker = Checker {
+            schema,
+            store: &store,
+            checked: BTreeMap::new(),
+        };
+        for (r, resource) in schema.spec.resources.iter().enumerate() {
+            let Some(model) = schema.resource_model(r) else {
+                continue;
+            };
+            for (id, record) in store.records(&resource.name) {
+                let record = record.as_object().expect("a record");
+                checker.record(model, record, None, None);
+                for f in model.fields.iter().filter(|f| f.sandbox.sequence) {
+                    assert_eq!(record[&f.wire_name], id, "{}", f.wire_name);
+                    *checker.checked.entry("sequence").or_default() += 1;
+                }
+            }
+        }
+        checker.checked
+    }
+
+    #[test]
+    fn every_declared_relation_holds_over_seeded_records() {
+        let keys =
+            |counts: &BTreeMap<&'static str, usize>| counts.keys().copied().collect::<Vec<_>>();
+        let billomat = declarations_hold(&schema("billomat"), 300);
+        assert_eq!(
+            keys(&billomat),
+            [
+                "computed",
+                "copy",
+                "drawn_with",
+                "index_of",
+                "only_with",
+                "range",
+                "references",
+                "sequence",
+                "stamp",
+                "template"
+            ],
+            "{billomat:?}"
+        );
+        let cloudspot = declarations_hold(&schema("cloudspot"), 300);
+        assert_eq!(
+            keys(&cloudspot),
+            [
+                "computed",
+                "copy",
+                "drawn_with",
+                "first_only",
+                "index_of",
+                "range",
+                "sequence",
+                "template",
+                "true_if"
+            ],
+            "{cloudspot:?}"
+        );
+        let shop = declarations_hold(&shop(), 100);
+        for key in [
+            "computed",
+            "copy",
+            "drawn_with",
+            "first_only",
+            "index_of",
+            "only_with",
+            "range",
+            "references",
+            "template",
+            "true_if",
+        ] {
+            assert!(shop.contains_key(key), "{key}: {shop:?}");
+        }
     }
 
     fn shop() -> Schema {
