@@ -72,25 +72,6 @@ fn field<'m>(model: &'m Model, name: &str) -> Option<&'m Field> {
     model.fields.iter().find(|f| f.wire_name == name)
 }
 
-/// The own fields a derived value reads.
-fn reads(derive: &Derive) -> Vec<&str> {
-    match derive {
-        Derive::Copy(CopyFrom::Field(f)) | Derive::IndexOf(f) | Derive::TrueIf(f) => vec![f],
-        Derive::Copy(CopyFrom::Referenced { reference, .. }) => vec![reference],
-        Derive::Copy(CopyFrom::FirstItem { list, .. }) => vec![list],
-        Derive::Copy(CopyFrom::Parent(_)) | Derive::FirstOnly => Vec::new(),
-        Derive::Template(t) => t.fields(),
-        Derive::Computed(e) => e
-            .operands()
-            .into_iter()
-            .filter_map(|o| match o {
-                Operand::Field(f) => Some(f.as_str()),
-                Operand::Parent(_) => None,
-            })
-            .collect(),
-    }
-}
-
 impl<'s> Plan<'s> {
     pub(crate) fn new(schema: &'s Schema, model: &'s Model) -> Plan<'s> {
         let derived: Vec<&Field> = model
@@ -113,7 +94,7 @@ impl<'s> Plan<'s> {
                 return;
             }
             if let Some(derive) = &f.sandbox.derive {
-                for name in reads(derive) {
+                for name in derive.reads() {
                     if let Some(dep) = derived.iter().find(|d| d.wire_name == name) {
                         visit(dep, derived, order, visiting);
                     }
@@ -622,6 +603,62 @@ mod tests {
             record["revenue_gross"],
             json!(59.5),
             "read-only: the server's"
+        );
+    }
+    #[test]
+    fn billomat_server_numbers_stamps_and_composes_on_create_and_update() {
+        let schema = Schema::new(crate::builtin::load("billomat").expect("spec"));
+        let model = schema.model("Client").expect("Client");
+        let store = crate::seed::seed(&schema, 25, 1);
+        let mut record = object(json!({
+            "number_pre": "KD", "name": "Beispiel AG", "first_name": "Mia", "last_name": "Weber",
+            "street": "Hauptstraße 12", "zip": "80331", "city": "München", "number_length": 4,
+        }));
+        on_create(
+            &schema,
+            "clients",
+            model,
+            &mut record,
+            &store,
+            "2024-01-01T10:00:00+01:00",
+        );
+        assert_eq!(record["number"], 26, "the next number");
+        assert_eq!(record["client_number"], "KD0026");
+        assert_eq!(
+            record["address"],
+            "Beispiel AG\nMia Weber\nHauptstraße 12\n80331 München"
+        );
+        assert_eq!(record["created"], "2024-01-01T10:00:00+01:00");
+        assert_eq!(record["updated"], record["created"]);
+        assert_eq!(record["revenue_net"], 0);
+        assert_eq!(
+            record["revenue_gross"],
+            json!(0.0),
+            "computed from the net 0"
+        );
+        assert!(!record.contains_key("id"), "ids are assigned by the store");
+        assert!(
+            !record.contains_key("archived") && !record.contains_key("email"),
+            "writable fields stay as sent"
+        );
+
+        record.insert("city".into(), json!("Berlin"));
+        record.remove("number_length");
+        on_update(
+            &schema,
+            model,
+            &mut record,
+            &store,
+            "2024-02-01T10:00:00+01:00",
+        );
+        assert_eq!(record["created"], "2024-01-01T10:00:00+01:00");
+        assert_eq!(record["updated"], "2024-02-01T10:00:00+01:00");
+        assert_eq!(record["client_number"], "KD26");
+        assert!(
+            record["address"]
+                .as_str()
+                .expect("address")
+                .ends_with("80331 Berlin")
         );
     }
 }

@@ -1324,7 +1324,14 @@ models:
             let owner = &customer["bank_account_owner"];
             assert!(owner == "" || owner == &customer["name"], "{customer}");
         }
-        for (_, contact) in store.records("contacts") {
+        let mut archived = 0;
+        for (id, contact) in store.records("contacts") {
+            assert_eq!(
+                contact["email"],
+                format!("contact{id}@example.com"),
+                "like: email"
+            );
+            archived += usize::from(contact["archived"] == true);
             let customer = store
                 .get("customers", contact["customer_id"].as_i64().expect("id"))
                 .expect("customer");
@@ -1332,6 +1339,7 @@ models:
                 assert_eq!(contact[key], customer[key], "{key}");
             }
         }
+        assert!(archived <= 6, "chance: 0.1 gave {archived} of 12");
         let again = seed(&schema, 12, 5);
         for resource in ["products", "categories", "customers", "contacts"] {
             assert!(

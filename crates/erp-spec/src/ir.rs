@@ -467,6 +467,27 @@ pub enum Derive {
     FirstOnly,
 }
 
+impl Derive {
+    /// The fields of the same record the value reads: what must be worked out before it.
+    pub fn reads(&self) -> Vec<&str> {
+        match self {
+            Derive::Copy(CopyFrom::Field(f)) | Derive::IndexOf(f) | Derive::TrueIf(f) => vec![f],
+            Derive::Copy(CopyFrom::Referenced { reference, .. }) => vec![reference],
+            Derive::Copy(CopyFrom::FirstItem { list, .. }) => vec![list],
+            Derive::Copy(CopyFrom::Parent(_)) | Derive::FirstOnly => Vec::new(),
+            Derive::Template(t) => t.fields(),
+            Derive::Computed(e) => e
+                .operands()
+                .into_iter()
+                .filter_map(|o| match o {
+                    crate::expr::Operand::Field(f) => Some(f.as_str()),
+                    crate::expr::Operand::Parent(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Where a `copy` takes its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CopyFrom {

@@ -52,23 +52,6 @@ fn names(model: &ir::Model) -> BTreeSet<String> {
     model.fields.iter().map(|f| f.wire_name.clone()).collect()
 }
 
-/// The own fields a derived value reads (the edges of the circle check).
-fn reads(derive: &Derive) -> Vec<&str> {
-    match derive {
-        Derive::Copy(CopyFrom::Field(f)) | Derive::IndexOf(f) | Derive::TrueIf(f) => vec![f],
-        Derive::Copy(_) | Derive::FirstOnly => Vec::new(),
-        Derive::Template(t) => t.fields(),
-        Derive::Computed(e) => e
-            .operands()
-            .into_iter()
-            .filter_map(|o| match o {
-                Operand::Field(f) => Some(f.as_str()),
-                Operand::Parent(_) => None,
-            })
-            .collect(),
-    }
-}
-
 impl Validator {
     /// Fills in `Field::sandbox` beyond its examples, reporting every bad declaration:
     /// `references` of every field first, since a `copy` may go through another field's.
@@ -149,7 +132,7 @@ impl Validator {
                 let Some(derive) = own.get(&last) else {
                     continue;
                 };
-                for next in reads(derive).into_iter().filter_map(index) {
+                for next in derive.reads().into_iter().filter_map(index) {
                     if next == start {
                         let circle: Vec<String> = path
                             .iter()
