@@ -110,7 +110,7 @@ fn model<'s>(spec: &'s ir::Spec, name: Option<&String>) -> Option<&'s ir::Model>
 
 /// An example value of a field for a request body.
 fn example(spec: &ir::Spec, field: &ir::Field) -> Option<Value> {
-    if let Some(first) = field.examples.first() {
+    if let Some(first) = field.sandbox.examples.first() {
         return Some(Value::String(first.clone()));
     }
     Some(match &field.ty {
@@ -134,7 +134,7 @@ fn body_for(spec: &ir::Spec, model: &ir::Model) -> Map<String, Value> {
         .fields
         .iter()
         .filter(|f| !f.read_only && !f.sensitive)
-        .filter(|f| f.required || !f.examples.is_empty())
+        .filter(|f| f.required || !f.sandbox.examples.is_empty())
         .filter_map(|f| Some((f.wire_name.clone(), example(spec, f)?)))
         .collect()
 }

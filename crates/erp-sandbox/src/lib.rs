@@ -29,30 +29,24 @@
 //!   `sandbox.errors.unauthorized` in the vendor's error body.
 //! - **Data**: `seed_records` deterministic, realistic records per listable resource; creates,
 //!   updates and deletes change them for the life of the sandbox. Values come from the spec's field
-//!   examples (else from the field's type and name) and are made to agree by generic rules driven
-//!   by field names, types and examples, never by the vendor:
-//!   - *parallel examples*: string and enum fields of one record (or nested item) whose example
-//!     lists have the same length (≥ 2) take the same position, so `taal: [nl, fr, en]` goes with
-//!     `taal_display: [Nederlands, Français, English]`; positions are dealt so that records (and the
-//!     items of one nested list) repeat an example only after all were used;
-//!   - *codes follow the id*: examples like `ART-0001`, `ART-0103` (one prefix ending in `-` or `/`,
-//!     then digits) give record 2 the code `ART-0002`;
-//!   - *VAT pairs*: `<x>_incl` = `<x>_excl` × (1 + rate/100) with the record's `BTW`/`vat`/
-//!     `vat_rate`/`tax_rate`, else its parent record's, else 21 %; nested items' `<x>_excl` follow
-//!     the parent's (less the item's discount); `inkoop…`/`purchase…` amounts are 40–80 % of the
-//!     matching `verkoop…`/`sales…` amounts;
-//!   - *net/gross pairs*: `<x>_gross` = `<x>_net` × 1.19 (or the record's own rate);
-//!   - *ids and flags follow text*: `<x>_id` is the position of `<x>` among its examples, or the id
-//!     of the first record in a sibling list `<x>…` of another resource (`categorie_id` from
-//!     `categorieen`); `is_<w>` is true when a field `<w>…` is not empty; `<x>_date` is left out
-//!     when `<x>` is empty; a field whose examples are a subset of another's repeats it;
-//!   - *children follow parents*: a record referring to another resource's record takes its
-//!     organisation name and address and the fields it has no examples for; lists of the
-//!     resource's own model hold earlier records, so the records form shallow, bushy trees (at most
-//!     four levels, a few children per node, each record in at most one list); one item of a
-//!     nested list is the main one (`is_hoofdfoto`).
+//!   examples, else from the field's type alone (a field's name means nothing to the sandbox), and
+//!   agree with each other as each field's `sandbox:` part declares, never by vendor:
+//!   - *drawing*: `drawn_with` fields take the example at the same position (`taal_display` with
+//!     `taal`); positions are dealt so that records (and the items of one nested list) repeat an
+//!     example only after all were used; `range`, `chance` and `like` shape made-up values;
+//!   - *references*: a field declared `references: <resource>` holds the id of an existing record;
+//!     a list of a resource's records whose model refers back is filled from those records when
+//!     rendered (Billomat's `client-property-values`);
+//!   - *relations*: `copy` (from the same record, a referenced record, the parent of a nested
+//!     item or the first item of a list), `index_of`, `template`, `computed`, `true_if`,
+//!     `only_with` and `first_only`; declarations on `read_only` fields are the server's own
+//!     computations and also apply to records created or changed over HTTP, together with
+//!     `stamp` (creation and change times) and `sequence` (the next number);
+//!   - *trees*: lists of the resource's own model hold earlier records, so the records form
+//!     shallow, bushy trees (at most four levels, a few children per node, each record in at most
+//!     one list).
 //!
-//!   See the `seed` and `coherence` modules for the exact rules.
+//!   See the `seed` and `realism` modules and `specs/README.md` for the exact rules.
 //! - **Wire dialect and envelopes** from the spec (all-strings scalars, `"1"`/`"0"` booleans,
 //!   one-or-many lists, root-key or `data` envelopes, page metadata). An operation's `root`
 //!   replaces the resource's singular as the root key of its request and item bodies (Billomat's
@@ -96,10 +90,8 @@ mod app;
 mod auth;
 mod builtin;
 mod codec;
-mod coherence;
 mod control;
 mod decode;
-mod derive;
 mod errors;
 mod faults;
 mod oauth;
@@ -108,8 +100,10 @@ mod ordered_json;
 mod paging;
 mod query;
 mod rate_limit;
+mod realism;
 mod render;
 mod reply;
+mod rng;
 mod routes;
 mod schema;
 mod seed;

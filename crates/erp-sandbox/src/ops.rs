@@ -22,7 +22,7 @@ use crate::reply::Reply;
 use crate::routes::Match;
 use crate::store::Store;
 use crate::xml::{Inferred, ModelTypes, XmlTypes};
-use crate::{codec, decode, derive, paging};
+use crate::{codec, decode, paging, realism};
 
 /// One request below the base path.
 #[derive(Debug, Clone, Copy)]
@@ -455,15 +455,14 @@ impl<'a> Ctx<'a> {
         if model.fields.iter().any(|f| f.wire_name == "id") {
             record.insert("id".to_owned(), Value::from(id));
         }
-        let next_number = store
-            .records(&self.resource.name)
-            .filter_map(|(_, r)| r.get("number").and_then(Value::as_i64))
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1);
-        derive::defaults_on_create(model, &mut record, next_number);
-        derive::stamp(model, &mut record, &now(), true);
-        derive::refresh(model, &mut record);
+        realism::on_create(
+            &self.app.schema,
+            &self.resource.name,
+            model,
+            &mut record,
+            &store,
+            &now(),
+        );
         let record = Value::Object(record);
         store.insert(&self.resource.name, id, record.clone());
         Ok(self.write_reply(&store, &record, 201))
@@ -476,23 +475,22 @@ impl<'a> Ctx<'a> {
         }
         let (fields, model) = self.decode()?;
         let mut store = self.app.store();
-        let now = now();
-        let record = store.update(&self.resource.name, id, |record| {
-            let Value::Object(record) = record else {
-                return None;
-            };
-            for (key, value) in fields {
-                if value.is_null() {
-                    record.remove(&key);
-                } else {
-                    record.insert(key, value);
-                }
+        let Some(Value::Object(mut record)) = store.get(&self.resource.name, id).cloned() else {
+            return Err(self.not_found());
+        };
+        for (key, value) in fields {
+            if value.is_null() {
+                record.remove(&key);
+            } else {
+                record.insert(key, value);
             }
-            derive::stamp(model, record, &now, false);
-            derive::refresh(model, record);
-            Some(Value::Object(record.clone()))
-        });
-        let record = record.flatten().ok_or_else(|| self.not_found())?;
+        }
+        // Worked out beside the store: a read-only copy may read another record.
+        realism::on_update(&self.app.schema, model, &mut record, &store, &now());
+        let record = Value::Object(record);
+        store
+            .update(&self.resource.name, id, |stored| *stored = record.clone())
+            .ok_or_else(|| self.not_found())?;
         Ok(self.write_reply(&store, &record, 200))
     }
 

@@ -1,11 +1,14 @@
 //! Lookups derived from the spec that several modules need (models of resources, linked
-//! collections, references between resources).
+//! collections, references between resources). References are what fields declare with
+//! `sandbox: {references: <resource>}`, never guessed from field names.
 
-use erp_spec::ir::{Model, OperationKind, Resource, Spec, TypeRef};
+use erp_spec::ir::{Field, Model, Spec, TypeRef};
 
-/// A nested collection filled from another resource's records at render time: Billomat's
+/// A nested collection filled from another resource's records at render time: a list of
+/// resource C's records inside a record of resource P, where C's model has a field declared
+/// `references: P`, holds the C records that refer to it (Billomat's
 /// `client.client-property-values` lists the `client-property-values` whose `client_id` is the
-/// client's id.
+/// client's id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Link {
     /// Model holding the collection field.
@@ -40,7 +43,11 @@ pub(crate) struct Schema {
 
 impl Schema {
     pub(crate) fn new(spec: Spec) -> Schema {
-        let resource_models: Vec<Option<String>> = spec.resources.iter().map(model_of).collect();
+        let resource_models: Vec<Option<String>> = spec
+            .resources
+            .iter()
+            .map(|r| r.record_model().map(str::to_owned))
+            .collect();
         let mut schema = Schema {
             spec,
             resource_models,
@@ -112,16 +119,14 @@ impl Schema {
             .find(|l| l.model == model && l.field == field)
     }
 
-    /// The resource that a field named `<singular>_id` points at.
-    pub(crate) fn referenced_resource(&self, field: &str) -> Option<usize> {
-        let singular = field.strip_suffix("_id")?;
-        self.spec.resources.iter().position(|r| {
-            r.wire_singular == singular || r.wire_singular.replace('-', "_") == singular
-        })
+    /// The resource a field declares it `references`.
+    pub(crate) fn reference(&self, field: &Field) -> Option<usize> {
+        let name = field.sandbox.references.as_deref()?;
+        self.spec.resources.iter().position(|r| r.name == name)
     }
 
     /// `(resource, field)` pairs worth an index in the store: the foreign keys of linked
-    /// collections and every `<singular>_id` field that refers to a resource.
+    /// collections and every field that `references` a resource.
     pub(crate) fn indexed_fields(&self) -> Vec<(String, String)> {
         let mut fields: Vec<(String, String)> = self
             .links
@@ -138,7 +143,7 @@ impl Schema {
                 continue;
             };
             for field in &model.fields {
-                if field.wire_name != "id" && self.referenced_resource(&field.wire_name).is_some() {
+                if self.reference(field).is_some() {
                     fields.push((resource.name.clone(), field.wire_name.clone()));
                 }
             }
@@ -186,9 +191,7 @@ impl Schema {
         };
         let mut deps = Vec::new();
         for field in &model.fields {
-            if field.wire_name != "id"
-                && let Some(r) = self.referenced_resource(&field.wire_name)
-            {
+            if let Some(r) = self.reference(field) {
                 deps.push(r);
             }
             if let TypeRef::List(inner) = &field.ty
@@ -209,7 +212,6 @@ impl Schema {
             let Some(model) = self.resource_model(r) else {
                 continue;
             };
-            let foreign_key = format!("{}_id", resource.wire_singular.replace('-', "_"));
             for field in &model.fields {
                 let TypeRef::List(inner) = &field.ty else {
                     continue;
@@ -217,48 +219,29 @@ impl Schema {
                 let TypeRef::Model(child_model) = inner.as_ref() else {
                     continue;
                 };
-                let child = self.spec.resources.iter().position(|c| {
-                    c.wire_plural == field.wire_name && model_of(c).as_deref() == Some(child_model)
+                // The child resource whose records follow the item model and refer back here.
+                let found = (0..self.spec.resources.len()).find_map(|c| {
+                    let m = self.resource_model(c).filter(|m| &m.name == child_model)?;
+                    let key = m.fields.iter().find(|f| {
+                        f.sandbox.references.as_deref() == Some(resource.name.as_str())
+                    })?;
+                    Some((c, key.wire_name.clone()))
                 });
-                let Some(child) = child else { continue };
-                let has_key = self
-                    .model(child_model)
-                    .is_some_and(|m| m.fields.iter().any(|f| f.wire_name == foreign_key));
-                if has_key
-                    && !links
-                        .iter()
-                        .any(|l: &Link| l.model == model.name && l.field == field.wire_name)
-                {
-                    links.push(Link {
-                        model: model.name.clone(),
-                        field: field.wire_name.clone(),
-                        child,
-                        foreign_key: foreign_key.clone(),
-                    });
-                }
+                let Some((child, foreign_key)) = found.filter(|(c, _)| *c != r) else {
+                    continue;
+                };
+                links.push(Link {
+                    model: model.name.clone(),
+                    field: field.wire_name.clone(),
+                    child,
+                    foreign_key,
+                });
             }
         }
+        links.sort_by(|a, b| (&a.model, &a.field).cmp(&(&b.model, &b.field)));
+        links.dedup_by(|a, b| a.model == b.model && a.field == b.field);
         links
     }
-}
-
-/// The model of a resource: the response of its list or get, else any model its operations use.
-fn model_of(resource: &Resource) -> Option<String> {
-    let by_kind = |kind: OperationKind| {
-        resource
-            .operations
-            .iter()
-            .find(|o| o.kind == kind)
-            .and_then(|o| o.response.clone())
-    };
-    by_kind(OperationKind::List)
-        .or_else(|| by_kind(OperationKind::Get))
-        .or_else(|| {
-            resource
-                .operations
-                .iter()
-                .find_map(|o| o.response.clone().or_else(|| o.request.clone()))
-        })
 }
 
 /// `bank_account_owner` -> `Bank account owner`.
@@ -294,8 +277,14 @@ mod tests {
             .map(|&r| s.spec.resources[r].name.as_str())
             .collect();
         assert_eq!(order[0], "clients");
+        let property_values = s.model("ClientPropertyValue").expect("model");
+        let client_id = property_values
+            .fields
+            .iter()
+            .find(|f| f.wire_name == "client_id")
+            .expect("client_id");
         assert_eq!(
-            s.referenced_resource("client_id"),
+            s.reference(client_id),
             Some(crate::testing::resource_index(&s.spec, "clients"))
         );
         assert_eq!(

@@ -291,6 +291,26 @@ pub struct Operation {
     pub root: String,
 }
 
+impl Resource {
+    /// The model of the resource's records: the response of its list or get, else any model
+    /// its operations use.
+    pub fn record_model(&self) -> Option<&str> {
+        let by_kind = |kind: OperationKind| {
+            self.operations
+                .iter()
+                .find(|o| o.kind == kind)
+                .and_then(|o| o.response.as_deref())
+        };
+        by_kind(OperationKind::List)
+            .or_else(|| by_kind(OperationKind::Get))
+            .or_else(|| {
+                self.operations
+                    .iter()
+                    .find_map(|o| o.response.as_deref().or(o.request.as_deref()))
+            })
+    }
+}
+
 impl Operation {
     /// UpperCamel name of the generated query struct, if the operation has query parameters.
     pub fn query_type_name(&self, resource: &Resource) -> String {
@@ -342,6 +362,29 @@ pub enum TypeRef {
 }
 
 impl TypeRef {
+    /// The type as a spec writes it (`list<Client>`), for messages.
+    pub fn spec_name(&self) -> String {
+        match self {
+            TypeRef::String => "string".into(),
+            TypeRef::Integer => "integer".into(),
+            TypeRef::Number => "number".into(),
+            TypeRef::Decimal => "decimal".into(),
+            TypeRef::Boolean => "boolean".into(),
+            TypeRef::Date => "date".into(),
+            TypeRef::DateTime => "datetime".into(),
+            TypeRef::Guid => "guid".into(),
+            TypeRef::Bytes => "bytes".into(),
+            TypeRef::Json => "json".into(),
+            TypeRef::List(inner) => format!("list<{}>", inner.spec_name()),
+            TypeRef::Model(name) | TypeRef::Enum(name) => name.clone(),
+        }
+    }
+
+    /// A number a `computed` expression can read or give: integer, number or decimal.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, TypeRef::Integer | TypeRef::Number | TypeRef::Decimal)
+    }
+
     pub fn is_list(&self) -> bool {
         matches!(self, TypeRef::List(_))
     }
@@ -373,9 +416,124 @@ pub struct Field {
     pub required: bool,
     pub sensitive: bool,
     pub read_only: bool,
-    /// Sample values for the sandbox's records (`sandbox: {examples: [..]}`); clients never
-    /// read them.
+    /// How the sandbox makes up values of this field (its `sandbox:` part); clients never
+    /// read it.
+    pub sandbox: FieldSandbox,
+}
+
+/// A field's `sandbox:` part: sample values and the relations that make a seeded record read
+/// like real data. Every relation is declared; the sandbox gives a field no meaning from its
+/// name. Field names here are wire names of the same model unless said otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct FieldSandbox {
+    /// Sample values (`examples: [..]`), as written.
     pub examples: Vec<String>,
+    /// `drawn_with`: takes the example at the same position as this field's (lists of equal
+    /// length); chains form one group.
+    pub drawn_with: Option<String>,
+    /// `references`: holds the id of a record of this resource (by its key in `resources`).
+    pub references: Option<String>,
+    /// The value follows other values (`copy`, `index_of`, `template`, `computed`, `true_if`,
+    /// `first_only`).
+    pub derive: Option<Derive>,
+    /// `only_with`: left out when this field is empty.
+    pub only_with: Option<String>,
+    /// `range: [min, max]` for numbers and dates.
+    pub range: Option<Range>,
+    /// `chance`: probability of `true` for a boolean.
+    pub chance: Option<f64>,
+    /// `like`: what a string without examples looks like.
+    pub like: Option<Like>,
+    /// `stamp`: a read-only datetime the server sets to its time.
+    pub stamp: Option<Stamp>,
+    /// `sequence: true`: an integer the server numbers itself when a create does not send it.
+    pub sequence: bool,
+}
+
+/// How a field's value follows other values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Derive {
+    /// `copy: <path>`.
+    Copy(CopyFrom),
+    /// `index_of: <field>`: the 1-based position of that field's value among its examples.
+    IndexOf(String),
+    /// `template: "..."`.
+    Template(crate::expr::Template),
+    /// `computed: "..."`.
+    Computed(crate::expr::Expr),
+    /// `true_if: <field>`: true exactly when that field is not empty.
+    TrueIf(String),
+    /// `first_only: true`: true for the first item of its list only.
+    FirstOnly,
+}
+
+impl Derive {
+    /// The fields of the same record the value reads: what must be worked out before it.
+    pub fn reads(&self) -> Vec<&str> {
+        match self {
+            Derive::Copy(CopyFrom::Field(f)) | Derive::IndexOf(f) | Derive::TrueIf(f) => vec![f],
+            Derive::Copy(CopyFrom::Referenced { reference, .. }) => vec![reference],
+            Derive::Copy(CopyFrom::FirstItem { list, .. }) => vec![list],
+            Derive::Copy(CopyFrom::Parent(_)) | Derive::FirstOnly => Vec::new(),
+            Derive::Template(t) => t.fields(),
+            Derive::Computed(e) => e
+                .operands()
+                .into_iter()
+                .filter_map(|o| match o {
+                    crate::expr::Operand::Field(f) => Some(f.as_str()),
+                    crate::expr::Operand::Parent(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a `copy` takes its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyFrom {
+    /// `<field>` of the same record.
+    Field(String),
+    /// `<reference>.<field>`: `field` of the record that the field `reference` (declared with
+    /// `references`) points at.
+    Referenced { reference: String, field: String },
+    /// `parent.<field>`: of the record or item that holds this nested item.
+    Parent(String),
+    /// `<list>.<field>`: of the first item of the record's list `list` (never empty then).
+    FirstItem { list: String, field: String },
+}
+
+/// `range: [min, max]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Range {
+    /// Numbers drawn in steps of `step`: the finest decimal written in the bounds (`[0, 60]`
+    /// whole numbers, `[0.5, 30.0]` tenths).
+    Number { min: f64, max: f64, step: f64 },
+    /// Dates `(year, month, day)`, both ends included.
+    Date {
+        min: (i32, u32, u32),
+        max: (i32, u32, u32),
+    },
+}
+
+/// `like`: the shape of a made-up string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Like {
+    Email,
+    Phone,
+    Url,
+    Iban,
+    Bic,
+    /// `digits:N`
+    Digits(usize),
+}
+
+/// `stamp`: when the server sets a read-only datetime to its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// On create.
+    Created,
+    /// On create and on every update.
+    Updated,
 }
 
 #[derive(Debug, Clone)]

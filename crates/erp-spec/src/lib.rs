@@ -13,6 +13,7 @@
 pub mod descriptors;
 mod diagnose;
 pub mod error;
+pub mod expr;
 pub mod ir;
 mod locate;
 pub mod raw;

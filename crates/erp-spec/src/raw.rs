@@ -411,14 +411,44 @@ pub struct RawField {
     pub read_only: bool,
     /// How the sandbox imitates this field.
     #[serde(default)]
-    pub sandbox: Option<RawFieldSandbox>,
+    pub sandbox: Option<Spanned<RawFieldSandbox>>,
 }
 
+/// A field's `sandbox:` part: sample values and declared relations (see `ir::FieldSandbox`).
 #[derive(Debug, Deserialize)]
 pub struct RawFieldSandbox {
     /// Sample values for the sandbox's generated records.
     #[serde(default)]
-    pub examples: Vec<String>,
+    pub examples: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub drawn_with: Option<Spanned<String>>,
+    #[serde(default)]
+    pub references: Option<Spanned<String>>,
+    #[serde(default)]
+    pub copy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub index_of: Option<Spanned<String>>,
+    #[serde(default)]
+    pub template: Option<Spanned<String>>,
+    #[serde(default)]
+    pub computed: Option<Spanned<String>>,
+    #[serde(default)]
+    pub true_if: Option<Spanned<String>>,
+    #[serde(default)]
+    pub only_with: Option<Spanned<String>>,
+    #[serde(default)]
+    pub first_only: Option<Spanned<bool>>,
+    /// `[min, max]`: numbers or dates, read as written (the field's type decides).
+    #[serde(default)]
+    pub range: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub chance: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub like: Option<Spanned<String>>,
+    #[serde(default)]
+    pub stamp: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sequence: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

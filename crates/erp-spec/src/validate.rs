@@ -14,6 +14,7 @@ use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
 mod paging;
+mod realism;
 mod sandbox;
 
 /// Validates a parsed spec. Returns every error found, not just the first.
@@ -183,8 +184,9 @@ impl Validator {
             models: &known_models,
             enums: &known_enums,
         };
-        let models = self.models(&raw.models, &types);
+        let mut models = self.models(&raw.models, &types);
         let resources = self.resources(&raw, &types, &envelope, &wire, &paging);
+        self.realism(&raw.models, &mut models, &resources);
         let sandbox = self.sandbox(raw.sandbox.as_ref(), &auth, &rate_limits);
         let mut spec = ir::Spec {
             source: self.file.clone(),
@@ -667,12 +669,17 @@ impl Validator {
                     required: f.value.required,
                     sensitive: f.value.sensitive,
                     read_only: f.value.read_only,
-                    examples: f
-                        .value
-                        .sandbox
-                        .as_ref()
-                        .map(|s| s.examples.clone())
-                        .unwrap_or_default(),
+                    // The rest of the part is checked once every model is known (`realism`).
+                    sandbox: ir::FieldSandbox {
+                        examples: f
+                            .value
+                            .sandbox
+                            .as_ref()
+                            .and_then(|s| s.value.examples.as_ref())
+                            .map(|e| e.value.clone())
+                            .unwrap_or_default(),
+                        ..Default::default()
+                    },
                 });
             }
             // `id` first, then alphabetical by Rust name: stable, and reads naturally.

@@ -956,3 +956,218 @@ fn auth_schemes_take_only_what_they_use() {
         "auth scheme `oauth2` needs an `oauth2` section",
     );
 }
+
+/// The fixture with its `models` section replaced (`enums` stay as they are).
+fn with_models(models: &str) -> String {
+    let start = MINI.find("models:\n").expect("models");
+    let end = MINI.find("enums:\n").expect("enums");
+    format!("{}models:\n{models}\n{}", &MINI[..start], &MINI[end..])
+}
+
+/// Asserts that every expected `file:line:column: message` is reported, and nothing else.
+fn assert_errors_unordered(text: &str, expected: &[String]) {
+    let errors = erp_spec::parse_str("specs/mini.yaml", text).expect_err("spec should be rejected");
+    let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    for e in expected {
+        assert!(got.contains(e), "missing `{e}` in:\n{errors}");
+    }
+    assert_eq!(got.len(), expected.len(), "\n{errors}");
+}
+
+#[test]
+fn declared_realism_is_checked_where_it_is_written() {
+    let text = with_models(
+        r#"  Widget:
+    doc: A widget.
+    fields:
+      id: {type: integer, read_only: true, doc: Id.}
+      name: {type: string, doc: Name., sandbox: {examples: [A, B, C]}}
+      type: {type: WidgetType, doc: Kind., sandbox: {examples: [SMALL, LARGE], drawn_with: name}}
+      secret_code: {type: string, sensitive: true, doc: A secret., sandbox: {copy: nme}}
+      parts: {type: "list<Part>", doc: Parts.}
+      price: {type: number, doc: Price., sandbox: {computed: "net * (1 +"}}
+      flag: {type: string, doc: Flag., sandbox: {true_if: name}}
+      size: {type: string, doc: Size., sandbox: {range: [1, 2]}}
+      owner_id: {type: integer, doc: Owner., sandbox: {references: widget}}
+      code: {type: string, doc: Code., sandbox: {template: "W-{id|pad:4"}}
+      made: {type: datetime, doc: Made., sandbox: {stamp: created}}
+      total: {type: number, doc: Total., sandbox: {copy: name, computed: "price * 2"}}
+      a: {type: number, doc: A., sandbox: {computed: "b + 1"}}
+      b: {type: number, doc: B., sandbox: {computed: "a * 2"}}
+  Part:
+    doc: A part.
+    fields:
+      label: {type: string, required: true, doc: Label.}
+      main: {type: boolean, doc: The main part., sandbox: {first_only: true}}
+      cost: {type: number, doc: Cost., sandbox: {computed: "parent.prise"}}
+      owner: {type: string, doc: Owner., sandbox: {copy: label.name}}"#,
+    );
+    let widget = |field: &str, at: String, message: &str| {
+        format!("{at}: model `Widget`: field `{field}`: {message}")
+    };
+    assert_errors_unordered(
+        &text,
+        &[
+            widget(
+                "type",
+                place_in(&text, "drawn_with: name", "name"),
+                "`drawn_with: name` takes the example at the same position, so both need `examples` lists of the same length (at least 2), but they have 2 and 3",
+            ),
+            widget(
+                "secret_code",
+                place(&text, "nme"),
+                "`copy` names `nme`, which is not a field of model `Widget` (did you mean `name`?)",
+            ),
+            widget(
+                "price",
+                place(&text, "\"net * (1 +\""),
+                "`computed` cannot be read: expected a number, a field name or `(` before the end (at character 11)",
+            ),
+            widget(
+                "flag",
+                place_in(&text, "true_if: name", "name"),
+                "`true_if` applies to boolean fields, not to a `string`",
+            ),
+            widget(
+                "size",
+                place(&text, "[1, 2]"),
+                "`range` applies to integer, number, decimal, date or datetime fields, not to a `string`",
+            ),
+            widget(
+                "owner_id",
+                place_in(&text, "references: widget", "widget"),
+                "`references` names `widget`, which is not a resource (did you mean `widgets`?)",
+            ),
+            widget(
+                "code",
+                place(&text, "\"W-{id"),
+                "`template` cannot be read: `{` is never closed (at character 3)",
+            ),
+            widget(
+                "made",
+                place_in(&text, "stamp: created", "created"),
+                "`stamp` is the server's own time, so the field must be `read_only`",
+            ),
+            widget(
+                "total",
+                place(&text, "\"price * 2\""),
+                "declares both `copy` and `computed`, but a value follows one rule",
+            ),
+            format!(
+                "{}: model `Widget`: the sandbox values `a` -> `b` -> `a` follow each other in a circle; one of them needs examples or a type-based value instead",
+                place(&text, "\"b + 1\"")
+            ),
+            format!(
+                "{}: model `Part`: field `cost`: `computed` names `prise`, which is not a field of model `Widget` (did you mean `price`?)",
+                place(&text, "\"parent.prise\"")
+            ),
+            format!(
+                "{}: model `Part`: field `owner`: `copy: label.name`: `label` neither declares `references` nor is a list of items, so it has no `name`; write `<field>`, `<reference>.<field>`, `parent.<field>` or `<list>.<field>`",
+                place(&text, "label.name")
+            ),
+        ],
+    );
+}
+
+#[test]
+fn declared_realism_reaches_the_ir_typed() {
+    use erp_spec::expr::{Expr, Template};
+    use erp_spec::ir::{CopyFrom, Derive, Like, Range, Stamp};
+    let text = with_models(
+        r#"  Widget:
+    doc: A widget.
+    fields:
+      id: {type: integer, read_only: true, doc: Id.}
+      name: {type: string, doc: Name., sandbox: {examples: [A, B]}}
+      code: {type: string, doc: Code., sandbox: {examples: [a, b], drawn_with: name}}
+      name_id: {type: integer, doc: Position., sandbox: {index_of: name}}
+      sku: {type: string, read_only: true, doc: SKU., sandbox: {template: "W-{id|pad:4}"}}
+      price: {type: number, doc: Price., sandbox: {range: [0.5, 99.95]}}
+      gross: {type: number, read_only: true, doc: Gross., sandbox: {computed: "price * 1.21"}}
+      born: {type: date, doc: Born., sandbox: {range: [1950-01-01, 2004-12-31]}}
+      mail: {type: string, doc: Mail., sandbox: {like: email}}
+      rare: {type: boolean, doc: Rare., sandbox: {chance: 0.1}}
+      made: {type: datetime, read_only: true, doc: Made., sandbox: {stamp: updated}}
+      number: {type: integer, doc: Number., sandbox: {sequence: true}}
+      owner_id: {type: integer, doc: Owner., sandbox: {references: widgets}}
+      owner_name: {type: string, doc: Owner's name., sandbox: {copy: owner_id.name, only_with: owner_id}}
+      first_part: {type: string, doc: First part., sandbox: {copy: parts.label}}
+      parts: {type: "list<Part>", doc: Parts.}
+  Part:
+    doc: A part.
+    fields:
+      label: {type: string, required: true, doc: Label.}
+      main: {type: boolean, doc: The main part., sandbox: {first_only: true}}
+      widget: {type: string, doc: Its widget's name., sandbox: {copy: parent.name}}"#,
+    );
+    let spec = erp_spec::parse_str("specs/mini.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let widget = spec.model("Widget").expect("Widget");
+    let part = spec.model("Part").expect("Part");
+    let sandbox = |model: &erp_spec::ir::Model, name: &str| {
+        model
+            .fields
+            .iter()
+            .find(|f| f.wire_name == name)
+            .map(|f| f.sandbox.clone())
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert_eq!(sandbox(widget, "code").drawn_with.as_deref(), Some("name"));
+    assert_eq!(
+        sandbox(widget, "name_id").derive,
+        Some(Derive::IndexOf("name".into()))
+    );
+    assert_eq!(
+        sandbox(widget, "sku").derive,
+        Some(Derive::Template(
+            Template::parse("W-{id|pad:4}").expect("template")
+        ))
+    );
+    assert_eq!(
+        sandbox(widget, "price").range,
+        Some(Range::Number {
+            min: 0.5,
+            max: 99.95,
+            step: 0.01
+        })
+    );
+    assert_eq!(
+        sandbox(widget, "gross").derive,
+        Some(Derive::Computed(Expr::parse("price * 1.21").expect("expr")))
+    );
+    assert_eq!(
+        sandbox(widget, "born").range,
+        Some(Range::Date {
+            min: (1950, 1, 1),
+            max: (2004, 12, 31)
+        })
+    );
+    assert_eq!(sandbox(widget, "mail").like, Some(Like::Email));
+    assert_eq!(sandbox(widget, "rare").chance, Some(0.1));
+    assert_eq!(sandbox(widget, "made").stamp, Some(Stamp::Updated));
+    assert!(sandbox(widget, "number").sequence);
+    assert_eq!(
+        sandbox(widget, "owner_id").references.as_deref(),
+        Some("widgets")
+    );
+    let owner_name = sandbox(widget, "owner_name");
+    assert_eq!(
+        owner_name.derive,
+        Some(Derive::Copy(CopyFrom::Referenced {
+            reference: "owner_id".into(),
+            field: "name".into()
+        }))
+    );
+    assert_eq!(owner_name.only_with.as_deref(), Some("owner_id"));
+    assert_eq!(
+        sandbox(widget, "first_part").derive,
+        Some(Derive::Copy(CopyFrom::FirstItem {
+            list: "parts".into(),
+            field: "label".into()
+        }))
+    );
+    assert_eq!(sandbox(part, "main").derive, Some(Derive::FirstOnly));
+    assert_eq!(
+        sandbox(part, "widget").derive,
+        Some(Derive::Copy(CopyFrom::Parent("name".into())))
+    );
+}

@@ -106,7 +106,7 @@ fn sandbox_parts_land_in_the_ir() {
         .iter()
         .find(|f| f.wire_name == "name")
         .unwrap();
-    assert_eq!(name.examples, ["Sprocket", "Gear"]);
+    assert_eq!(name.sandbox.examples, ["Sprocket", "Gear"]);
     let list = spec.resources[0]
         .operations
         .iter()
