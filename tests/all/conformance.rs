@@ -382,7 +382,14 @@ impl Vendor {
             .filter(|r| r.method == "GET")
             .collect();
         let size = op.paging.size();
-        let page_size = size.map_or(usize::MAX, |s| PAGE_SIZE.min(s.max) as usize);
+        // A fixed size is the vendor's own: nothing is sent and the client cannot change it.
+        let page_size = size.map_or(usize::MAX, |s| {
+            if s.is_fixed() {
+                s.default as usize
+            } else {
+                PAGE_SIZE.min(s.max) as usize
+            }
+        });
         if op.paging.is_paged() && total > page_size && pages.len() < total.div_ceil(page_size) {
             return Err(format!(
                 "{total} items in {} requests: the list was not paged",
@@ -399,7 +406,7 @@ impl Vendor {
                     ));
                 }
             }
-            if let Some(s) = size {
+            if let Some(s) = size.filter(|s| !s.is_fixed()) {
                 let sent = page.param(s.param);
                 if sent != Some(page_size.to_string().as_str()) {
                     return Err(format!(
@@ -650,6 +657,27 @@ impl Vendor {
     }
 }
 
+/// Checks of vendor specs the sandbox cannot serve faithfully yet, as `vendor: check`.
+/// Spreedly (issue 9) addresses subscribers by a client-chosen string `customer-id` where the
+/// sandbox keys records by a numeric `id`, and its invoices have no field a create must send;
+/// the sandbox primitives for both are under way (branch `sp-sandbox`). A listed check that
+/// fails is printed, not counted; one that passes fails the run, so this list can only shrink.
+const AWAITING_SANDBOX: &[&str] = &[
+    "spreedly: invoices.pay",
+    "spreedly: invoices.create/update/delete",
+    "spreedly: subscribers.add_fee",
+    "spreedly: subscribers.add_store_credit",
+    "spreedly: subscribers.allow_free_trial",
+    "spreedly: subscribers.change_subscription_plan",
+    "spreedly: subscribers.get",
+    "spreedly: subscribers.give_complimentary_subscription",
+    "spreedly: subscribers.give_complimentary_time_extension",
+    "spreedly: subscribers.give_lifetime_complimentary_subscription",
+    "spreedly: subscribers.stop_auto_renew",
+    "spreedly: subscribers.subscribe_to_free_trial",
+    "spreedly: subscribers.create/update/delete",
+];
+
 /// The cell of the conformance matrix a spec stands for.
 fn describe(spec: &ir::Spec) -> String {
     let paging = match spec.paging {
@@ -734,6 +762,14 @@ async fn run(folder: &str) {
                 v.token_expires_mid_paging().await
             );
         }
+        for awaited in AWAITING_SANDBOX {
+            let (vendor, what) = awaited.split_once(": ").unwrap_or_default();
+            if vendor == v.spec.vendor.name && v.passed.iter().any(|p| p == what) {
+                failures.push(format!(
+                    "{awaited}: passes now; remove it from AWAITING_SANDBOX"
+                ));
+            }
+        }
         matrix.push(format!(
             "{:<14} {:<48} {} checks passed: {}",
             v.spec.vendor.name,
@@ -743,7 +779,19 @@ async fn run(folder: &str) {
         ));
         v.sandbox.shutdown().await;
     }
+    let (awaited, failures): (Vec<String>, Vec<String>) = failures.into_iter().partition(|f| {
+        AWAITING_SANDBOX
+            .iter()
+            .any(|a| f.strip_prefix(a).is_some_and(|rest| rest.starts_with(": ")))
+    });
     println!("conformance matrix ({folder}):\n{}", matrix.join("\n"));
+    if !awaited.is_empty() {
+        println!(
+            "awaiting sandbox fidelity ({} checks):\n{}",
+            awaited.len(),
+            awaited.join("\n")
+        );
+    }
     assert!(
         failures.is_empty(),
         "conformance failures:\n{}",

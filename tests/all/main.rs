@@ -7,3 +7,4 @@ mod conformance;
 mod fixtures;
 mod rate_limits;
 mod resilience;
+mod spreedly;

@@ -3,11 +3,29 @@
 /// The query parameter that sets the page size, with the vendor's default and maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageSize {
+    /// The parameter; empty for a [fixed](PageSize::fixed) size the vendor chooses itself.
     pub param: &'static str,
     /// Size sent when the client configures none.
     pub default: u64,
     /// Largest size the vendor honours; a configured size is clamped to it.
     pub max: u64,
+}
+
+impl PageSize {
+    /// The vendor's own page size, with no parameter to change it (Spreedly's 50
+    /// transactions): nothing is sent, and a shorter page is the last one.
+    pub const fn fixed(size: u64) -> Self {
+        PageSize {
+            param: "",
+            default: size,
+            max: size,
+        }
+    }
+
+    /// Whether the size is the vendor's own, with no parameter.
+    pub fn is_fixed(&self) -> bool {
+        self.param.is_empty()
+    }
 }
 
 /// Where the link to the next page is.
@@ -80,7 +98,7 @@ impl Paging {
             Paging::Cursor { param, .. } => Some(param),
         };
         own.into_iter()
-            .chain(self.size().map(|s| s.param))
+            .chain(self.size().filter(|s| !s.is_fixed()).map(|s| s.param))
             .collect()
     }
 

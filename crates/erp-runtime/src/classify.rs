@@ -31,13 +31,14 @@ pub(crate) fn status(
         .as_ref()
         .map(|v| envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, v))
         .unwrap_or_default();
-    // A body the codec cannot read (an HTML error page) has no message; short plain text is one.
+    // A body the codec cannot read (an HTML error page) has no message; short plain text is
+    // one, its lines (several messages, as Spreedly's 422s) joined like a list of messages.
     let message = message.or_else(|| {
         (parsed.is_none()
             && !text.trim_start().starts_with('<')
             && !text.trim().is_empty()
             && text.len() < 500)
-            .then(|| text.trim().to_owned())
+            .then(|| plain_text_message(&text))
     });
     let origin = origin(op);
     match status {
@@ -122,6 +123,15 @@ pub(crate) fn status(
             )
         }
     }
+}
+
+/// A plain-text error body as one message: each non-blank line trimmed, joined by `; `.
+fn plain_text_message(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A request that got no complete answer.

@@ -2,6 +2,7 @@
 //! lives in `send`, failure classification in `classify`, body decoding in `decode` and the
 //! paging engine in `paging`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
@@ -29,6 +30,9 @@ pub struct Client {
 struct Inner {
     vendor: &'static VendorInfo,
     base_url: String,
+    /// The base-URL variables given to the builder (also when `.base_url(..)` replaced the
+    /// template), for links and requirements.
+    variables: BTreeMap<String, String>,
     http: reqwest::Client,
     auth: Arc<dyn Auth>,
     config: Config,
@@ -54,6 +58,7 @@ impl Client {
     pub(crate) fn from_parts(
         vendor: &'static VendorInfo,
         base_url: String,
+        variables: BTreeMap<String, String>,
         http: reqwest::Client,
         auth: Arc<dyn Auth>,
         config: Config,
@@ -62,6 +67,7 @@ impl Client {
             inner: Arc::new(Inner {
                 vendor,
                 base_url,
+                variables,
                 http,
                 auth,
                 config,
@@ -77,6 +83,11 @@ impl Client {
     /// The resolved base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// A base-URL variable as given to the builder (`site`, `billomat_id`).
+    pub fn variable(&self, name: &str) -> Option<&str> {
+        self.inner.variables.get(name).map(String::as_str)
     }
 
     pub fn config(&self) -> &Config {

@@ -153,7 +153,7 @@ impl<C: From<Client>> ClientBuilder<C> {
         let auth = self
             .auth
             .ok_or_else(|| config_error("no credentials given; call `.auth(...)`".to_owned()))?;
-        let base_url = match self.base_url {
+        let base_url = match self.base_url.clone() {
             Some(url) => url,
             None => resolve_template(self.vendor, &self.variables)?,
         };
@@ -177,6 +177,7 @@ impl<C: From<Client>> ClientBuilder<C> {
         Ok(C::from(Client::from_parts(
             self.vendor,
             base_url,
+            self.variables,
             http,
             auth,
             self.config,

@@ -104,6 +104,12 @@ pub enum Error {
         excerpt: String,
     },
 
+    /// The client refused the call before sending anything: the spec allows the operation
+    /// only under a condition the configuration does not meet (Spreedly deletes subscribers
+    /// only on test sites).
+    #[error("{origin}: not allowed: {message}")]
+    NotAllowed { origin: Origin, message: String },
+
     /// The vendor's pages contradict each other or themselves (a total that the pages do not
     /// add up to, a cursor that repeats): the list would be incomplete, so it is an error.
     #[error("{origin}: inconsistent paging: {message}")]

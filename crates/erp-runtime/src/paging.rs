@@ -283,6 +283,10 @@ fn page_request(
         return (request, Some(link.clone()), None);
     }
     let size = paging.size().map(|s| {
+        if s.is_fixed() {
+            // The vendor's own size: nothing to send, but a shorter page is the last.
+            return s.default;
+        }
         let size = configured_size.unwrap_or(s.default).clamp(1, s.max.max(1));
         request.set_query(s.param, size.to_string());
         size

@@ -29,6 +29,8 @@ pub struct Spec {
     pub resources: Vec<Resource>,
     pub models: Vec<Model>,
     pub enums: Vec<Enum>,
+    /// URL templates of the vendor's own pages, built by the client without a request.
+    pub links: Vec<Link>,
     /// How the sandbox imitates the vendor (the spec's `sandbox` section, defaults applied).
     /// Generated clients never read it: it is not part of what the vendor promises a client.
     pub sandbox: SandboxSettings,
@@ -249,6 +251,9 @@ pub struct Resource {
     pub wire_plural: String,
     /// Resource group (a service of a large vendor); the cargo feature when set.
     pub group: Option<String>,
+    /// Generate `get_or_create` from the resource's `get` and `create` (a 404 only leads to
+    /// the create).
+    pub get_or_create: bool,
     pub operations: Vec<Operation>,
 }
 
@@ -289,6 +294,29 @@ pub struct Operation {
     pub idempotent: bool,
     /// Root key of request and item bodies in `resource_root` envelopes.
     pub root: String,
+    /// A condition on the client's base-URL variables, checked before anything is sent.
+    pub requires: Option<Requirement>,
+}
+
+/// `requires: {base_var, contains}`: the operation is refused client-side unless the base-URL
+/// variable `base_var` contains `contains` (Spreedly's destructive calls on test sites only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub base_var: String,
+    pub contains: String,
+}
+
+/// A URL of the vendor's own pages (`links.<name>`): a template over the base-URL variables
+/// and its own parameters, with optional query parameters.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Key in the spec; also the generated method's name.
+    pub name: String,
+    pub doc: String,
+    pub template: String,
+    /// Path parameters in the order of their first use in the template.
+    pub params: Vec<Param>,
+    pub query: Vec<Param>,
 }
 
 impl Resource {
@@ -416,6 +444,8 @@ pub struct Field {
     pub required: bool,
     pub sensitive: bool,
     pub read_only: bool,
+    /// Other wire names accepted when decoding (never sent).
+    pub aliases: Vec<String>,
     /// How the sandbox makes up values of this field (its `sandbox:` part); clients never
     /// read it.
     pub sandbox: FieldSandbox,

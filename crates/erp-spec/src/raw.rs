@@ -121,6 +121,10 @@ pub struct RawSpec {
     pub models: BTreeMap<Key, Spanned<RawModel>>,
     #[serde(default)]
     pub enums: BTreeMap<Key, Spanned<RawEnum>>,
+    /// URLs of the vendor's own pages (hosted sign-up, account pages) the client builds
+    /// without calling the API.
+    #[serde(default)]
+    pub links: BTreeMap<Key, Spanned<RawLink>>,
     /// How the sandbox imitates the vendor; no generated client reads it.
     #[serde(default)]
     pub sandbox: Option<Spanned<RawSandbox>>,
@@ -274,6 +278,9 @@ pub struct RawPaging {
     /// `cursor`: a dotted path of the body to a boolean "more pages follow".
     #[serde(default)]
     pub has_more: Option<Spanned<String>>,
+    /// The vendor's page size when it takes no size parameter (Spreedly: 50).
+    #[serde(default)]
+    pub fixed_size: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +323,9 @@ pub struct RawResource {
     /// Resource group (a service of a large vendor); one cargo feature per group.
     #[serde(default)]
     pub group: Option<Spanned<String>>,
+    /// Generate `get_or_create`: the `get`, and on a 404 only, the `create`.
+    #[serde(default)]
+    pub get_or_create: Option<Spanned<bool>>,
     pub operations: BTreeMap<Key, Spanned<RawOperation>>,
 }
 
@@ -366,6 +376,28 @@ pub struct RawOperation {
     pub root: Option<Spanned<String>>,
     #[serde(default)]
     pub idempotent: Option<bool>,
+    /// A condition on the client's configuration checked before anything is sent.
+    #[serde(default)]
+    pub requires: Option<Spanned<RawRequires>>,
+}
+
+/// `requires: {base_var: site, contains: test}`.
+#[derive(Debug, Deserialize)]
+pub struct RawRequires {
+    pub base_var: Spanned<String>,
+    pub contains: Spanned<String>,
+}
+
+/// A URL template of the vendor's own pages (`links.<name>`).
+#[derive(Debug, Deserialize)]
+pub struct RawLink {
+    pub doc: String,
+    pub template: Spanned<String>,
+    #[serde(default)]
+    pub params: BTreeMap<Key, Spanned<RawParam>>,
+    /// Optional query parameters, each an `Option` argument of the generated method.
+    #[serde(default)]
+    pub query: BTreeMap<Key, Spanned<RawParam>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -409,6 +441,9 @@ pub struct RawField {
     /// Set by the server; never sent on create or update.
     #[serde(default)]
     pub read_only: bool,
+    /// Other wire names the vendor uses for the field (`in_grace_period` for `in-grace-period`).
+    #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
     /// How the sandbox imitates this field.
     #[serde(default)]
     pub sandbox: Option<Spanned<RawFieldSandbox>>,

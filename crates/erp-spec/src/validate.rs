@@ -13,6 +13,7 @@ use crate::raw::*;
 use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
+mod client;
 mod paging;
 mod realism;
 mod sandbox;
@@ -185,7 +186,8 @@ impl Validator {
             enums: &known_enums,
         };
         let mut models = self.models(&raw.models, &types);
-        let resources = self.resources(&raw, &types, &envelope, &wire, &paging);
+        let resources = self.resources(&raw, &types, &envelope, &wire, &paging, &base_url);
+        let links = self.links(&raw.links, &base_url, &resources, &types);
         self.realism(&raw.models, &mut models, &resources);
         let sandbox = self.sandbox(raw.sandbox.as_ref(), &auth, &rate_limits);
         let mut spec = ir::Spec {
@@ -201,6 +203,7 @@ impl Validator {
             resources,
             models,
             enums,
+            links,
             sandbox,
         };
         assign_features(&mut spec);
@@ -638,6 +641,13 @@ impl Validator {
                 );
             }
             let mut seen: BTreeMap<String, String> = BTreeMap::new();
+            // Every wire name and alias of the model, to the field that has it.
+            let mut wire_names: BTreeMap<String, String> = m
+                .value
+                .fields
+                .keys()
+                .map(|k| (k.name.clone(), k.name.clone()))
+                .collect();
             let mut fields = Vec::new();
             for (wire_key, f) in &m.value.fields {
                 let wire = &wire_key.name;
@@ -669,6 +679,7 @@ impl Validator {
                     required: f.value.required,
                     sensitive: f.value.sensitive,
                     read_only: f.value.read_only,
+                    aliases: self.aliases(name, wire, &f.value.aliases, &mut wire_names),
                     // The rest of the part is checked once every model is known (`realism`).
                     sandbox: ir::FieldSandbox {
                         examples: f
@@ -713,6 +724,7 @@ impl Validator {
         envelope: &ir::Envelope,
         wire: &ir::Wire,
         paging: &ir::Paging,
+        base_url: &ir::BaseUrl,
     ) -> Vec<ir::Resource> {
         let mut out = Vec::new();
         let mut rust_names = BTreeMap::new();
@@ -771,6 +783,7 @@ impl Validator {
                 path: r.value.path.value.clone(),
                 wire_singular: wire_singular.unwrap_or_else(|| name.clone()),
                 wire_plural: wire_plural.unwrap_or_else(|| name.clone()),
+                get_or_create: false,
                 operations: Vec::new(),
             };
             // Method names on the resource handle, including the derived `_all` / `_pages`.
@@ -783,6 +796,7 @@ impl Validator {
                     wire_singular: &resource.wire_singular,
                     wire,
                     paging,
+                    variables: &base_url.variables,
                 };
                 let Some(op) = self.operation(&context, op_key, op, types) else {
                     continue;
@@ -814,6 +828,15 @@ impl Validator {
                     self.err(&op_key.at, format!("operation `{name}.{}` has the same method and path ({} {}) as `{other}`", op.name, op.method.as_str(), op.path));
                 }
                 resource.operations.push(op);
+            }
+            if let Some(flag) = r.value.get_or_create.as_ref().filter(|f| f.value) {
+                resource.get_or_create = self.get_or_create(&flag.referenced, &resource);
+                if let Some(other) = methods.get("get_or_create") {
+                    self.err(
+                        &flag.referenced,
+                        format!("resource `{name}`: `get_or_create` clashes with {other}"),
+                    );
+                }
             }
             out.push(resource);
         }
@@ -1018,6 +1041,12 @@ impl Validator {
                 .root
                 .as_ref()
                 .map_or_else(|| context.wire_singular.to_owned(), |r| r.value.clone()),
+            requires: o.requires.as_ref().map(|r| {
+                if returns == ir::Returns::List {
+                    self.err(&r.referenced, format!("{here}: `requires` applies to operations that return no list (a stream checks nothing before its first page)"));
+                }
+                self.requires(&here, r, context.variables)
+            }),
         })
     }
 
@@ -1233,6 +1262,7 @@ struct OperationContext<'a> {
     wire_singular: &'a str,
     wire: &'a ir::Wire,
     paging: &'a ir::Paging,
+    variables: &'a [ir::Variable],
 }
 
 /// Whether every `{` is closed by a `}` before the next `{`.

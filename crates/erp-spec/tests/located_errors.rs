@@ -1171,3 +1171,71 @@ fn declared_realism_reaches_the_ir_typed() {
         Some(Derive::Copy(CopyFrom::Parent("name".into())))
     );
 }
+
+#[test]
+fn client_conveniences_are_checked_where_written() {
+    // `requires` names a base URL variable that does not exist, on a list it cannot guard.
+    let text = broken(&[(
+        "        response: Widget\n      get:",
+        "        response: Widget\n        requires: {base_var: acount, contains: test}\n      get:",
+    )]);
+    assert_error(
+        &text,
+        "base_var: acount",
+        "`requires.base_var` names `acount`, which is not a base URL variable (did you mean `account`?)",
+    );
+    assert_error(
+        &text,
+        "requires: {",
+        "`requires` applies to operations that return no list",
+    );
+
+    // A link template with a placeholder nobody fills, and a parameter it does not use.
+    let text = broken(&[(
+        "\nresources:\n",
+        "\nlinks:\n  signup:\n    doc: Sign-up page.\n    template: https://example.com/{account}/{customer}\n    params:\n      plan: {type: integer, doc: Plan.}\n\nresources:\n",
+    )]);
+    assert_error(
+        &text,
+        "template: https://example.com/{account}/{customer}",
+        "template uses `{customer}`, which is neither a base URL variable nor one of its `params`",
+    );
+    assert_error(
+        &text,
+        "plan: {type: integer",
+        "parameter `plan` is not used in the template",
+    );
+
+    // `get_or_create` without a create; a duplicate alias; `fixed_size` next to `size_param`.
+    let text = broken(&[
+        (
+            "    wire_plural: widgets\n",
+            "    wire_plural: widgets\n    get_or_create: true\n",
+        ),
+        (
+            "      create:\n        doc: Creates a widget.\n        request: Widget\n        response: Widget\n",
+            "",
+        ),
+        ("  max_size: 100\n", "  max_size: 100\n  fixed_size: 50\n"),
+    ]);
+    assert_error(
+        &text,
+        "get_or_create: true",
+        "`get_or_create` needs both a `get` and a `create` operation",
+    );
+    assert_error(
+        &text,
+        "size_param: per_page",
+        "`fixed_size` is for vendors that take no size parameter",
+    );
+
+    let text = broken(&[(
+        "name: {type: string, doc: Name.}",
+        "name: {type: string, aliases: [id], doc: Name.}",
+    )]);
+    assert_error(
+        &text,
+        "aliases: [id]",
+        "alias `id` is already the wire name or an alias of field `id`",
+    );
+}

@@ -50,6 +50,7 @@ pub fn emit(spec: &Spec) -> TokenStream {
             }
         }
     });
+    let links = spec.links.iter().map(link);
     quote! {
         #crate_doc
         #![forbid(unsafe_code)]
@@ -95,6 +96,53 @@ pub fn emit(spec: &Spec) -> TokenStream {
             }
 
             #(#accessors)*
+
+            #(#links)*
+        }
+    }
+}
+
+/// A method building one of the vendor's page URLs (`links.<name>`): one line into
+/// `erp_runtime::Client::link`, which fills and percent-encodes the template.
+fn link(l: &ir::Link) -> TokenStream {
+    use super::types::param_type;
+    let name = ident(&l.name);
+    let mut args = Vec::new();
+    let mut params = Vec::new();
+    for p in &l.params {
+        let (arg, ty, wire) = (ident(&p.rust_name), param_type(&p.ty), &p.wire_name);
+        args.push(quote!(#arg: #ty));
+        params.push(quote!((#wire, #arg.to_string())));
+    }
+    let mut query = Vec::new();
+    for q in &l.query {
+        let (arg, ty, wire) = (ident(&q.rust_name), param_type(&q.ty), &q.wire_name);
+        args.push(quote!(#arg: Option<#ty>));
+        query.push(quote!((#wire, #arg.map(|v| v.to_string()))));
+    }
+    let mut text = format!(
+        "{}
+
+`{}`",
+        l.doc, l.template
+    );
+    for p in l.params.iter().chain(&l.query) {
+        text.push_str(&format!(
+            "
+
+`{}`: {}",
+            p.rust_name, p.doc
+        ));
+    }
+    text.push_str("
+
+Base URL variables come from the builder; every value is percent-encoded and `None` query parameters are left out. No request is sent.");
+    let doc = docs::outer(&text);
+    let (wire_name, template) = (&l.name, &l.template);
+    quote! {
+        #doc
+        pub fn #name(&self, #(#args),*) -> erp_runtime::Result<String> {
+            self.client.link(#wire_name, #template, &[#(#params),*], &[#(#query),*])
         }
     }
 }

@@ -98,6 +98,9 @@ fn field(spec: &Spec, model: &Model, f: &Field, container_default: bool) -> Toke
         let wire = &f.wire_name;
         attrs.push(quote!(rename = #wire));
     }
+    for alias in &f.aliases {
+        attrs.push(quote!(alias = #alias));
+    }
     if !container_default && (!f.required || f.ty.is_list()) {
         attrs.push(quote!(default));
     }

@@ -50,6 +50,7 @@ pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
         r.doc, r.rust_name
     ));
     let methods = r.operations.iter().map(|op| methods(spec, r, op));
+    let get_or_create = r.get_or_create.then(|| get_or_create(r)).flatten();
     quote! {
         #doc
         #![allow(clippy::doc_markdown)]
@@ -73,8 +74,59 @@ pub fn emit_resource(spec: &Spec, r: &Resource) -> TokenStream {
             }
 
             #(#methods)*
+            #get_or_create
         }
     }
+}
+
+/// The names `call` gives the arguments of `op`, in its order (for forwarding them).
+fn arg_names(op: &Operation) -> Vec<TokenStream> {
+    let mut names: Vec<TokenStream> = op
+        .path_params
+        .iter()
+        .chain(op.query.iter().filter(|p| p.required))
+        .map(|p| {
+            let name = ident(&p.rust_name);
+            quote!(#name)
+        })
+        .collect();
+    match op.body {
+        BodyKind::Structured | BodyKind::Form if op.request.is_some() => names.push(quote!(body)),
+        BodyKind::Multipart => names.push(quote!(form)),
+        BodyKind::Bytes { .. } => names.push(quote!(data)),
+        _ => {}
+    }
+    if !optional_query(op).is_empty() {
+        names.push(quote!(query));
+    }
+    names
+}
+
+/// `get_or_create`: the resource's `get`, and its `create` on a 404 only (the spec's
+/// `get_or_create: true`; the validator made sure both exist and fit).
+fn get_or_create(r: &Resource) -> Option<TokenStream> {
+    use erp_spec::ir::OperationKind;
+    let get = r.operations.iter().find(|o| o.kind == OperationKind::Get)?;
+    let create = r
+        .operations
+        .iter()
+        .find(|o| o.kind == OperationKind::Create)?;
+    let item = ident(get.response.as_deref()?);
+    let (get_name, create_name) = (ident(&get.rust_name), ident(&create.rust_name));
+    let mut args = call(r, get).args;
+    args.extend(call(r, create).args);
+    let get_args = arg_names(get);
+    let create_args = arg_names(create);
+    let doc = docs::outer(&format!(
+        "Fetches the object with [`Self::{}`] and, only when the vendor answers that it does not exist ([`erp_runtime::Error::NotFound`]), creates it from `body` with [`Self::{}`]. Every other error is returned as it is.",
+        get.rust_name, create.rust_name
+    ));
+    Some(quote! {
+        #doc
+        pub async fn get_or_create(&self, #(#args),*) -> erp_runtime::Result<crate::models::#item> {
+            erp_runtime::get_or_create(self.#get_name(#(#get_args),*), || self.#create_name(#(#create_args),*)).await
+        }
+    })
 }
 
 /// The descriptors of one resource, built by `erp_spec::descriptors` (the same function the
@@ -223,7 +275,15 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
     let descriptor = constant(&op.name);
     let name = ident(&op.rust_name);
     let Call { args, request } = call(r, op);
-    let endpoint = format!("`{} {}`", op.method.as_str(), op.path);
+    let mut endpoint = format!("`{} {}`", op.method.as_str(), op.path);
+    // A condition on the configuration, checked before anything is sent.
+    let guard = op.requires.as_ref().map(|req| {
+        let (var, needle) = (&req.base_var, &req.contains);
+        endpoint = format!(
+            "{endpoint}. Refused with [`erp_runtime::Error::NotAllowed`], before anything is sent, unless the base URL variable `{var}` contains `{needle}`"
+        );
+        quote!(self.client.require_variable_contains(&#descriptor, #var, #needle)?;)
+    });
     let response = op.response.as_ref().map(|m| {
         let m = ident(m);
         quote!(crate::models::#m)
@@ -264,6 +324,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
 
                 #all_doc
                 pub async fn #all(&self, #(#args),*) -> erp_runtime::Result<Vec<#item>> {
+                    #guard
                     self.client.all(&#descriptor, #request).await
                 }
             }
@@ -282,6 +343,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
             quote! {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<#item> {
+                    #guard
                     self.client.item(&#descriptor, #request).await
                 }
             }
@@ -294,6 +356,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
             quote! {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<Option<#item>> {
+                    #guard
                     self.client.item_or_empty(&#descriptor, #request).await
                 }
             }
@@ -316,6 +379,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
             quote! {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<#output> {
+                    #guard
                     self.client.#call(&#descriptor, #request).await
                 }
             }
@@ -325,6 +389,7 @@ fn methods(spec: &Spec, r: &Resource, op: &Operation) -> TokenStream {
             quote! {
                 #doc
                 pub async fn #name(&self, #(#args),*) -> erp_runtime::Result<()> {
+                    #guard
                     self.client.unit(&#descriptor, #request).await
                 }
             }

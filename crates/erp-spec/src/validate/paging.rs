@@ -45,6 +45,7 @@ fn set_keys(p: &RawPaging) -> Vec<(&'static str, Location)> {
         ("cursor_path", s(&p.cursor_path)),
         ("cursor_field", s(&p.cursor_field)),
         ("has_more", s(&p.has_more)),
+        ("fixed_size", n(&p.fixed_size)),
     ]
     .into_iter()
     .filter_map(|(k, at)| at.map(|at| (k, at)))
@@ -58,7 +59,14 @@ fn allowed(style: Style) -> &'static [&'static str] {
         Style::None => &[],
         Style::PageNumber => &["page_param", "first_page", SIZE[0], SIZE[1], SIZE[2]],
         Style::OffsetLimit => &["offset_param", SIZE[0], SIZE[1], SIZE[2]],
-        Style::NextLink => &["next_link", "link_header", SIZE[0], SIZE[1], SIZE[2]],
+        Style::NextLink => &[
+            "next_link",
+            "link_header",
+            SIZE[0],
+            SIZE[1],
+            SIZE[2],
+            "fixed_size",
+        ],
         Style::Cursor => &[
             "cursor_param",
             "cursor_path",
@@ -67,6 +75,7 @@ fn allowed(style: Style) -> &'static [&'static str] {
             SIZE[0],
             SIZE[1],
             SIZE[2],
+            "fixed_size",
         ],
     }
 }
@@ -205,6 +214,28 @@ impl Validator {
     }
 
     fn optional_size(&mut self, here: &str, p: &RawPaging) -> Option<PageSize> {
+        if let Some(fixed) = &p.fixed_size {
+            // The vendor's own page size, with no parameter to change it: the engine sends
+            // nothing and knows a short page is the last one.
+            if let Some(param) = &p.size_param {
+                self.err(&param.referenced, format!("{here}`fixed_size` is for vendors that take no size parameter; remove `size_param` (or `fixed_size`)"));
+            }
+            for (key, v) in [("default_size", &p.default_size), ("max_size", &p.max_size)] {
+                if let Some(v) = v {
+                    self.err(
+                        &v.referenced,
+                        format!("{here}`{key}` does not apply with `fixed_size`"),
+                    );
+                }
+            }
+            if fixed.value == 0 {
+                self.err(
+                    &fixed.referenced,
+                    format!("{here}`fixed_size` must be at least 1"),
+                );
+            }
+            return Some(PageSize::fixed(fixed.value.max(1)));
+        }
         let Some(param) = &p.size_param else {
             for (key, v) in [("default_size", &p.default_size), ("max_size", &p.max_size)] {
                 if let Some(v) = v {
