@@ -13,6 +13,7 @@ use crate::raw::*;
 use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
+mod effects;
 mod paging;
 mod realism;
 mod sandbox;
@@ -203,6 +204,7 @@ impl Validator {
             enums,
             sandbox,
         };
+        spec.sandbox.resources = self.effects(&raw, &spec);
         assign_features(&mut spec);
         spec
     }
