@@ -1190,3 +1190,221 @@ async fn sandbox_serves_plans_subscribers_and_transactions_paged_by_since_id() {
     );
     sandbox.shutdown().await;
 }
+
+/// A subscriber's life as the sandbox imitates it from the spec's declared refusals and effects:
+/// free trial, complimentary time, store credit, an invoice paid by card; each refusal answers
+/// with the vendor's own text and status.
+#[tokio::test]
+async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(40)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    let subscribers = client.subscribers();
+    let plans = client.subscription_plans().list_all().await.expect("plans");
+    let trial = plans
+        .iter()
+        .find(|p| p.plan_type == Some(PlanType::FreeTrial))
+        .and_then(|p| p.id)
+        .expect("a free-trial plan among the seeded ones");
+    let regular = plans
+        .iter()
+        .find(|p| p.plan_type == Some(PlanType::Regular))
+        .and_then(|p| p.id)
+        .expect("a regular plan");
+    let paid = plans
+        .iter()
+        .find(|p| p.enabled == Some(true))
+        .and_then(|p| p.id)
+        .expect("an enabled plan");
+
+    // Unknown subscriber: 404 with the vendor's plain text.
+    let missing = subscribers.get("nobody").await.expect_err("404");
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing:?}");
+    assert!(
+        missing
+            .to_string()
+            .contains("There is no subscriber with a customer id of nobody"),
+        "{missing}"
+    );
+
+    // Create, then the same customer id again: 403 plain text.
+    let joe = subscribers
+        .get_or_create("44", &new_subscriber("44", "joe"))
+        .await
+        .expect("created");
+    assert_eq!(joe.customer_id, "44");
+    let again = subscribers
+        .create(&new_subscriber("44", "joe"))
+        .await
+        .expect_err("duplicate");
+    assert_eq!(again.status(), Some(403));
+    assert_eq!(
+        again.vendor_message(),
+        Some("A subscriber with a customer-id of 44 already exists.")
+    );
+
+    // A plan that is not a free trial is refused; after `allow_free_trial` the trial starts.
+    subscribers.allow_free_trial("44").await.expect("allow");
+    let not_free = subscribers
+        .subscribe_to_free_trial(
+            "44",
+            &PlanReference {
+                id: regular,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect_err("not a free-trial plan");
+    assert_eq!(not_free.status(), Some(403));
+    assert_eq!(
+        not_free.vendor_message(),
+        Some("The subscription plan must be a free trial plan.")
+    );
+    let on_trial = subscribers
+        .subscribe_to_free_trial(
+            "44",
+            &PlanReference {
+                id: trial,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect("trial");
+    assert_eq!(on_trial.active, Some(true));
+    assert_eq!(on_trial.on_trial, Some(true));
+    assert_eq!(on_trial.eligible_for_free_trial, Some(false));
+    let twice = subscribers
+        .subscribe_to_free_trial(
+            "44",
+            &PlanReference {
+                id: trial,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect_err("one trial only");
+    assert_eq!(
+        twice.vendor_message(),
+        Some("The subscriber is not eligible for a free trial")
+    );
+
+    // Complimentary subscriptions are for inactive subscribers; an extension adds a month.
+    let comp = subscribers
+        .give_complimentary_subscription(
+            "44",
+            &ComplimentarySubscription {
+                duration_quantity: 2,
+                duration_units: DurationUnits::Months,
+                feature_level: "Pro".into(),
+                start_time: None,
+                amount: None,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect_err("active already");
+    assert!(
+        comp.to_string()
+            .contains("Complimentary subscriptions cannot be given to active subscribers."),
+        "{comp}"
+    );
+    let before = on_trial.active_until.expect("active until");
+    let extended = subscribers
+        .give_complimentary_time_extension(
+            "44",
+            &ComplimentaryTimeExtension {
+                duration_quantity: 1,
+                duration_units: DurationUnits::Months,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect("extension");
+    let after = extended.active_until.expect("active until");
+    let gained = after - before;
+    assert!(
+        (28..=31).contains(&gained.num_days()),
+        "a month more: {before} -> {after}"
+    );
+
+    // Store credit: 201 with an empty body; below zero is a 422 with the `<errors>` list.
+    let credit = |amount: &str| Credit {
+        amount: amount.parse().expect("decimal"),
+        extra: Default::default(),
+    };
+    subscribers
+        .add_store_credit("44", &credit("2.34"))
+        .await
+        .expect("credit");
+    let start = Decimal::ZERO;
+    let held = subscribers.get("44").await.expect("get").store_credit;
+    assert!(held.unwrap_or(start) >= "2.34".parse::<Decimal>().expect("decimal"));
+    let below = subscribers
+        .add_store_credit("44", &credit("-100000"))
+        .await
+        .expect_err("below zero");
+    assert_eq!(below.status(), Some(422));
+    assert!(
+        below
+            .to_string()
+            .contains("The total store credit must be greater than or equal to 0."),
+        "{below}"
+    );
+
+    // An invoice for an enabled plan, paid once by card; paying it again is a 403.
+    let invoice = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(paid),
+            subscriber: Some(new_subscriber("44", "joe")),
+            ..Default::default()
+        })
+        .await
+        .expect("invoice");
+    let token = invoice.token.expect("token");
+    assert_eq!(token.expose().len(), 40, "a 40-hex token");
+    assert_eq!(invoice.closed, Some(false));
+    let payment = Payment {
+        account_type: "credit-card".into(),
+        credit_card: CreditCard {
+            number: "4222222222222".into(),
+            card_type: CardType::Visa,
+            verification_value: "123".into(),
+            month: 12,
+            year: 2030,
+            first_name: "Joe".into(),
+            last_name: "Bob".into(),
+            extra: Default::default(),
+        },
+        extra: Default::default(),
+    };
+    let closed = client
+        .invoices()
+        .pay(token.expose(), &payment)
+        .await
+        .expect("paid");
+    assert_eq!(closed.closed, Some(true));
+    let twice = client
+        .invoices()
+        .pay(token.expose(), &payment)
+        .await
+        .expect_err("closed");
+    assert_eq!(twice.status(), Some(403));
+    assert!(!format!("{twice:?} {twice}").contains("4222222222222"));
+
+    // Stop auto-renew, then delete on the test site: the subscriber is gone.
+    subscribers.stop_auto_renew("44").await.expect("stop");
+    assert_eq!(
+        subscribers.get("44").await.expect("get").recurring,
+        Some(false)
+    );
+    subscribers.delete("44").await.expect("delete");
+    assert!(matches!(
+        subscribers.get("44").await,
+        Err(Error::NotFound { .. })
+    ));
+
+    // Delete all: the list is Spreedly's `<nil-classes type="array"/>`, read as empty.
+    subscribers.delete_all().await.expect("delete all");
+    assert!(subscribers.list_all().await.expect("list").is_empty());
+    sandbox.shutdown().await;
+}

@@ -17,8 +17,12 @@ use crate::{Credentials, SandboxOptions, SeenRequest};
 
 pub(crate) struct App {
     pub schema: Schema,
-    /// Path part of the base URL, without a trailing slash (`/api`, `/api/v1`, or empty).
+    /// Path part of the base URL, without a trailing slash (`/api`, `/api/v1`, or empty), with
+    /// variables replaced by their examples.
     pub prefix: String,
+    /// The same path by segments; a segment that is a whole variable (`/api/v4/{site}`) matches
+    /// any value, which requests carry to the operations (`base.site` in effects).
+    base_pattern: Vec<BaseSegment>,
     pub routes: RouteTable,
     /// The authorization server of an OAuth2 vendor.
     pub oauth: Option<OAuthServer>,
@@ -54,6 +58,7 @@ impl App {
         });
         App {
             prefix: base_path(&spec.base_url),
+            base_pattern: base_pattern(&spec.base_url),
             routes: RouteTable::new(spec),
             oauth,
             credentials,
@@ -88,11 +93,69 @@ impl App {
         });
     }
 
-    /// The part of `path` below the base path, starting with `/`; `None` outside of it.
-    pub(crate) fn below_prefix<'p>(&self, path: &'p str) -> Option<&'p str> {
-        let rest = path.strip_prefix(self.prefix.as_str())?;
-        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    /// The part of `path` below the base path, starting with `/`, and the values of the base
+    /// path's variables; `None` outside of it.
+    pub(crate) fn below_prefix<'p>(
+        &self,
+        path: &'p str,
+    ) -> Option<(&'p str, Vec<(String, String)>)> {
+        let mut rest = path;
+        let mut values = Vec::new();
+        for segment in &self.base_pattern {
+            let after = rest.strip_prefix('/')?;
+            let end = after.find('/').unwrap_or(after.len());
+            let (here, tail) = after.split_at(end);
+            match segment {
+                BaseSegment::Literal(text) if text == here => {}
+                BaseSegment::Variable(name) if !here.is_empty() => {
+                    values.push((name.clone(), here.to_owned()));
+                }
+                _ => return None,
+            }
+            rest = tail;
+        }
+        Some((rest, values))
     }
+}
+
+/// One segment of the base path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BaseSegment {
+    Literal(String),
+    Variable(String),
+}
+
+/// The base path by segments (see [`App::below_prefix`]).
+fn base_pattern(base: &BaseUrl) -> Vec<BaseSegment> {
+    let template = base.template.as_str();
+    let after_scheme = template
+        .split_once("://")
+        .map_or(template, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|segment| {
+            let whole = segment
+                .strip_prefix('{')
+                .and_then(|s| s.strip_suffix('}'))
+                .filter(|name| base.variables.iter().any(|v| v.name == *name));
+            match whole {
+                Some(name) => BaseSegment::Variable(name.to_owned()),
+                None => {
+                    let mut text = segment.to_owned();
+                    for v in &base.variables {
+                        let value = if v.example.is_empty() {
+                            &v.name
+                        } else {
+                            &v.example
+                        };
+                        text = text.replace(&format!("{{{}}}", v.name), value);
+                    }
+                    BaseSegment::Literal(text)
+                }
+            }
+        })
+        .collect()
 }
 
 /// The path of a base URL template with variables replaced by their examples:
@@ -183,9 +246,19 @@ mod tests {
             crate::builtin::load("cloudspot").expect("spec"),
             &SandboxOptions::default(),
         );
-        assert_eq!(app.below_prefix("/api/v1/artikels/"), Some("/artikels/"));
-        assert_eq!(app.below_prefix("/api/v1"), Some(""));
-        assert_eq!(app.below_prefix("/api/v10/artikels/"), None);
-        assert_eq!(app.below_prefix("/other"), None);
+        let below = |path| app.below_prefix(path).map(|(rest, _)| rest);
+        assert_eq!(below("/api/v1/artikels/"), Some("/artikels/"));
+        assert_eq!(below("/api/v1"), Some(""));
+        assert_eq!(below("/api/v10/artikels/"), None);
+        assert_eq!(below("/other"), None);
+        let mut spreedly_like = app.spec().base_url.clone();
+        spreedly_like.template = "https://example.com/api/v4/{site}".to_owned();
+        spreedly_like.variables = vec![erp_spec::ir::Variable {
+            name: "site".into(),
+            doc: String::new(),
+            example: "acme-test".into(),
+        }];
+        let pattern = base_pattern(&spreedly_like);
+        assert_eq!(pattern[2], BaseSegment::Variable("site".into()));
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn reply(spec: &Spec, status: u16, body: &Out, types: &dyn XmlTypes) 
         WireFormat::Xml => {
             let style = XmlStyle {
                 types,
-                empty_list_root: None,
+                empty_list_root: spec.sandbox.empty_list_root.as_deref(),
             };
             match body {
                 Out::Object(members) if members.len() == 1 => {

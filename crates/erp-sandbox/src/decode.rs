@@ -31,7 +31,10 @@ pub(crate) fn body(
             Value::Object(mut map) if map.len() == 1 && map.contains_key(root) => {
                 match map.remove(root) {
                     Some(Value::Object(inner)) => inner,
-                    _ => return Err(format!("`{root}` must be a JSON object.")),
+                    // An empty element (`<invoice/>`) or `null` holds no fields.
+                    Some(Value::Null) => Map::new(),
+                    Some(Value::String(s)) if s.trim().is_empty() => Map::new(),
+                    _ => return Err(format!("`{root}` must hold the record's fields.")),
                 }
             }
             _ => {

@@ -58,29 +58,47 @@ pub(crate) fn reply(spec: &Spec, status: u16, message: &str, code: Option<&str>)
     )
 }
 
-fn example(spec: &Spec, example: &ErrorExample) -> Reply {
-    reply(
+/// The answer of one of the spec's errors, its `{<path parameter>}` placeholders filled and its
+/// body in the declared kind (structured or plain text).
+fn example(spec: &Spec, example: &ErrorExample, params: &[(String, String)]) -> Reply {
+    let mut message = example.message.clone();
+    for (name, value) in params {
+        message = message.replace(&format!("{{{name}}}"), value);
+    }
+    crate::effects::answer(
         spec,
         example.status,
-        &example.message,
+        &message,
         example.code.as_deref(),
+        example.body,
     )
 }
 
 /// The spec's "not found" answer.
 pub(crate) fn not_found(spec: &Spec) -> Reply {
-    example(spec, &spec.sandbox.errors.not_found)
+    example(spec, &spec.sandbox.errors.not_found, &[])
+}
+
+/// The spec's "not found" answer for a request with these path parameters.
+pub(crate) fn not_found_for(spec: &Spec, params: &[(String, String)]) -> Reply {
+    example(spec, &spec.sandbox.errors.not_found, params)
 }
 
 /// The spec's "invalid request" status and code with a specific message.
 pub(crate) fn invalid(spec: &Spec, message: &str) -> Reply {
     let invalid = &spec.sandbox.errors.invalid;
-    reply(spec, invalid.status, message, invalid.code.as_deref())
+    crate::effects::answer(
+        spec,
+        invalid.status,
+        message,
+        invalid.code.as_deref(),
+        invalid.body,
+    )
 }
 
 /// The spec's "unauthorized" answer.
 pub(crate) fn unauthorized(spec: &Spec) -> Reply {
-    example(spec, &spec.sandbox.errors.unauthorized)
+    example(spec, &spec.sandbox.errors.unauthorized, &[])
 }
 
 /// 405 for a known path with a method no operation uses.

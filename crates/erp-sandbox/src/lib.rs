@@ -54,6 +54,13 @@
 //!   vendor's 400. Actions check their request body and answer the record without changing it.
 //!   Operations that return `item_or_empty` answer the object, like `item`, unless the
 //!   `empty_write_bodies` fault is on.
+//! - **Keys, outcomes and effects** (see the `keys` and `effects` modules and `specs/README.md`):
+//!   records addressed by a key the client chooses or the server makes (`hex40`, `guid`) through
+//!   a key index beside the rows; per operation a success status, a `Location` header and an
+//!   empty body; ordered refusals (`when` conditions, `find` look-ups) with structured or
+//!   plain-text bodies; field changes to the record and to found records; conditions on the
+//!   base URL's variables (a base path segment that is a variable serves any value). Empty XML
+//!   lists take `sandbox.empty_list_root` as their root.
 //! - **Counting without fetching** (Billomat): `HEAD` on a paged list with the same filters answers
 //!   `200` with an empty body and the number of matching records in `X-Total-Count`, with
 //!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
@@ -92,8 +99,12 @@ mod builtin;
 mod codec;
 mod control;
 mod decode;
+mod effects;
+#[cfg(test)]
+mod effects_tests;
 mod errors;
 mod faults;
+mod keys;
 mod oauth;
 mod ops;
 mod ordered_json;

@@ -20,9 +20,14 @@ use crate::query;
 use crate::render::{ListMeta, Renderer, corrupt};
 use crate::reply::Reply;
 use crate::routes::Match;
-use crate::store::Store;
+use std::collections::BTreeMap;
+
+use erp_spec::ir::effects::{Check, OperationSandbox, RecordKey};
+
+use crate::effects::{Env, Found};
+use crate::store::{self, Store};
 use crate::xml::{Inferred, ModelTypes, XmlTypes};
-use crate::{codec, decode, paging, realism};
+use crate::{codec, decode, keys, paging, realism};
 
 /// One request below the base path.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +36,8 @@ pub(crate) struct Request<'a> {
     /// Path below the base path, starting with `/`.
     pub path: &'a str,
     pub query: &'a [(String, String)],
+    /// Values of the base URL's variables (`site` of `/api/v4/{site}`).
+    pub base: &'a [(String, String)],
     pub body: &'a [u8],
     /// The request's URL without its query, for next-page links.
     pub link_base: &'a str,
@@ -155,7 +162,7 @@ type Outcome = Result<Reply, Reply>;
 
 impl<'a> Ctx<'a> {
     fn not_found(&self) -> Reply {
-        errors::not_found(self.app.spec())
+        errors::not_found_for(self.app.spec(), self.params)
     }
 
     fn invalid(&self, message: &str) -> Reply {
@@ -199,16 +206,6 @@ impl<'a> Ctx<'a> {
         Renderer::new(&self.app.schema, store, self.app.faults.leniency())
     }
 
-    /// The id of the addressed record from the `id` path parameter (or the only one).
-    fn path_id(&self) -> Option<Option<i64>> {
-        let param = self
-            .params
-            .iter()
-            .find(|(k, _)| k == "id")
-            .or_else(|| self.params.first())?;
-        Some(param.1.parse::<i64>().ok())
-    }
-
     fn render_item(
         &self,
         store: &Store,
@@ -244,11 +241,12 @@ impl<'a> Ctx<'a> {
     /// derived from the record, so the same record always gives the same file.
     fn file(&self) -> Outcome {
         let store = self.app.store();
-        let id = match self.path_id() {
+        let addressed = self.resolve(&store);
+        let id = match addressed {
             Some(id) => id.ok_or_else(|| self.not_found())?,
             None => 0,
         };
-        if self.path_id().is_some() && store.get(&self.resource.name, id).is_none() {
+        if addressed.is_some() && store.get(&self.resource.name, id).is_none() {
             return Err(self.not_found());
         }
         let title = format!(
@@ -378,7 +376,8 @@ impl<'a> Ctx<'a> {
 
     fn get(&self) -> Outcome {
         query::check(self.op, self.request.query).map_err(|m| self.invalid(&m))?;
-        let id = match self.path_id() {
+        let addressed = self.resolve(&self.app.store());
+        let id = match addressed {
             Some(id) => id.ok_or_else(|| self.not_found())?,
             None => {
                 // Get by query parameter (Cloudspot's `?id=`): the first required one.
@@ -449,87 +448,350 @@ impl<'a> Ctx<'a> {
         let (fields, model) = self.decode()?;
         self.check_required(model, &fields)?;
         let mut store = self.app.store();
-        let id = store.next_id(&self.resource.name);
-        let mut record: Map<String, Value> =
-            fields.into_iter().filter(|(_, v)| !v.is_null()).collect();
+        let name = &self.resource.name;
+        let found = self.checks(&store, &Map::new(), &fields)?;
+        let id = store.next_id(name);
+        let mut record: Map<String, Value> = fields
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if model.fields.iter().any(|f| f.wire_name == "id") {
             record.insert("id".to_owned(), Value::from(id));
         }
-        realism::on_create(
-            &self.app.schema,
-            &self.resource.name,
-            model,
-            &mut record,
-            &store,
-            &now(),
-        );
+        if let Some(key) = self.key() {
+            match keys::generated(key.origin, name, id) {
+                Some(made) => {
+                    record.insert(key.field.clone(), Value::String(made));
+                }
+                None => {
+                    let wanted = record
+                        .get(&key.field)
+                        .and_then(store::key_text)
+                        .ok_or_else(|| {
+                            self.invalid(&format!("Missing required field `{}`.", key.field))
+                        })?;
+                    if store.by_key(name, &wanted).is_some() {
+                        return Err(self
+                            .env(&record, &fields, found)
+                            .refuse(self.app.spec(), &key.duplicate));
+                    }
+                }
+            }
+        }
+        realism::on_create(&self.app.schema, name, model, &mut record, &store, &now());
+        let found = self.apply(&mut record, &fields, found);
         let record = Value::Object(record);
-        store.insert(&self.resource.name, id, record.clone());
-        Ok(self.write_reply(&store, &record, 201))
+        store.insert(name, id, record.clone());
+        self.write_found(&mut store, found);
+        Ok(self.outcome(&store, Some(&record), 201))
     }
 
     fn update(&self) -> Outcome {
-        let id = self.path_id().flatten().ok_or_else(|| self.not_found())?;
-        if self.app.store().get(&self.resource.name, id).is_none() {
-            return Err(self.not_found());
-        }
-        let (fields, model) = self.decode()?;
+        let id = self
+            .resolve(&self.app.store())
+            .flatten()
+            .ok_or_else(|| self.not_found())?;
+        let (mut fields, model) = self.decode()?;
         let mut store = self.app.store();
-        let Some(Value::Object(mut record)) = store.get(&self.resource.name, id).cloned() else {
+        let name = &self.resource.name;
+        let Some(Value::Object(mut record)) = store.get(name, id).cloned() else {
             return Err(self.not_found());
         };
-        for (key, value) in fields {
+        let found = self.checks(&store, &record, &fields)?;
+        if let (Some(field), Some(key)) =
+            (self.sandbox().and_then(|s| s.renames.as_ref()), self.key())
+            && let Some(new) = fields.remove(field).filter(|v| !v.is_null())
+        {
+            let taken = store::key_text(&new).and_then(|k| store.by_key(name, &k));
+            if taken.is_some_and(|other| other != id) {
+                return Err(self
+                    .env(&record, &fields, found)
+                    .refuse(self.app.spec(), &key.duplicate));
+            }
+            record.insert(key.field.clone(), new);
+        }
+        for (key, value) in &fields {
             if value.is_null() {
-                record.remove(&key);
+                record.remove(key);
             } else {
-                record.insert(key, value);
+                record.insert(key.clone(), value.clone());
             }
         }
         // Worked out beside the store: a read-only copy may read another record.
         realism::on_update(&self.app.schema, model, &mut record, &store, &now());
+        let found = self.apply(&mut record, &fields, found);
         let record = Value::Object(record);
         store
-            .update(&self.resource.name, id, |stored| *stored = record.clone())
+            .update(name, id, |stored| *stored = record.clone())
             .ok_or_else(|| self.not_found())?;
-        Ok(self.write_reply(&store, &record, 200))
+        self.write_found(&mut store, found);
+        Ok(self.outcome(&store, Some(&record), 200))
     }
 
     fn delete(&self) -> Outcome {
-        let id = self.path_id().flatten().ok_or_else(|| self.not_found())?;
         let mut store = self.app.store();
-        let record = store
-            .remove(&self.resource.name, id)
+        let id = self
+            .resolve(&store)
+            .flatten()
             .ok_or_else(|| self.not_found())?;
-        Ok(self.write_reply(&store, &record, 200))
+        let name = &self.resource.name;
+        let record = store
+            .get(name, id)
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| self.not_found())?;
+        self.checks(&store, &record, &Map::new())?;
+        let record = store.remove(name, id).ok_or_else(|| self.not_found())?;
+        Ok(self.outcome(&store, Some(&record), 200))
     }
 
     fn action(&self) -> Outcome {
-        let store = self.app.store();
-        let record = match self.path_id() {
+        let mut store = self.app.store();
+        let name = &self.resource.name;
+        let id = match self.resolve(&store) {
             Some(id) => {
                 let id = id.ok_or_else(|| self.not_found())?;
-                Some(
-                    store
-                        .get(&self.resource.name, id)
-                        .ok_or_else(|| self.not_found())?,
-                )
+                store.get(name, id).ok_or_else(|| self.not_found())?;
+                Some(id)
             }
             None => None,
         };
         // Only a request model the action names itself: the body carries the action's options.
-        if self.op.request.is_some() {
+        let fields = if self.op.request.is_some() {
             let (fields, model) = self.decode()?;
             self.check_required(model, &fields)?;
+            fields
+        } else {
+            Map::new()
+        };
+        let mut record = id
+            .and_then(|id| store.get(name, id))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let found = self.checks(&store, &record, &fields)?;
+        let changes = self.sandbox().is_some_and(|s| !s.set.is_empty());
+        let found = self.apply(&mut record, &fields, found);
+        let record = Value::Object(record);
+        if let Some(id) = id.filter(|_| changes) {
+            store.update(name, id, |stored| *stored = record.clone());
+        }
+        self.write_found(&mut store, found);
+        if self.sandbox().is_some_and(|s| s.clears) {
+            let ids: Vec<i64> = store.records(name).map(|(id, _)| id).collect();
+            for id in ids {
+                store.remove(name, id);
+            }
         }
         if self.empties_write_body() {
             return Ok(Reply::empty(200));
         }
-        match (record, self.op.returns) {
-            (Some(record), Returns::Item | Returns::ItemOrEmpty) => {
-                Ok(self.render_item(&store, record, 200, false))
-            }
-            _ => Ok(Reply::empty(200)),
+        Ok(self.outcome(&store, id.map(|_| &record), 200))
+    }
+
+    // -- Keys, refusals and effects (`sandbox:` parts of the resource and the operation) ------
+
+    fn sandbox(&self) -> Option<&'a OperationSandbox> {
+        self.app
+            .spec()
+            .sandbox
+            .operation(&self.resource.name, &self.op.name)
+    }
+
+    fn key(&self) -> Option<&'a RecordKey> {
+        self.app.spec().sandbox.key(&self.resource.name)
+    }
+
+    /// The row id of the addressed record, from the `id` path parameter (or the only one),
+    /// through the key index for keyed resources: `None` without a path parameter, `Some(None)`
+    /// when the parameter addresses no record id.
+    fn resolve(&self, store: &Store) -> Option<Option<i64>> {
+        let param = self
+            .params
+            .iter()
+            .find(|(k, _)| k == "id")
+            .or_else(|| self.params.first())?;
+        Some(match self.key() {
+            Some(_) => store.by_key(&self.resource.name, &param.1),
+            None => param.1.parse::<i64>().ok(),
+        })
+    }
+
+    fn env<'e>(
+        &'e self,
+        record: &'e Map<String, Value>,
+        body: &'e Map<String, Value>,
+        found: Found,
+    ) -> Env<'e> {
+        Env {
+            record,
+            body,
+            found,
+            base: self.request.base,
+            params: self.params,
+            now: chrono::Utc::now().fixed_offset(),
         }
+    }
+
+    /// Runs the operation's checks in order: the first that fails answers; the records found by
+    /// `find` checks are handed on to the effects.
+    fn checks(
+        &self,
+        store: &Store,
+        record: &Map<String, Value>,
+        body: &Map<String, Value>,
+    ) -> Result<Found, Reply> {
+        let Some(sandbox) = self.sandbox() else {
+            return Ok(BTreeMap::new());
+        };
+        let mut env = self.env(record, body, BTreeMap::new());
+        for check in &sandbox.checks {
+            match check {
+                Check::When { cond, refusal } => {
+                    if env.holds(cond) {
+                        return Err(env.refuse(self.app.spec(), refusal));
+                    }
+                }
+                Check::Find {
+                    name,
+                    resource,
+                    by,
+                    refusal,
+                } => {
+                    let wanted = store::key_text(&env.term(by));
+                    let row = wanted.and_then(|k| match self.app.spec().sandbox.key(resource) {
+                        Some(_) => store.by_key(resource, &k),
+                        None => k
+                            .parse::<i64>()
+                            .ok()
+                            .filter(|id| store.get(resource, *id).is_some()),
+                    });
+                    match row
+                        .and_then(|id| Some((id, store.get(resource, id)?.as_object()?.clone())))
+                    {
+                        Some(found) => {
+                            env.found.insert(name.clone(), found);
+                        }
+                        None => return Err(env.refuse(self.app.spec(), refusal)),
+                    }
+                }
+            }
+        }
+        Ok(env.found)
+    }
+
+    /// Applies the operation's `set`: every value is worked out from the state before any is
+    /// written. Returns the found records with their changes, for [`Ctx::write_found`].
+    fn apply(
+        &self,
+        record: &mut Map<String, Value>,
+        body: &Map<String, Value>,
+        found: Found,
+    ) -> Found {
+        let Some(sandbox) = self.sandbox().filter(|s| !s.set.is_empty()) else {
+            return found;
+        };
+        let env = self.env(record, body, found);
+        let values: Vec<(Option<&String>, &String, Value)> = sandbox
+            .set
+            .iter()
+            .map(|a| (a.target.as_ref(), &a.field, env.term(&a.value)))
+            .collect();
+        let mut found = env.found;
+        for (target, field, value) in values {
+            let (resource, map) = match target {
+                None => (self.resource.name.as_str(), &mut *record),
+                Some(name) => {
+                    let Some((_, map)) = found.get_mut(name) else {
+                        continue;
+                    };
+                    let resource = sandbox.checks.iter().find_map(|c| match c {
+                        Check::Find {
+                            name: n, resource, ..
+                        } if n == name => Some(resource.as_str()),
+                        _ => None,
+                    });
+                    (resource.unwrap_or_default(), map)
+                }
+            };
+            match self.typed(resource, field, value) {
+                Value::Null => {
+                    map.remove(field);
+                }
+                value => {
+                    map.insert(field.clone(), value);
+                }
+            }
+        }
+        found
+    }
+
+    /// A value as the field's type stores it: numbers rounded as `computed` rounds them.
+    fn typed(&self, resource: &str, field: &str, value: Value) -> Value {
+        let spec = self.app.spec();
+        let ty = spec
+            .resources
+            .iter()
+            .position(|r| r.name == resource)
+            .and_then(|r| self.app.schema.resource_model(r))
+            .and_then(|m| m.fields.iter().find(|f| f.wire_name == field))
+            .map(|f| &f.ty);
+        match (ty, value.as_f64()) {
+            (Some(ty), Some(n)) if ty.is_numeric() => realism::typed(ty, n).unwrap_or(value),
+            _ => value,
+        }
+    }
+
+    /// Stores the changes effects made to found records.
+    fn write_found(&self, store: &mut Store, found: Found) {
+        let Some(sandbox) = self.sandbox() else {
+            return;
+        };
+        for check in &sandbox.checks {
+            if let Check::Find { name, resource, .. } = check
+                && sandbox.set.iter().any(|a| a.target.as_ref() == Some(name))
+                && let Some((id, record)) = found.get(name)
+            {
+                store.update(resource, *id, |stored| {
+                    *stored = Value::Object(record.clone())
+                });
+            }
+        }
+    }
+
+    /// The success answer: the operation's declared status (or `default`), its body unless the
+    /// operation answers none, and a `Location` header when declared.
+    fn outcome(&self, store: &Store, record: Option<&Value>, default: u16) -> Reply {
+        let sandbox = self.sandbox();
+        let status = sandbox.and_then(|s| s.status).unwrap_or(default);
+        let mut reply = match record {
+            _ if sandbox.is_some_and(|s| s.empty_body) => Reply::empty(status),
+            Some(record) => self.write_reply(store, record, status),
+            None => Reply::empty(status),
+        };
+        if sandbox.is_some_and(|s| s.location)
+            && let Some(url) = record.and_then(|r| self.location(r))
+        {
+            reply = reply.with_header("Location", url);
+        }
+        reply
+    }
+
+    /// The URL of the record's `get`: this request's base with the get's path, its parameter
+    /// filled with the record's key.
+    fn location(&self, record: &Value) -> Option<String> {
+        let get = self
+            .resource
+            .operations
+            .iter()
+            .find(|o| o.kind == OperationKind::Get)?;
+        let param = get.path_params.first()?;
+        let field = self.key().map_or("id", |k| k.field.as_str());
+        let key = store::key_text(record.get(field)?)?;
+        let base = self.request.link_base.strip_suffix(self.request.path)?;
+        let path = get.path.replace(&format!("{{{}}}", param.wire_name), &key);
+        Some(format!("{base}{path}"))
     }
 }
 
@@ -560,6 +822,7 @@ mod tests {
                 method,
                 path,
                 query: &query,
+                base: &[],
                 body: body.as_bytes(),
                 link_base: path,
                 content_type: Some("application/json"),

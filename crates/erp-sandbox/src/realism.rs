@@ -254,7 +254,7 @@ fn number(value: Option<&Value>) -> Option<f64> {
 
 /// A computed number as a value of the field's type: whole for integers, cents otherwise
 /// (decimals as text, as the sandbox stores them).
-fn typed(ty: &TypeRef, value: f64) -> Option<Value> {
+pub(crate) fn typed(ty: &TypeRef, value: f64) -> Option<Value> {
     let cents = (value * 100.0).round() / 100.0;
     match ty {
         TypeRef::Integer => Some(Value::from(value.round() as i64)),
@@ -341,6 +341,8 @@ impl Context for Operands<'_> {
         match operand {
             Operand::Field(f) => number(self.record.get(f)),
             Operand::Parent(f) => number(self.parent?.get(f)),
+            // Seed and record computations read no other values (the spec refuses them).
+            Operand::Scoped { .. } => None,
         }
     }
 

@@ -50,7 +50,13 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
     let plans = Plans::new(schema);
     let facts = Facts::new(schema);
     let indexed = schema.indexed_fields();
-    let mut store = Store::with_indexes(indexed.iter().map(|(r, f)| (r.as_str(), f.as_str())));
+    let keyed = &schema.spec.sandbox.resources;
+    let mut store = Store::with_indexes(indexed.iter().map(|(r, f)| (r.as_str(), f.as_str())))
+        .with_keys(
+            keyed
+                .iter()
+                .filter_map(|(r, s)| Some((r.as_str(), s.key.as_ref()?.field.as_str()))),
+        );
     for r in schema.seed_order() {
         let resource = &schema.spec.resources[r];
         if !resource
@@ -81,6 +87,18 @@ pub(crate) fn seed(schema: &Schema, records: usize, seed: u64) -> Store {
             if let (Value::Object(map), Some(plan)) = (&mut record, plans.get(model)) {
                 let mut cx = Apply::new(&plans, schema, &store, &mut rng, Scope::Seed);
                 plan.apply(&mut cx, map, None, None);
+            }
+            if let (Value::Object(map), Some(key)) =
+                (&mut record, schema.spec.sandbox.key(&resource.name))
+            {
+                let ty = model
+                    .fields
+                    .iter()
+                    .find(|f| f.wire_name == key.field)
+                    .map(|f| &f.ty);
+                if let Some(ty) = ty {
+                    crate::keys::seed_key(key, ty, &resource.name, id, map, &store);
+                }
             }
             store.insert(&resource.name, id, compact(record));
         }
@@ -407,7 +425,14 @@ impl<'s> Generator<'_, 's> {
             let name = &self.schema.spec.resources[target].name;
             let pick = self.rng.below(self.store.len(name) as u64) as usize;
             if let Some((parent, record)) = self.store.nth(name, pick) {
-                return Some(record.get("id").cloned().unwrap_or(Value::from(parent)));
+                // A keyed resource is referred to by its key (an invoice's `customer-id`).
+                let key = self
+                    .schema
+                    .spec
+                    .sandbox
+                    .key(name)
+                    .map_or("id", |k| k.field.as_str());
+                return Some(record.get(key).cloned().unwrap_or(Value::from(parent)));
             }
         }
         if let TypeRef::List(inner) = &field.ty {
@@ -867,6 +892,7 @@ models:
             let (map, name) = match operand {
                 erp_spec::expr::Operand::Field(f) => (Some(self.record), f),
                 erp_spec::expr::Operand::Parent(f) => (self.parent, f),
+                erp_spec::expr::Operand::Scoped { .. } => return None,
             };
             let value = map?.get(name)?;
             value.as_f64().or_else(|| value.as_str()?.parse().ok())

@@ -173,11 +173,12 @@ pub(crate) fn pipeline(
         )
     } else {
         match app.below_prefix(path) {
-            Some(rest) => ops::dispatch(
+            Some((rest, base)) => ops::dispatch(
                 app,
                 &ops::Request {
                     method,
                     path: rest,
+                    base: &base,
                     query,
                     body,
                     link_base: &link_base(headers, path),

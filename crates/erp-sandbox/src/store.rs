@@ -9,6 +9,10 @@
 //! parents without collecting every id. Fields named at construction (foreign keys) are indexed
 //! by their integer value, so a parent's children and a `client_id=` filter are found without a
 //! scan of the child resource.
+//!
+//! Rows keep internal integer ids whatever addresses a record: a resource whose spec declares a
+//! key field (`sandbox: {key: customer-id}`) also has a key index from the key's text to the row
+//! id, so a path parameter is resolved in one lookup and rows stay one sorted vector.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +25,8 @@ pub(crate) struct Store {
     tables: BTreeMap<String, Table>,
     /// Fields to index, per resource (applied when the resource's table is created).
     indexed: BTreeMap<String, Vec<String>>,
+    /// The key field of each keyed resource (see the module docs).
+    keyed: BTreeMap<String, String>,
     /// Records handed out by [`Store::records`], [`Store::window`], [`Store::get`] and
     /// [`Store::nth`]: lets tests prove that a request reads only what it answers.
     reads: Cell<u64>,
@@ -31,6 +37,17 @@ struct Table {
     /// Sorted by id, ids unique.
     rows: Vec<(i64, Value)>,
     indexes: Vec<Index>,
+    /// `(key field, key text -> row id)` of a keyed resource.
+    keys: Option<(String, BTreeMap<String, i64>)>,
+}
+
+/// The text a key value is filed under: strings as they are, numbers in decimal.
+pub(crate) fn key_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// The records of one resource by the value of one field.
@@ -109,11 +126,22 @@ impl Table {
         for index in &mut self.indexes {
             index.add(id, record);
         }
+        if let Some((field, keys)) = &mut self.keys
+            && let Some(key) = record.get(field.as_str()).and_then(key_text)
+        {
+            keys.insert(key, id);
+        }
     }
 
     fn drop_from_indexes(&mut self, id: i64, record: &Value) {
         for index in &mut self.indexes {
             index.drop_entry(id, record);
+        }
+        if let Some((field, keys)) = &mut self.keys
+            && let Some(key) = record.get(field.as_str()).and_then(key_text)
+            && keys.get(&key) == Some(&id)
+        {
+            keys.remove(&key);
         }
     }
 }
@@ -132,6 +160,29 @@ impl Store {
             indexed,
             ..Store::default()
         }
+    }
+
+    /// The same store with a key index on `field` of `resource` for each pair.
+    pub(crate) fn with_keys<'a>(
+        mut self,
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Store {
+        for (resource, field) in keys {
+            self.keyed.insert(resource.to_owned(), field.to_owned());
+        }
+        self
+    }
+
+    /// The row id of the record of a keyed resource whose key is `key`.
+    pub(crate) fn by_key(&self, resource: &str, key: &str) -> Option<i64> {
+        let (_, keys) = self.tables.get(resource)?.keys.as_ref()?;
+        keys.get(key).copied()
+    }
+
+    /// Whether `resource` has a key index.
+    #[cfg(test)]
+    pub(crate) fn is_keyed(&self, resource: &str) -> bool {
+        self.keyed.contains_key(resource)
     }
 
     fn count_reads(&self, n: usize) {
@@ -214,6 +265,10 @@ impl Store {
             let table = Table {
                 rows: Vec::new(),
                 indexes,
+                keys: self
+                    .keyed
+                    .get(resource)
+                    .map(|field| (field.clone(), BTreeMap::new())),
             };
             self.tables.insert(resource.to_owned(), table);
         }
@@ -360,5 +415,27 @@ mod tests {
         store.remove("contacts", 4);
         assert_eq!(found(&store, &[1]), Some(vec![2, 7]));
         assert_eq!(store.candidates("clients", "client_id", &[1]), None);
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_resolve_to_rows_and_follow_changes() {
+        let mut store = Store::default().with_keys([("subscribers", "customer-id")]);
+        assert!(store.is_keyed("subscribers") && !store.is_keyed("plans"));
+        store.insert("subscribers", 1, json!({"customer-id": "8889"}));
+        store.insert("subscribers", 2, json!({"customer-id": 44}));
+        assert_eq!(store.by_key("subscribers", "8889"), Some(1));
+        assert_eq!(store.by_key("subscribers", "44"), Some(2));
+        store.update("subscribers", 1, |r| r["customer-id"] = json!("9000"));
+        assert_eq!(store.by_key("subscribers", "8889"), None);
+        assert_eq!(store.by_key("subscribers", "9000"), Some(1));
+        store.remove("subscribers", 2);
+        assert_eq!(store.by_key("subscribers", "44"), None);
+        assert_eq!(store.by_key("plans", "1"), None);
     }
 }

@@ -1,8 +1,16 @@
-//! The two small languages of a field's `sandbox:` part: `computed` expressions
-//! (`verkoopprijs_excl * (1 + BTW / 100)`) and `template` strings (`ART-{id|pad:4}`).
+//! The small languages of the spec's `sandbox:` parts: `computed` expressions
+//! (`verkoopprijs_excl * (1 + BTW / 100)`) and `template` strings (`ART-{id|pad:4}`) of a field,
+//! and, built on the same expressions, the conditions and values of an operation's effects
+//! (`not eligible-for-free-trial`, `now + plan.duration-quantity plan.duration-units`; see
+//! [`effect`]).
 //!
-//! Both are parsed once, when the spec is validated, into the small trees below; the sandbox
+//! All are parsed once, when the spec is validated, into the small trees below; the sandbox
 //! evaluates the trees for every record it makes, never the text.
+//!
+//! Names may hold `-` between letters or digits (Rails-style `store-credit`), so a subtraction
+//! of two names is written with spaces (`a - b`).
+
+pub mod effect;
 
 use std::fmt;
 
@@ -12,6 +20,12 @@ use std::fmt;
 pub enum Operand {
     Field(String),
     Parent(String),
+    /// `<scope>.<field>`: a field of another value an operation's effect reads (`body.amount`,
+    /// `plan.plan-type`, `base.site`); only effects accept it (see [`effect`]).
+    Scoped {
+        scope: String,
+        field: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +72,7 @@ impl Expr {
     /// Parses `+ - * /` (also `×` and `÷`), parentheses, numbers, field names, `parent.<field>`
     /// and `random(a, b)`, with the usual precedence.
     pub fn parse(text: &str) -> Result<Expr, ParseError> {
-        let mut parser = ExprParser {
-            chars: text.chars().collect(),
-            at: 0,
-        };
+        let mut parser = ExprParser::new(text, false);
         let expr = parser.sum()?;
         parser.skip_space();
         if parser.at < parser.chars.len() {
@@ -114,26 +125,36 @@ impl Expr {
     }
 }
 
-struct ExprParser {
-    chars: Vec<char>,
-    at: usize,
+pub(crate) struct ExprParser {
+    pub(crate) chars: Vec<char>,
+    pub(crate) at: usize,
+    /// Whether `<scope>.<field>` is allowed (effects) or only `parent.<field>` (`computed`).
+    scoped: bool,
 }
 
 impl ExprParser {
-    fn error(&self, message: impl Into<String>) -> ParseError {
+    pub(crate) fn new(text: &str, scoped: bool) -> ExprParser {
+        ExprParser {
+            chars: text.chars().collect(),
+            at: 0,
+            scoped,
+        }
+    }
+
+    pub(crate) fn error(&self, message: impl Into<String>) -> ParseError {
         ParseError {
             offset: self.at,
             message: message.into(),
         }
     }
 
-    fn skip_space(&mut self) {
+    pub(crate) fn skip_space(&mut self) {
         while self.chars.get(self.at).is_some_and(|c| c.is_whitespace()) {
             self.at += 1;
         }
     }
 
-    fn peek(&mut self) -> Option<char> {
+    pub(crate) fn peek(&mut self) -> Option<char> {
         self.skip_space();
         self.chars.get(self.at).copied()
     }
@@ -149,7 +170,7 @@ impl ExprParser {
         }
     }
 
-    fn sum(&mut self) -> Result<Expr, ParseError> {
+    pub(crate) fn sum(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.product()?;
         loop {
             let op = match self.peek() {
@@ -207,6 +228,16 @@ impl ExprParser {
                     return Ok(Expr::Random(Box::new(lo), Box::new(hi)));
                 }
                 if self.chars.get(self.at) == Some(&'.') {
+                    if self.scoped && name != "parent" {
+                        self.at += 1;
+                        if !self.chars.get(self.at).copied().is_some_and(is_name_start) {
+                            return Err(
+                                self.error(format!("expected a field name after `{name}.`"))
+                            );
+                        }
+                        let field = self.name();
+                        return Ok(Expr::Operand(Operand::Scoped { scope: name, field }));
+                    }
                     if name != "parent" {
                         self.at = start;
                         return Err(self.error(format!(
@@ -227,14 +258,16 @@ impl ExprParser {
         }
     }
 
-    fn name(&mut self) -> String {
+    /// A name: letters, digits and `_`, and `-` between two of those (`store-credit`).
+    pub(crate) fn name(&mut self) -> String {
         let start = self.at;
-        while self
-            .chars
-            .get(self.at)
-            .is_some_and(|c| c.is_alphanumeric() || *c == '_')
-        {
-            self.at += 1;
+        let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+        loop {
+            match self.chars.get(self.at) {
+                c if word(c) => self.at += 1,
+                Some('-') if self.at > start && word(self.chars.get(self.at + 1)) => self.at += 1,
+                _ => break,
+            }
         }
         self.chars[start..self.at].iter().collect()
     }
@@ -258,7 +291,7 @@ impl ExprParser {
     }
 }
 
-fn is_name_start(c: char) -> bool {
+pub(crate) fn is_name_start(c: char) -> bool {
     c.is_alphabetic() || c == '_'
 }
 
@@ -443,6 +476,7 @@ mod tests {
             match operand {
                 Operand::Field(f) => self.own.get(f.as_str()).copied(),
                 Operand::Parent(f) => self.parent.get(f.as_str()).copied(),
+                Operand::Scoped { .. } => None,
             }
         }
         fn random(&mut self, lo: f64, hi: f64) -> f64 {

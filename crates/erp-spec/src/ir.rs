@@ -12,6 +12,8 @@ pub use erp_descriptor::{
     WireFormat,
 };
 
+pub mod effects;
+
 /// One vendor, fully validated.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -191,9 +193,24 @@ pub struct SandboxSettings {
     /// One per window of [`Spec::rate_limits`], in the same order.
     pub rate_limits: Vec<SandboxRateLimit>,
     pub oauth2: SandboxOAuth2,
+    /// The root element of every empty XML list (`nil-classes`); `None`: the list's own.
+    pub empty_list_root: Option<String>,
+    /// The `sandbox:` parts of resources and their operations, by resource name (resources
+    /// without any are absent).
+    pub resources: std::collections::BTreeMap<String, effects::ResourceSandbox>,
 }
 
 impl SandboxSettings {
+    /// The key of a resource's records other than the integer `id`, if it has one.
+    pub fn key(&self, resource: &str) -> Option<&effects::RecordKey> {
+        self.resources.get(resource)?.key.as_ref()
+    }
+
+    /// The `sandbox:` part of an operation, if it has one.
+    pub fn operation(&self, resource: &str, op: &str) -> Option<&effects::OperationSandbox> {
+        self.resources.get(resource)?.operations.get(op)
+    }
+
     /// The sandbox's quota and message for the rate-limit window called `name`.
     pub fn rate_limit(&self, name: &str) -> Option<&SandboxRateLimit> {
         self.rate_limits.iter().find(|r| r.name == name)
@@ -213,8 +230,11 @@ pub struct SandboxErrors {
 #[derive(Debug, Clone)]
 pub struct ErrorExample {
     pub status: u16,
+    /// `{<path parameter>}` is filled in (`There is no subscriber with a customer id of {id}`).
     pub message: String,
     pub code: Option<String>,
+    /// Structured (the vendor's error shape) or plain text.
+    pub body: effects::ErrorBody,
 }
 
 /// The sandbox's side of one rate-limit window.
@@ -511,7 +531,7 @@ impl Derive {
                 .into_iter()
                 .filter_map(|o| match o {
                     crate::expr::Operand::Field(f) => Some(f.as_str()),
-                    crate::expr::Operand::Parent(_) => None,
+                    crate::expr::Operand::Parent(_) | crate::expr::Operand::Scoped { .. } => None,
                 })
                 .collect(),
         }

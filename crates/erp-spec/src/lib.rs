@@ -17,6 +17,7 @@ pub mod expr;
 pub mod ir;
 mod locate;
 pub mod raw;
+pub mod raw_effects;
 mod schema;
 mod suggest;
 pub mod validate;

@@ -327,6 +327,9 @@ pub struct RawResource {
     #[serde(default)]
     pub get_or_create: Option<Spanned<bool>>,
     pub operations: BTreeMap<Key, Spanned<RawOperation>>,
+    /// How the sandbox keys the resource's records (see `raw_effects`); no client reads it.
+    #[serde(default)]
+    pub sandbox: Option<Spanned<crate::raw_effects::RawResourceSandbox>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,6 +382,9 @@ pub struct RawOperation {
     /// A condition on the client's configuration checked before anything is sent.
     #[serde(default)]
     pub requires: Option<Spanned<RawRequires>>,
+    /// The sandbox's outcome, refusals and effects (see `raw_effects`); no client reads it.
+    #[serde(default)]
+    pub sandbox: Option<Spanned<crate::raw_effects::RawOperationSandbox>>,
 }
 
 /// `requires: {base_var: site, contains: test}`.
@@ -517,6 +523,9 @@ pub struct RawSandbox {
     pub rate_limits: BTreeMap<Key, Spanned<RawSandboxRateLimit>>,
     #[serde(default)]
     pub oauth2: Option<Spanned<RawSandboxOAuth2>>,
+    /// The root element of every empty XML list (`nil-classes`), whatever the list.
+    #[serde(default)]
+    pub empty_list_root: Option<Spanned<String>>,
 }
 
 /// The vendor's error answers the sandbox gives; each has a default.
@@ -537,6 +546,9 @@ pub struct RawErrorExample {
     pub message: String,
     #[serde(default)]
     pub code: Option<String>,
+    /// `structured` (the vendor's error shape, default) or `text` (the message as plain text).
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

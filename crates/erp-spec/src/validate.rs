@@ -14,6 +14,7 @@ use crate::suggest::{suggest, type_suggestion};
 
 mod auth;
 mod client;
+mod effects;
 mod paging;
 mod realism;
 mod sandbox;
@@ -206,6 +207,7 @@ impl Validator {
             links,
             sandbox,
         };
+        spec.sandbox.resources = self.effects(&raw, &spec);
         assign_features(&mut spec);
         spec
     }

@@ -594,6 +594,8 @@ impl<'v, 's> FieldCheck<'v, 's> {
                     }
                 }
                 Operand::Parent(name) => parents.push(name.as_str()),
+                // `computed` is parsed without scopes: only effects read other values.
+                Operand::Scoped { .. } => ok = false,
             }
         }
         if !parents.is_empty() {

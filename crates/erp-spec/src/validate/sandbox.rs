@@ -25,6 +25,7 @@ fn answer(status: u16, message: &str) -> ir::ErrorExample {
         status,
         message: message.to_owned(),
         code: None,
+        body: ir::effects::ErrorBody::Structured,
     }
 }
 
@@ -110,6 +111,9 @@ impl Validator {
                 access_token_seconds: access_token_seconds
                     .map_or(DEFAULT_ACCESS_TOKEN_SECONDS, |s| s.value),
             },
+            empty_list_root: self.empty_list_root(s.and_then(|s| s.empty_list_root.as_ref())),
+            // Filled in by `Validator::effects` once resources and models are known.
+            resources: Default::default(),
         }
     }
 
@@ -152,6 +156,7 @@ impl Validator {
             status: raw.status.value,
             message: raw.message.clone(),
             code: raw.code.clone(),
+            body: self.error_body(raw.body.as_ref()),
         }
     }
 }
