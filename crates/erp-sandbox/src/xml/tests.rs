@@ -24,7 +24,7 @@ fn obj(members: Vec<(&str, Out)>) -> Out {
 }
 
 fn render(root: &str, value: &Out) -> String {
-    to_xml(root, value, &XmlStyle::spreedly(&Inferred))
+    to_xml(root, value, &XmlStyle::with_nil_classes(&Inferred))
 }
 
 fn ok(xml: &str) -> Value {
@@ -218,7 +218,11 @@ fn renders_the_manual_subscriber_with_hints_and_quirks() {
 </subscriber>
 "#;
     assert_eq!(
-        to_xml("subscriber", &subscriber, &XmlStyle::spreedly(&hints)),
+        to_xml(
+            "subscriber",
+            &subscriber,
+            &XmlStyle::with_nil_classes(&hints)
+        ),
         expected
     );
 }
@@ -269,11 +273,15 @@ fn hints_come_from_paths_and_reach_containers() {
         [.., "amount"] => Some(XmlType::Decimal),
         _ => None,
     };
-    let xml = to_xml("subscription-plan", &plan, &XmlStyle::spreedly(&by_path));
+    let xml = to_xml(
+        "subscription-plan",
+        &plan,
+        &XmlStyle::with_nil_classes(&by_path),
+    );
     let negative = to_xml(
         "a",
         &n("-2"),
-        &XmlStyle::spreedly(&|_: &[&str]| Some(XmlType::Decimal)),
+        &XmlStyle::with_nil_classes(&|_: &[&str]| Some(XmlType::Decimal)),
     );
     assert!(
         negative.ends_with("<a type=\"decimal\">-2.0</a>\n"),
@@ -316,7 +324,7 @@ fn text_is_escaped_and_always_well_formed() {
     let typed = to_xml(
         "r",
         &s("x"),
-        &XmlStyle::spreedly(&|_: &[&str]| Some(odd.clone())),
+        &XmlStyle::with_nil_classes(&|_: &[&str]| Some(odd.clone())),
     );
     assert!(typed.contains("<r type=\"a&quot;&lt;b\">x</r>"), "{typed}");
 }
@@ -399,7 +407,7 @@ fn seeded_records_render_with_spec_types_and_parse_back() {
         crate::render::Renderer::new(&schema, &store, crate::faults::Leniency::default());
     let out = renderer.item(model, record);
     let types = ModelTypes::item(&schema.spec, model);
-    let xml = to_xml("product", &out, &XmlStyle::spreedly(&types));
+    let xml = to_xml("product", &out, &XmlStyle::with_nil_classes(&types));
     assert!(xml.contains("<id type=\"integer\">"), "{xml}");
     assert!(
         xml.contains("<verkoopprijs_excl type=\"decimal\">"),
@@ -690,7 +698,7 @@ fn every_xml_fixture_survives_parse_render_parse() {
             let Ok((root, out)) = parse_ordered(&bytes) else {
                 continue; // plain-text bodies, checked above
             };
-            let again = to_xml(&root, &out, &XmlStyle::spreedly(&Inferred));
+            let again = to_xml(&root, &out, &XmlStyle::with_nil_classes(&Inferred));
             let reparsed = parse_ordered(again.as_bytes()).expect("re-parses");
             // Empty lists come back under Spreedly's nil-classes root; all else is unchanged.
             let want_root = if out == Out::Array(Vec::new()) {
