@@ -2,7 +2,8 @@
 //!
 //! `cargo run --example tour` starts a sandbox per vendor on 127.0.0.1 (ephemeral ports) and
 //! walks through listing with paging, get, create, update, delete, a vendor error and a
-//! rate-limit wait, then prints a summary. Nothing leaves this machine.
+//! rate-limit wait, and a Spreedly subscriber from free trial to a paid invoice, then prints a
+//! summary. Nothing leaves this machine.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ async fn main() -> Result<()> {
     println!("erp-clients tour: generated clients against the built-in sandbox\n");
     cloudspot(&mut summary).await?;
     billomat(&mut summary).await?;
+    spreedly(&mut summary).await?;
     summary.print(started.elapsed());
     Ok(())
 }
@@ -243,4 +245,163 @@ async fn fetched_any(api: &Billomat) -> Result<i64> {
     let mut clients = api.clients().list(&ClientsListQuery::default());
     let first = clients.try_next().await?.ok_or("no clients")?;
     first.id.ok_or_else(|| "client without id".into())
+}
+
+/// Spreedly (XML): plans, a subscriber through a free trial, complimentary time, store credit
+/// and a paid invoice, the vendor's own refusal, and transactions paged by `since_id`.
+async fn spreedly(summary: &mut Summary) -> Result<()> {
+    use erp_spreedly::Spreedly;
+    use erp_spreedly::models::{
+        CardType, ComplimentaryTimeExtension, Credit, CreditCard, DurationUnits, Invoice, Payment,
+        PlanReference, PlanType, Subscriber,
+    };
+    let sandbox = start("spreedly", options(120)).await;
+    println!("\nSpreedly sandbox at {}", sandbox.base_url());
+    let (token, password) = sandbox
+        .credentials()
+        .basic
+        .ok_or("the sandbox has no Basic credentials")?;
+    // A test site: Spreedly's destructive calls are refused elsewhere, before anything is sent.
+    let api = Spreedly::builder("acme-test")
+        .base_url(sandbox.base_url())
+        .auth(Spreedly::credentials(token, password))
+        .build()?;
+
+    let plans = api.subscription_plans().list_all().await?;
+    let trial = plans
+        .iter()
+        .find(|p| p.plan_type == Some(PlanType::FreeTrial))
+        .and_then(|p| p.id)
+        .ok_or("no free-trial plan")?;
+    let paid = plans
+        .iter()
+        .find(|p| p.enabled == Some(true) && p.plan_type == Some(PlanType::Regular))
+        .and_then(|p| p.id)
+        .ok_or("no plan for sale")?;
+    summary.add(
+        "spreedly subscription_plans.list",
+        format!("{} plans", plans.len()),
+    );
+
+    let subscribers = api.subscribers();
+    let joe = Subscriber {
+        customer_id: "tour-joe".into(),
+        screen_name: Some("joe".into()),
+        email: Some("joe@example.com".into()),
+        ..Default::default()
+    };
+    if subscribers.get("tour-joe").await.is_ok() {
+        return Err("customer tour-joe exists before the tour creates it".into());
+    }
+    let joe = subscribers.get_or_create("tour-joe", &joe).await?;
+    summary.add(
+        "spreedly subscribers.get_or_create",
+        format!("customer {} (a 404 first, so created)", joe.customer_id),
+    );
+    subscribers.allow_free_trial("tour-joe").await?;
+    let on_trial = subscribers
+        .subscribe_to_free_trial(
+            "tour-joe",
+            &PlanReference {
+                id: trial,
+                extra: Default::default(),
+            },
+        )
+        .await?;
+    let until = on_trial.active_until.ok_or("no end of the trial")?;
+    summary.add(
+        "spreedly subscribe_to_free_trial",
+        format!("active until {}", until.format("%Y-%m-%d")),
+    );
+    match subscribers
+        .subscribe_to_free_trial(
+            "tour-joe",
+            &PlanReference {
+                id: trial,
+                extra: Default::default(),
+            },
+        )
+        .await
+    {
+        Err(e) => summary.add("spreedly vendor refusal", e.to_string()),
+        Ok(_) => return Err("a second free trial was accepted".into()),
+    }
+    let extended = subscribers
+        .give_complimentary_time_extension(
+            "tour-joe",
+            &ComplimentaryTimeExtension {
+                duration_quantity: 1,
+                duration_units: DurationUnits::Months,
+                extra: Default::default(),
+            },
+        )
+        .await?;
+    let until = extended.active_until.ok_or("no end of the time")?;
+    summary.add(
+        "spreedly complimentary time extension",
+        format!("one month more: active until {}", until.format("%Y-%m-%d")),
+    );
+    subscribers
+        .add_store_credit(
+            "tour-joe",
+            &Credit {
+                amount: "5.00".parse()?,
+                extra: Default::default(),
+            },
+        )
+        .await?;
+    let credit = subscribers.get("tour-joe").await?.store_credit;
+    summary.add(
+        "spreedly store credit",
+        format!("{} after adding 5.00", credit.unwrap_or_default()),
+    );
+
+    let invoice = api
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(paid),
+            subscriber: Some(Subscriber {
+                customer_id: "tour-joe".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await?;
+    let token = invoice.token.ok_or("an invoice without token")?;
+    let payment = Payment {
+        account_type: "credit-card".into(),
+        credit_card: CreditCard {
+            number: "4222222222222".into(),
+            card_type: CardType::Visa,
+            verification_value: "123".into(),
+            month: 12,
+            year: 2030,
+            first_name: "Joe".into(),
+            last_name: "Bob".into(),
+            extra: Default::default(),
+        },
+        extra: Default::default(),
+    };
+    let closed = api.invoices().pay(token.expose(), &payment).await?;
+    summary.add(
+        "spreedly invoices.create + pay",
+        format!(
+            "invoice closed: {} (card number never printed: {:?})",
+            closed.closed == Some(true),
+            payment.credit_card.number
+        ),
+    );
+
+    sandbox.clear_requests();
+    let transactions = api.transactions().list_all().await?;
+    summary.add(
+        "spreedly transactions.list",
+        format!(
+            "{} transactions in {} requests of at most 50 (since_id)",
+            transactions.len(),
+            sandbox.requests().len()
+        ),
+    );
+    sandbox.shutdown().await;
+    Ok(())
 }
