@@ -1408,3 +1408,38 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
     assert!(subscribers.list_all().await.expect("list").is_empty());
     sandbox.shutdown().await;
 }
+
+/// Spreedly's odd answers, injected: a leaked server exception as the plain-text body of a 422
+/// reaches `Display`; a gateway's 504 on a read is retried.
+#[tokio::test]
+async fn a_leaked_exception_is_the_message_and_a_504_is_retried() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(5)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    let leaked = "undefined method `delete' for nil:NilClass";
+    sandbox.faults().text_answer_next(1, 422, leaked);
+    let err = client
+        .subscribers()
+        .create(&new_subscriber("leak-1", "Ann"))
+        .await
+        .expect_err("422");
+    assert_eq!(err.status(), Some(422));
+    assert_eq!(err.vendor_message(), Some(leaked));
+    assert!(err.to_string().contains(leaked), "{err}");
+
+    sandbox
+        .faults()
+        .text_answer_next(1, 504, "Gateway Time-out");
+    let before = sandbox.faults().requests_seen();
+    let plans = client
+        .subscription_plans()
+        .list_all()
+        .await
+        .expect("retried");
+    assert_eq!(plans.len(), sandbox.records("subscription_plans").len());
+    assert_eq!(
+        sandbox.faults().requests_seen() - before,
+        2,
+        "the 504, then the answer"
+    );
+    sandbox.shutdown().await;
+}

@@ -9,6 +9,8 @@
 //!  "empty_write_bodies": true}
 //! ```
 //!
+//! `text_answer_next` takes `{"n": 1, "status": 504, "text": "Gateway Time-out"}` (a plain-text
+//! answer before anything else; `n` defaults to 1).
 //! `rate_limit_next` also takes `{"n": 2, "retry_in_seconds": 3}`; `retry_in_ms` may replace
 //! `retry_in_seconds` (default one second). `reset` is applied first. The whole object is checked
 //! before anything changes. `GET` returns the current state, including `requests_seen`.
@@ -137,6 +139,7 @@ fn state(faults: &Faults) -> Reply {
 struct Changes {
     reset: bool,
     rate_limit_next: Option<(u32, Duration)>,
+    text_answer_next: Option<(u32, u16, String)>,
     counters: Vec<(&'static str, u32)>,
     switches: Vec<(&'static str, bool)>,
 }
@@ -158,6 +161,9 @@ impl Changes {
         }
         if let Some((n, retry_in)) = self.rate_limit_next {
             faults.rate_limit_next(n, retry_in);
+        }
+        if let Some((n, status, text)) = &self.text_answer_next {
+            faults.text_answer_next(*n, *status, text.clone());
         }
         for (name, n) in &self.counters {
             match *name {
@@ -228,6 +234,29 @@ fn parse(body: &[u8]) -> Result<Changes, String> {
                 };
                 let retry = retry.or(top_retry).unwrap_or(Duration::from_secs(1));
                 changes.rate_limit_next = Some((n, retry));
+            }
+            "text_answer_next" => {
+                let Value::Object(inner) = value else {
+                    return Err(
+                        "`text_answer_next` takes {\"n\": 1, \"status\": 504, \"text\": \"...\"}"
+                            .to_owned(),
+                    );
+                };
+                let n = count(
+                    "text_answer_next.n",
+                    inner.get("n").unwrap_or(&Value::from(1)),
+                )?;
+                let status = inner
+                    .get("status")
+                    .and_then(Value::as_u64)
+                    .and_then(|s| u16::try_from(s).ok())
+                    .filter(|s| (100..=599).contains(s))
+                    .ok_or("`text_answer_next.status` must be an HTTP status (100-599)")?;
+                let text = inner
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .ok_or("`text_answer_next.text` must be a string")?;
+                changes.text_answer_next = Some((n, status, text.to_owned()));
             }
             name => {
                 if let Some(counter) = COUNTERS.iter().find(|c| **c == name) {
@@ -310,6 +339,22 @@ mod tests {
             handle(&faults, None, "GET", "/__sandbox/other", b"").status,
             404
         );
+    }
+
+    #[test]
+    fn injects_plain_text_answers() {
+        let faults = Faults::default();
+        let body = br#"{"text_answer_next": {"n": 2, "status": 504, "text": "Gateway Time-out"}}"#;
+        assert_eq!(handle(&faults, None, "POST", FAULTS_PATH, body).status, 200);
+        let answer = Some((504, "Gateway Time-out".to_owned()));
+        assert_eq!(faults.take_text_answer(), answer);
+        assert_eq!(faults.take_text_answer(), answer);
+        assert_eq!(faults.take_text_answer(), None);
+        let bad = br#"{"text_answer_next": {"status": 42, "text": "x"}}"#;
+        assert_eq!(handle(&faults, None, "POST", FAULTS_PATH, bad).status, 400);
+        let bad = br#"{"text_answer_next": 1}"#;
+        assert_eq!(handle(&faults, None, "POST", FAULTS_PATH, bad).status, 400);
+        assert_eq!(faults.take_text_answer(), None);
     }
 
     #[test]

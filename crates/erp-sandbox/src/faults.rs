@@ -1,7 +1,7 @@
 //! Fault injection: a cheap, clonable, thread-safe handle shared with the running server.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 /// `POST /__sandbox/faults` (see the crate documentation).
 ///
 /// "Next n" faults count down once per request they change. They are checked in this order:
-/// hang, HTML 502, injected 429, then (after authentication and the rate limit) errors in a
+/// hang, HTML 502, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
 /// 200 body; malformed items and the leniency switches change successful list/get bodies, and
 /// `empty_write_bodies` empties the bodies of successful updates and actions.
 #[derive(Clone, Debug)]
@@ -28,6 +28,8 @@ struct State {
     rate_limit_next: AtomicU32,
     rate_limit_retry_ms: AtomicU64,
     html_502_next: AtomicU32,
+    /// `(n, status, text)`: the next `n` requests get `status` with the plain-text body.
+    text_answer_next: Mutex<Option<(u32, u16, String)>>,
     malformed_next: AtomicU32,
     errors_in_success_next: AtomicU32,
     hang: watch::Sender<bool>,
@@ -54,6 +56,7 @@ impl Default for Faults {
                 rate_limit_next: AtomicU32::new(0),
                 rate_limit_retry_ms: AtomicU64::new(1000),
                 html_502_next: AtomicU32::new(0),
+                text_answer_next: Mutex::new(None),
                 malformed_next: AtomicU32::new(0),
                 errors_in_success_next: AtomicU32::new(0),
                 hang: watch::Sender::new(false),
@@ -86,6 +89,22 @@ impl Faults {
     /// The next `n` requests get `502 Bad Gateway` with an HTML body, as a load balancer sends it.
     pub fn html_502_next(&self, n: u32) {
         self.inner.html_502_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` requests get `status` with `text` as a plain-text body, before anything
+    /// else is looked at: a gateway's `504`, or a server exception leaked as the body of a 422
+    /// (``undefined method `delete' for nil:NilClass``), as some vendors send them.
+    pub fn text_answer_next(&self, n: u32, status: u16, text: impl Into<String>) {
+        let answer = (n > 0).then(|| (n, status, text.into()));
+        *self.text_answer() = answer;
+    }
+
+    fn text_answer(&self) -> std::sync::MutexGuard<'_, Option<(u32, u16, String)>> {
+        // The guarded value is always whole: a panic elsewhere cannot leave it half-written.
+        self.inner
+            .text_answer_next
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// While on, requests are accepted but not answered (until the switch is turned off or the
@@ -146,6 +165,7 @@ impl Faults {
         s.rate_limit_next.store(0, Ordering::SeqCst);
         s.rate_limit_retry_ms.store(1000, Ordering::SeqCst);
         s.html_502_next.store(0, Ordering::SeqCst);
+        *self.text_answer() = None;
         s.malformed_next.store(0, Ordering::SeqCst);
         s.errors_in_success_next.store(0, Ordering::SeqCst);
         s.hang.send_replace(false);
@@ -173,6 +193,18 @@ impl Faults {
 
     pub(crate) fn take_html_502(&self) -> bool {
         take(&self.inner.html_502_next)
+    }
+
+    /// The status and text of the next injected plain-text answer, counting it down.
+    pub(crate) fn take_text_answer(&self) -> Option<(u16, String)> {
+        let mut answer = self.text_answer();
+        let (n, status, text) = answer.as_mut()?;
+        let taken = (*status, text.clone());
+        *n -= 1;
+        if *n == 0 {
+            *answer = None;
+        }
+        Some(taken)
     }
 
     pub(crate) fn take_malformed(&self) -> bool {

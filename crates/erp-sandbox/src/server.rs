@@ -115,6 +115,9 @@ pub(crate) fn pipeline(
     if app.faults.take_html_502() {
         return Reply::html(502, BAD_GATEWAY_HTML);
     }
+    if let Some((status, text)) = app.faults.take_text_answer() {
+        return Reply::text(status, text);
+    }
     if let Some(retry_in) = app.faults.take_rate_limit() {
         return too_many_requests(app, retry_in, now);
     }
