@@ -743,5 +743,13 @@ mod tests {
             "sandbox: {on_create: \"body.x\"}",
         );
         assert!(e.contains("it reads fields of its own record only"), "{e}");
+        let e = errors(
+            "sandbox: {on_create: \"true\"}",
+            "sandbox: {on_create: \"'yes'\"}",
+        );
+        assert!(
+            e.contains("`on_create: 'yes'` does not fit a `boolean` field"),
+            "{e}"
+        );
     }
 }

@@ -745,6 +745,24 @@ impl<'v, 's> FieldCheck<'v, 's> {
                 return None;
             }
         };
+        let ty = &self.field.ty;
+        let fits = match &term {
+            Term::Bool(_) => *ty == TypeRef::Boolean,
+            Term::Text(_) => !ty.is_numeric() && *ty != TypeRef::Boolean,
+            Term::Shift { .. } => matches!(ty, TypeRef::DateTime | TypeRef::Date),
+            Term::Null | Term::Expr(_) => true,
+        };
+        if !fits {
+            self.err(
+                &c.referenced,
+                format!(
+                    "`on_create: {}` does not fit a `{}` field",
+                    c.value,
+                    ty.spec_name()
+                ),
+            );
+            return None;
+        }
         let mut ok = true;
         for operand in term.operands() {
             match operand {
