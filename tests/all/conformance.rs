@@ -298,6 +298,29 @@ impl Vendor {
     /// [`body_for`], with each `references` field holding the key of an existing record.
     fn body_for(&self, model: &ir::Model) -> Map<String, Value> {
         let mut body = body_for(&self.spec, model);
+        // An object of a resource whose records the client keys (what `or_create` makes a
+        // record from) gets a key no record has yet.
+        for f in model.fields.iter().filter(|f| !f.read_only) {
+            let TypeRef::Model(nested) = &f.ty else {
+                continue;
+            };
+            let keyed = self.spec.resources.iter().find(|r| {
+                r.record_model() == Some(nested.as_str())
+                    && self
+                        .spec
+                        .sandbox
+                        .key(&r.name)
+                        .is_some_and(|k| k.origin == ir::effects::KeyOrigin::Client)
+            });
+            if let (Some(r), Some(m)) = (keyed, self.spec.model(nested)) {
+                let mut object = body_for(&self.spec, m);
+                object.insert(
+                    key_field(&self.spec, &r.name).to_owned(),
+                    json!("conformance-nested"),
+                );
+                body.insert(f.wire_name.clone(), Value::Object(object));
+            }
+        }
         for f in &model.fields {
             let Some(target) = &f.sandbox.references else {
                 continue;
@@ -512,11 +535,35 @@ impl Vendor {
             body.insert(key.to_owned(), json!("conformance-created"));
         }
         let before = self.sandbox.records(&resource.name).len();
+        // Resources whose records the create makes when a `find` finds none (`or_create`).
+        let made: Vec<(&str, usize)> = spec
+            .sandbox
+            .operation(&resource.name, &create.name)
+            .into_iter()
+            .flat_map(|s| &s.checks)
+            .filter_map(|c| match c {
+                ir::effects::Check::Find {
+                    resource,
+                    or_create: Some(_),
+                    ..
+                } => Some(resource.as_str()),
+                _ => None,
+            })
+            .map(|r| (r, self.sandbox.records(r).len()))
+            .collect();
         let created: Value = self
             .client
             .item(self.op(resource, create), Request::new().body(&body))
             .await
             .map_err(fail)?;
+        for (other, count) in made {
+            let now = self.sandbox.records(other).len();
+            if now != count + 1 {
+                return Err(format!(
+                    "the create names an unknown {other} record, which `or_create` makes: {count} before, {now} after"
+                ));
+            }
+        }
         let id = id_of(&created, key).ok_or("the created item has no id")?;
         let records = self.sandbox.records(&resource.name);
         let stored = records

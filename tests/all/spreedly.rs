@@ -1232,6 +1232,9 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
         .await
         .expect("created");
     assert_eq!(joe.customer_id, "44");
+    // A new subscriber may take a free trial (Spreedly's create_subscriber.xml).
+    assert_eq!(joe.eligible_for_free_trial, Some(true));
+    assert_eq!(joe.active, Some(false));
     let again = subscribers
         .create(&new_subscriber("44", "joe"))
         .await
@@ -1242,8 +1245,7 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
         Some("A subscriber with a customer-id of 44 already exists.")
     );
 
-    // A plan that is not a free trial is refused; after `allow_free_trial` the trial starts.
-    subscribers.allow_free_trial("44").await.expect("allow");
+    // A plan that is not a free trial is refused; a free-trial plan starts the trial.
     let not_free = subscribers
         .subscribe_to_free_trial(
             "44",
@@ -1285,6 +1287,16 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
     assert_eq!(
         twice.vendor_message(),
         Some("The subscriber is not eligible for a free trial")
+    );
+    // `allow_free_trial` makes the subscriber eligible again.
+    subscribers.allow_free_trial("44").await.expect("allow");
+    assert_eq!(
+        subscribers
+            .get("44")
+            .await
+            .expect("get")
+            .eligible_for_free_trial,
+        Some(true)
     );
 
     // Complimentary subscriptions are for inactive subscribers; an extension adds a month.
@@ -1390,6 +1402,44 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
         .expect_err("closed");
     assert_eq!(twice.status(), Some(403));
     assert!(!format!("{twice:?} {twice}").contains("4222222222222"));
+
+    // An invoice for an unknown customer id creates that subscriber (inactive, eligible for a
+    // trial); paying the invoice activates its subscriber.
+    assert!(matches!(
+        subscribers.get("77").await,
+        Err(Error::NotFound { .. })
+    ));
+    let for_ann = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(paid),
+            subscriber: Some(new_subscriber("77", "ann")),
+            ..Default::default()
+        })
+        .await
+        .expect("invoice for a new subscriber");
+    assert_eq!(for_ann.customer_id.as_deref(), Some("77"));
+    let ann = subscribers.get("77").await.expect("created by the invoice");
+    assert_eq!(ann.screen_name.as_deref(), Some("ann"));
+    assert_eq!(ann.active, Some(false));
+    assert_eq!(ann.eligible_for_free_trial, Some(true));
+    let ann_token = for_ann.token.expect("token");
+    client
+        .invoices()
+        .pay(ann_token.expose(), &payment)
+        .await
+        .expect("paid");
+    assert_eq!(subscribers.get("77").await.expect("get").active, Some(true));
+    // Without subscriber information the invoice is refused.
+    let no_subscriber = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(paid),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no subscriber");
+    assert_eq!(no_subscriber.status(), Some(422));
 
     // Stop auto-renew, then delete on the test site: the subscriber is gone.
     subscribers.stop_auto_renew("44").await.expect("stop");

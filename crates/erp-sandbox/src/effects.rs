@@ -13,8 +13,19 @@ use serde_json::{Map, Value};
 
 use crate::reply::Reply;
 
-/// Records found by `find` checks, by name, with their row ids.
-pub(crate) type Found = BTreeMap<String, (i64, Map<String, Value>)>;
+/// Records found by `find` checks, by name.
+pub(crate) type Found = BTreeMap<String, FoundRecord>;
+
+/// A record a `find` check found, or made (`or_create`) to be stored when the operation
+/// succeeds.
+#[derive(Debug, Clone)]
+pub(crate) struct FoundRecord {
+    /// Its row id (for a made record, the one it will be stored under).
+    pub id: i64,
+    pub record: Map<String, Value>,
+    /// Made by `or_create`: not stored yet.
+    pub created: bool,
+}
 
 /// Everything an operation's expressions read.
 pub(crate) struct Env<'a> {
@@ -31,16 +42,26 @@ pub(crate) struct Env<'a> {
     pub now: DateTime<FixedOffset>,
 }
 
-static NULL: Value = Value::Null;
+/// The value at a path of fields (`subscriber.customer-id`) of nested objects; `null` when a
+/// step is missing or not an object.
+pub(crate) fn path(record: &Map<String, Value>, path: &str) -> Value {
+    let mut steps = path.split('.');
+    let Some(first) = steps.next() else {
+        return Value::Null;
+    };
+    let mut value = record.get(first);
+    for step in steps {
+        value = value.and_then(Value::as_object).and_then(|m| m.get(step));
+    }
+    value.cloned().unwrap_or(Value::Null)
+}
 
 impl Env<'_> {
     fn read(&self, operand: &Operand) -> Value {
         match operand {
             Operand::Field(f) => self.record.get(f).cloned().unwrap_or(Value::Null),
             Operand::Parent(_) => Value::Null,
-            Operand::Scoped { scope, field } if scope == "body" => {
-                self.body.get(field).cloned().unwrap_or(Value::Null)
-            }
+            Operand::Scoped { scope, field } if scope == "body" => path(self.body, field),
             Operand::Scoped { scope, field } if scope == "base" => self
                 .base
                 .iter()
@@ -49,9 +70,7 @@ impl Env<'_> {
             Operand::Scoped { scope, field } => self
                 .found
                 .get(scope)
-                .and_then(|(_, r)| r.get(field))
-                .unwrap_or(&NULL)
-                .clone(),
+                .map_or(Value::Null, |f| path(&f.record, field)),
         }
     }
 
@@ -272,8 +291,9 @@ mod tests {
         let record = map(
             json!({"active": false, "store-credit": "2.50", "active-until": "2024-01-31T10:00:00Z"}),
         );
-        let body =
-            map(json!({"amount": "-3.00", "duration-quantity": 1, "duration-units": "months"}));
+        let body = map(
+            json!({"amount": "-3.00", "duration-quantity": 1, "duration-units": "months", "subscriber": {"customer-id": "44", "card": {"month": 5}}}),
+        );
         let base = [("site".to_owned(), "acme-test".to_owned())];
         let mut env = Env {
             record: &record,
@@ -283,7 +303,16 @@ mod tests {
             params: &[("id".to_owned(), "44".to_owned())],
             now: DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z").expect("time"),
         };
-        env.found.insert("plan".into(), (3, map(json!({"plan-type": "free_trial", "duration-quantity": 7, "duration-units": "days"}))));
+        env.found.insert(
+            "plan".into(),
+            FoundRecord {
+                id: 3,
+                record: map(
+                    json!({"plan-type": "free_trial", "duration-quantity": 7, "duration-units": "days"}),
+                ),
+                created: false,
+            },
+        );
         let holds = |text: &str| env.holds(&Cond::parse(text).expect("parses"));
         assert!(holds("not active"));
         assert!(holds("store-credit + body.amount < 0"));
@@ -292,6 +321,12 @@ mod tests {
         ));
         assert!(!holds("plan.plan-type != 'free_trial'"));
         assert!(holds("missing == null"));
+        assert!(holds(
+            "body.subscriber.customer-id == 44 and body.subscriber.card.month < 6"
+        ));
+        assert!(holds(
+            "body.subscriber.missing == null and body.amount.x == null"
+        ));
         let term = |text: &str| env.term(&Term::parse(text).expect("parses"));
         assert_eq!(
             term("now + plan.duration-quantity plan.duration-units"),

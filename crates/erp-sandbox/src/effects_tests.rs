@@ -306,3 +306,86 @@ fn cursor_paging_without_a_size_serves_fifty_after_since_id() {
         "the 50 with ids above 32"
     );
 }
+
+fn order_for(member: &str) -> String {
+    format!("<order><member>{member}</member><amount>5.00</amount></order>")
+}
+
+#[test]
+fn nested_body_paths_and_records_made_by_or_create() {
+    let app = app();
+    let members = app.store().records("members").count();
+    // An unknown member is created from the body's object, with its create rules: the client's
+    // key, the server's `on_create` value and 0/false for other read-only fields.
+    let created = call(
+        &app,
+        "POST",
+        "/orders.xml",
+        "acme-test",
+        &order_for("<member-id>7001</member-id><name>Ann</name><level>Pro</level>"),
+    );
+    assert_eq!(created.status, 201, "{}", text(&created));
+    assert!(text(&created).contains("<member-id>7001</member-id>"));
+    assert!(text(&created).contains("<member-name>Ann</member-name>"));
+    assert_eq!(app.store().records("members").count(), members + 1);
+    let made = member(&app, "7001");
+    assert_eq!(made["name"], "Ann");
+    assert_eq!(made["welcomed"], true);
+    assert_eq!(made["on-trial"], false);
+    // A known member is found, not made again nor changed.
+    let again = call(
+        &app,
+        "POST",
+        "/orders.xml",
+        "acme-test",
+        &order_for("<member-id>7001</member-id><name>Other</name>"),
+    );
+    assert_eq!(again.status, 201, "{}", text(&again));
+    assert_eq!(app.store().records("members").count(), members + 1);
+    assert_eq!(member(&app, "7001")["name"], "Ann");
+    assert!(text(&again).contains("<member-name>Other</member-name>"));
+    // A condition reads the nested path; a message fills it in.
+    let banned = call(
+        &app,
+        "POST",
+        "/orders.xml",
+        "acme-test",
+        &order_for("<member-id>7002</member-id><name>Bo</name><level>Banned</level>"),
+    );
+    assert_eq!(
+        (banned.status, text(&banned)),
+        (403, "Member 7002 may not order.")
+    );
+    // Nothing to find and nothing to make from (no object, or one without its required
+    // name): the find's refusal, and nothing is stored.
+    for body in [
+        "<order><amount>5.00</amount></order>".to_owned(),
+        order_for("<member-id>7003</member-id>"),
+    ] {
+        let refused = call(&app, "POST", "/orders.xml", "acme-test", &body);
+        assert_eq!(
+            (refused.status, text(&refused)),
+            (422, "You must specify the member."),
+            "{body}"
+        );
+    }
+    assert_eq!(app.store().records("members").count(), members + 1);
+    assert!(app.store().by_key("members", "7002").is_none());
+}
+
+#[test]
+fn on_create_values_apply_over_http_only() {
+    let app = app();
+    // Seeded members follow the seed rules: booleans are true for some of them only.
+    assert!(
+        app.store()
+            .records("members")
+            .any(|(_, m)| m.get("welcomed") == Some(&Value::Bool(false)))
+            || app.store().records("members").count() < 3
+    );
+    assert_eq!(
+        call(&app, "POST", "/members.xml", "acme-test", NEW).status,
+        201
+    );
+    assert_eq!(member(&app, "8889")["welcomed"], true);
+}

@@ -22,9 +22,11 @@ use crate::reply::Reply;
 use crate::routes::Match;
 use std::collections::BTreeMap;
 
+use erp_spec::expr::Expr;
+use erp_spec::expr::effect::Term;
 use erp_spec::ir::effects::{Check, OperationSandbox, RecordKey};
 
-use crate::effects::{Env, Found};
+use crate::effects::{Env, Found, FoundRecord};
 use crate::store::{self, Store};
 use crate::xml::{Inferred, ModelTypes, XmlTypes};
 use crate::{codec, decode, keys, paging, realism};
@@ -434,12 +436,8 @@ impl<'a> Ctx<'a> {
 
     /// The vendor's "invalid" error for the first required, writable field without a value.
     fn check_required(&self, model: &Model, fields: &Map<String, Value>) -> Result<(), Reply> {
-        match model.fields.iter().find(|f| {
-            f.required && !f.read_only && fields.get(&f.wire_name).is_none_or(Value::is_null)
-        }) {
-            Some(missing) => {
-                Err(self.invalid(&format!("Missing required field `{}`.", missing.wire_name)))
-            }
+        match missing_required(model, fields) {
+            Some(missing) => Err(self.invalid(&format!("Missing required field `{missing}`."))),
             None => Ok(()),
         }
     }
@@ -450,7 +448,35 @@ impl<'a> Ctx<'a> {
         let mut store = self.app.store();
         let name = &self.resource.name;
         let found = self.checks(&store, &Map::new(), &fields)?;
-        let id = store.next_id(name);
+        let (id, mut record) = match self.made(&store, name, model, &fields) {
+            Ok(made) => made,
+            Err(Unmade::Missing(field)) => {
+                return Err(self.invalid(&format!("Missing required field `{field}`.")));
+            }
+            Err(Unmade::Taken(key)) => {
+                return Err(self
+                    .env(&fields, &fields, found)
+                    .refuse(self.app.spec(), &key.duplicate));
+            }
+        };
+        let found = self.apply(&mut record, &fields, found);
+        let record = Value::Object(record);
+        store.insert(name, id, record.clone());
+        self.write_found(&mut store, found);
+        Ok(self.outcome(&store, Some(&record), 201))
+    }
+
+    /// A record of `resource` made from `fields` as its create makes one: the next row id (and
+    /// `id` field), its key (generated, or the client's, which must be sent and free) and the
+    /// server's values of its read-only fields. Not stored.
+    fn made(
+        &self,
+        store: &Store,
+        resource: &str,
+        model: &Model,
+        fields: &Map<String, Value>,
+    ) -> Result<(i64, Map<String, Value>), Unmade<'a>> {
+        let id = store.next_id(resource);
         let mut record: Map<String, Value> = fields
             .iter()
             .filter(|(_, v)| !v.is_null())
@@ -459,8 +485,8 @@ impl<'a> Ctx<'a> {
         if model.fields.iter().any(|f| f.wire_name == "id") {
             record.insert("id".to_owned(), Value::from(id));
         }
-        if let Some(key) = self.key() {
-            match keys::generated(key.origin, name, id) {
+        if let Some(key) = self.app.spec().sandbox.key(resource) {
+            match keys::generated(key.origin, resource, id) {
                 Some(made) => {
                     record.insert(key.field.clone(), Value::String(made));
                 }
@@ -468,23 +494,32 @@ impl<'a> Ctx<'a> {
                     let wanted = record
                         .get(&key.field)
                         .and_then(store::key_text)
-                        .ok_or_else(|| {
-                            self.invalid(&format!("Missing required field `{}`.", key.field))
-                        })?;
-                    if store.by_key(name, &wanted).is_some() {
-                        return Err(self
-                            .env(&record, &fields, found)
-                            .refuse(self.app.spec(), &key.duplicate));
+                        .ok_or_else(|| Unmade::Missing(key.field.clone()))?;
+                    if store.by_key(resource, &wanted).is_some() {
+                        return Err(Unmade::Taken(key));
                     }
                 }
             }
         }
-        realism::on_create(&self.app.schema, name, model, &mut record, &store, &now());
-        let found = self.apply(&mut record, &fields, found);
-        let record = Value::Object(record);
-        store.insert(name, id, record.clone());
-        self.write_found(&mut store, found);
-        Ok(self.outcome(&store, Some(&record), 201))
+        realism::on_create(
+            &self.app.schema,
+            resource,
+            model,
+            &mut record,
+            store,
+            &now(),
+        );
+        Ok((id, record))
+    }
+
+    /// The record model of another resource of the spec.
+    fn model_of(&self, resource: &str) -> Option<&'a Model> {
+        let app: &'a App = self.app;
+        app.spec()
+            .resources
+            .iter()
+            .position(|r| r.name == resource)
+            .and_then(|r| app.schema.resource_model(r))
     }
 
     fn update(&self) -> Outcome {
@@ -657,6 +692,7 @@ impl<'a> Ctx<'a> {
                     name,
                     resource,
                     by,
+                    or_create,
                     refusal,
                 } => {
                     let wanted = store::key_text(&env.term(by));
@@ -667,9 +703,28 @@ impl<'a> Ctx<'a> {
                             .ok()
                             .filter(|id| store.get(resource, *id).is_some()),
                     });
-                    match row
+                    let found = row
                         .and_then(|id| Some((id, store.get(resource, id)?.as_object()?.clone())))
-                    {
+                        .map(|(id, record)| FoundRecord {
+                            id,
+                            record,
+                            created: false,
+                        })
+                        .or_else(|| {
+                            let object = env.term(&Term::Expr(Expr::Operand(or_create.clone()?)));
+                            let model = self.model_of(resource)?;
+                            let fields = object.as_object()?;
+                            if missing_required(model, fields).is_some() {
+                                return None;
+                            }
+                            let (id, record) = self.made(store, resource, model, fields).ok()?;
+                            Some(FoundRecord {
+                                id,
+                                record,
+                                created: true,
+                            })
+                        });
+                    match found {
                         Some(found) => {
                             env.found.insert(name.clone(), found);
                         }
@@ -703,7 +758,7 @@ impl<'a> Ctx<'a> {
             let (resource, map) = match target {
                 None => (self.resource.name.as_str(), &mut *record),
                 Some(name) => {
-                    let Some((_, map)) = found.get_mut(name) else {
+                    let Some(FoundRecord { record: map, .. }) = found.get_mut(name) else {
                         continue;
                     };
                     let resource = sandbox.checks.iter().find_map(|c| match c {
@@ -743,18 +798,29 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Stores the changes effects made to found records.
+    /// Stores the records `or_create` made and the changes effects made to found records.
     fn write_found(&self, store: &mut Store, found: Found) {
         let Some(sandbox) = self.sandbox() else {
             return;
         };
         for check in &sandbox.checks {
-            if let Check::Find { name, resource, .. } = check
-                && sandbox.set.iter().any(|a| a.target.as_ref() == Some(name))
-                && let Some((id, record)) = found.get(name)
-            {
-                store.update(resource, *id, |stored| {
-                    *stored = Value::Object(record.clone())
+            let Check::Find { name, resource, .. } = check else {
+                continue;
+            };
+            let Some(f) = found.get(name) else {
+                continue;
+            };
+            if f.created {
+                // Numbered when stored: the operation's own record may have taken the number.
+                let id = store.next_id(resource);
+                let mut record = f.record.clone();
+                if record.contains_key("id") {
+                    record.insert("id".to_owned(), Value::from(id));
+                }
+                store.insert(resource, id, Value::Object(record));
+            } else if sandbox.set.iter().any(|a| a.target.as_ref() == Some(name)) {
+                store.update(resource, f.id, |stored| {
+                    *stored = Value::Object(f.record.clone())
                 });
             }
         }
@@ -793,6 +859,23 @@ impl<'a> Ctx<'a> {
         let path = get.path.replace(&format!("{{{}}}", param.wire_name), &key);
         Some(format!("{base}{path}"))
     }
+}
+
+/// Why a record could not be made.
+enum Unmade<'a> {
+    /// The client's key was not sent.
+    Missing(String),
+    /// Another record has the key.
+    Taken(&'a RecordKey),
+}
+
+/// The first required, writable field of `model` without a value in `fields`.
+fn missing_required<'m>(model: &'m Model, fields: &Map<String, Value>) -> Option<&'m str> {
+    model
+        .fields
+        .iter()
+        .find(|f| f.required && !f.read_only && fields.get(&f.wire_name).is_none_or(Value::is_null))
+        .map(|f| f.wire_name.as_str())
 }
 
 #[cfg(test)]

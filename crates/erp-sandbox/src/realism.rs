@@ -431,8 +431,9 @@ impl<'a> Apply<'a, '_> {
     }
 }
 
-/// The server's values of a record created over HTTP: read-only numbers 0 and booleans false,
-/// `sequence` fields the next number when not sent, `stamp` fields the time, then the relations
+/// The server's values of a record created over HTTP: read-only numbers 0 and booleans false
+/// unless they declare `on_create`, `sequence` fields the next number when not sent, `stamp`
+/// fields the time, then the relations
 /// of the read-only fields.
 pub(crate) fn on_create(
     schema: &Schema,
@@ -454,6 +455,11 @@ pub(crate) fn on_create(
             Value::from(next.saturating_add(1))
         } else if f.sandbox.stamp.is_some() {
             Value::String(now.to_owned())
+        } else if let Some(term) = f.sandbox.on_create.as_ref().filter(|_| f.read_only) {
+            match declared_on_create(&f.ty, term, record, now) {
+                Value::Null => continue,
+                value => value,
+            }
         } else {
             match (&f.ty, f.read_only) {
                 (TypeRef::Integer | TypeRef::Number, true) => Value::from(0),
@@ -464,6 +470,34 @@ pub(crate) fn on_create(
         record.insert(f.wire_name.clone(), value);
     }
     server_relations(schema, model, record, store);
+}
+
+/// The value an `on_create` declaration gives a field, read from the record as it stands (numbers
+/// stored as the field's type stores them).
+fn declared_on_create(
+    ty: &TypeRef,
+    term: &erp_spec::expr::effect::Term,
+    record: &Map<String, Value>,
+    now: &str,
+) -> Value {
+    let env = crate::effects::Env {
+        record,
+        body: &Map::new(),
+        found: Default::default(),
+        base: &[],
+        params: &[],
+        now: chrono::DateTime::parse_from_rfc3339(now)
+            .unwrap_or_else(|_| chrono::Utc::now().fixed_offset()),
+    };
+    let value = env.term(term);
+    match (ty, value.as_f64()) {
+        (TypeRef::Boolean, _) => match value {
+            Value::String(s) if s == "true" || s == "false" => Value::Bool(s == "true"),
+            other => other,
+        },
+        (ty, Some(n)) if ty.is_numeric() => typed(ty, n).unwrap_or(value),
+        _ => value,
+    }
 }
 
 /// The server's values of a record changed over HTTP: `stamp: updated` fields the time, then the

@@ -21,7 +21,8 @@ pub enum Operand {
     Field(String),
     Parent(String),
     /// `<scope>.<field>`: a field of another value an operation's effect reads (`body.amount`,
-    /// `plan.plan-type`, `base.site`); only effects accept it (see [`effect`]).
+    /// `plan.plan-type`, `base.site`); only effects accept it (see [`effect`]). `field` may be a
+    /// path into nested objects, its steps joined by `.` (`body.subscriber.customer-id`).
     Scoped {
         scope: String,
         field: String,
@@ -235,7 +236,19 @@ impl ExprParser {
                                 self.error(format!("expected a field name after `{name}.`"))
                             );
                         }
-                        let field = self.name();
+                        let mut field = self.name();
+                        // A path into nested objects: `body.subscriber.customer-id`.
+                        while self.chars.get(self.at) == Some(&'.')
+                            && self
+                                .chars
+                                .get(self.at + 1)
+                                .copied()
+                                .is_some_and(is_name_start)
+                        {
+                            self.at += 1;
+                            field.push('.');
+                            field.push_str(&self.name());
+                        }
                         return Ok(Expr::Operand(Operand::Scoped { scope: name, field }));
                     }
                     if name != "parent" {

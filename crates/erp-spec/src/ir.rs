@@ -498,6 +498,9 @@ pub struct FieldSandbox {
     pub stamp: Option<Stamp>,
     /// `sequence: true`: an integer the server numbers itself when a create does not send it.
     pub sequence: bool,
+    /// `on_create: "<value>"`: a read-only field's value on a record created over HTTP (instead
+    /// of 0 or false), in the effect value language over the record's own fields.
+    pub on_create: Option<crate::expr::effect::Term>,
 }
 
 /// How a field's value follows other values.

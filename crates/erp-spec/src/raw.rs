@@ -490,6 +490,9 @@ pub struct RawFieldSandbox {
     pub stamp: Option<Spanned<String>>,
     #[serde(default)]
     pub sequence: Option<Spanned<bool>>,
+    /// A read-only field's value on create, in the effect value language.
+    #[serde(default)]
+    pub on_create: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -52,7 +52,7 @@ pub struct RawOperationSandbox {
 }
 
 /// One entry of `refuse`: a condition (`when`) or a look-up (`find` + `resource` + `by`) that
-/// refuses when nothing is found.
+/// refuses when nothing is found (and, with `or_create`, nothing can be created).
 #[derive(Debug, Deserialize)]
 pub struct RawCheck {
     #[serde(default)]
@@ -63,6 +63,9 @@ pub struct RawCheck {
     pub resource: Option<Spanned<String>>,
     #[serde(default)]
     pub by: Option<Spanned<String>>,
+    /// With `find`: an object (`body.subscriber`) to create the record from when none is found.
+    #[serde(default)]
+    pub or_create: Option<Spanned<String>>,
     pub status: Spanned<u16>,
     pub message: Spanned<String>,
     #[serde(default)]

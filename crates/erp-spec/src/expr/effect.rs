@@ -368,6 +368,18 @@ mod tests {
             Cond::parse("not base.site contains 'test'"),
             Ok(Cond::Not(c)) if matches!(*c, Cond::Compare(_, CmpOp::Contains, _))
         ));
+        assert_eq!(
+            Cond::parse("body.subscriber.customer-id == 44").map(|c| c.operands().len()),
+            Ok(1)
+        );
+        assert_eq!(
+            Term::parse("body.subscriber.customer-id"),
+            Ok(Term::Expr(Expr::Operand(scoped(
+                "body",
+                "subscriber.customer-id"
+            ))))
+        );
+        assert!(Cond::parse("body.subscriber. x").is_err());
         assert!(Cond::parse("a = 1").is_err());
         assert!(Cond::parse("'open").is_err());
     }

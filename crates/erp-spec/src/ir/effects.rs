@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::expr::Template;
 use crate::expr::effect::{Cond, Term};
+use crate::expr::{Operand, Template};
 
 /// The `sandbox:` part of one resource, with those of its operations.
 #[derive(Debug, Clone, Default)]
@@ -62,11 +62,16 @@ pub enum Check {
     /// Refuses when the condition holds.
     When { cond: Cond, refusal: Refusal },
     /// Looks up the record of `resource` whose key equals `by` and names it `name` for later
-    /// checks and effects; refuses when there is none.
+    /// checks and effects; refuses when there is none (and `or_create` cannot make one).
     Find {
         name: String,
         resource: String,
         by: Term,
+        /// An object of the record's model (`body.subscriber`): when nothing is found, a record
+        /// is made from it as the resource's create makes one (key, stamps, read-only values)
+        /// and stored when the operation succeeds. Refuses when the object is absent, lacks a
+        /// required field or the key, or its key is taken.
+        or_create: Option<Operand>,
         refusal: Refusal,
     },
 }

@@ -222,6 +222,38 @@ impl Validator {
         None
     }
 
+    /// The type of a path of fields (`subscriber.customer-id`) in `model`: every step but the
+    /// last names a field holding a nested model.
+    fn path_of(
+        &mut self,
+        what: &str,
+        model: Option<&ir::Model>,
+        spec: &ir::Spec,
+        path: &str,
+        at: &Location,
+    ) -> Option<TypeRef> {
+        let mut model = model;
+        let mut steps = path.split('.').peekable();
+        while let Some(step) = steps.next() {
+            let ty = self.field_of(what, model, step, at)?;
+            if steps.peek().is_none() {
+                return Some(ty);
+            }
+            let TypeRef::Model(name) = &ty else {
+                self.err(
+                    at,
+                    format!(
+                        "{what}: `{path}`: `{step}` is a `{}`, not a model with fields",
+                        ty.spec_name()
+                    ),
+                );
+                return None;
+            };
+            model = spec.model(name);
+        }
+        None
+    }
+
     fn operation_sandbox(
         &mut self,
         raw: &RawOperationSandbox,
@@ -297,10 +329,15 @@ impl Validator {
         };
         match (&raw.when, &raw.find) {
             (Some(when), None) => {
-                if let Some(extra) = raw.resource.as_ref().or(raw.by.as_ref()) {
+                if let Some(extra) = raw
+                    .resource
+                    .as_ref()
+                    .or(raw.by.as_ref())
+                    .or(raw.or_create.as_ref())
+                {
                     self.err(
                         &extra.referenced,
-                        "`resource` and `by` belong to a `find`, not to a `when`",
+                        "`resource`, `by` and `or_create` belong to a `find`, not to a `when`",
                     );
                 }
                 let cond = match Cond::parse(&when.value) {
@@ -363,19 +400,81 @@ impl Validator {
                         return None;
                     }
                 };
-                let ok = self.operands(by_term.operands(), names, &by.referenced);
+                let mut ok = self.operands(by_term.operands(), names, &by.referenced);
                 let refusal = self.refusal(&refusal, Some(names))?;
                 let model = target.record_model().and_then(|m| names.spec.model(m));
+                let or_create = match &raw.or_create {
+                    Some(object) => {
+                        let made = self.or_create(object, model, names);
+                        ok &= made.is_some();
+                        made
+                    }
+                    None => None,
+                };
                 names.found.insert(find.value.clone(), model);
                 ok.then(|| Check::Find {
                     name: find.value.clone(),
                     resource: target.name.clone(),
                     by: by_term,
+                    or_create,
                     refusal,
                 })
             }
             _ => {
                 self.err(at, format!("{}: each `refuse` entry has either `when` (a condition) or `find` (a look-up)", names.what));
+                None
+            }
+        }
+    }
+
+    /// `or_create: <object>`: one operand (`body.subscriber`) holding an object of the found
+    /// resource's model.
+    fn or_create(
+        &mut self,
+        object: &Spanned<String>,
+        model: Option<&ir::Model>,
+        names: &Names<'_>,
+    ) -> Option<Operand> {
+        let what = names.what.clone();
+        let at = &object.referenced;
+        let operand = match Term::parse(&object.value) {
+            Ok(Term::Expr(crate::expr::Expr::Operand(o))) => o,
+            Ok(_) => {
+                self.err(at, format!("{what}: `or_create` names the object to create the record from (`body.<field>`), not a value"));
+                return None;
+            }
+            Err(e) => {
+                self.err(at, format!("{what}: `or_create` cannot be read: {e}"));
+                return None;
+            }
+        };
+        if !self.operands(vec![&operand], names, at) {
+            return None;
+        }
+        let ty = match &operand {
+            Operand::Scoped { scope, field } if scope == BODY => {
+                self.path_of(&what, names.body, names.spec, field, at)
+            }
+            Operand::Scoped { scope, field } if scope != BASE => {
+                let found = names.found.get(scope).copied().flatten();
+                self.path_of(&what, found, names.spec, field, at)
+            }
+            Operand::Field(f) => self.field_of(&what, names.record, f, at),
+            _ => None,
+        };
+        let wanted = model.map(|m| m.name.as_str());
+        match ty {
+            Some(TypeRef::Model(m)) if Some(m.as_str()) == wanted => Some(operand),
+            ty => {
+                self.err(
+                    at,
+                    format!(
+                        "{what}: `or_create: {}` is {}, but the record is made from an object of model `{}`",
+                        object.value,
+                        ty.map_or("not a field".to_owned(), |t| format!("a `{}`", t.spec_name())),
+                        wanted.unwrap_or("?")
+                    ),
+                );
                 None
             }
         }
@@ -489,7 +588,9 @@ impl Validator {
                     ok = false;
                 }
                 Operand::Scoped { scope, field } if scope == BODY => {
-                    ok &= self.field_of(&what, names.body, field, at).is_some();
+                    ok &= self
+                        .path_of(&what, names.body, names.spec, field, at)
+                        .is_some();
                 }
                 Operand::Scoped { scope, field } if scope == BASE => {
                     let known: BTreeSet<String> = names
@@ -511,7 +612,9 @@ impl Validator {
                     }
                 }
                 Operand::Scoped { scope, field } => match names.found.get(scope) {
-                    Some(model) => ok &= self.field_of(&what, *model, field, at).is_some(),
+                    Some(model) => {
+                        ok &= self.path_of(&what, *model, names.spec, field, at).is_some();
+                    }
                     None => {
                         let mut known: BTreeSet<String> = names.found.keys().cloned().collect();
                         known.extend([BODY.to_owned(), BASE.to_owned()]);
@@ -591,6 +694,61 @@ mod tests {
         let e = errors("now + plan.length plan.unit", "now + plan.length");
         assert!(
             e.contains("the value of `active-until` cannot be read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn nested_paths_or_create_and_on_create_are_checked() {
+        let e = errors("body.member.level ==", "body.member.levl ==");
+        assert!(
+            e.contains("conf_actions.yaml:")
+                && e.contains("`levl` is not a field of model `Member` (did you mean `level`?)"),
+            "{e}"
+        );
+        let e = errors("body.member.level ==", "body.amount.level ==");
+        assert!(
+            e.contains("`amount.level`: `amount` is a `decimal`, not a model with fields"),
+            "{e}"
+        );
+        let e = errors("or_create: body.member,", "or_create: body.amount,");
+        assert!(
+            e.contains("`or_create: body.amount` is a `decimal`, but the record is made from an object of model `Member`"),
+            "{e}"
+        );
+        let e = errors("or_create: body.member,", "or_create: body.membr,");
+        assert!(e.contains("(did you mean `member`?)"), "{e}");
+        let e = errors("or_create: body.member,", "or_create: \"1 + 2\",");
+        assert!(e.contains("`or_create` names the object"), "{e}");
+        let e = errors(
+            "- {when: \"body.member.level == 'Banned'\", status: 403,",
+            "- {when: \"body.member.level == 'Banned'\", or_create: body.member, status: 403,",
+        );
+        assert!(e.contains("belong to a `find`, not to a `when`"), "{e}");
+        let e = errors(
+            "sandbox: {on_create: \"true\"}",
+            "sandbox: {on_create: \"tru\"}",
+        );
+        assert!(
+            e.contains("`on_create` names `tru`, which is not a field of model `Member`"),
+            "{e}"
+        );
+        let e = errors(
+            "doc: Store credit., sandbox: {examples",
+            "doc: Store credit., sandbox: {on_create: \"1\", examples",
+        );
+        assert!(e.contains("so the field must be `read_only`"), "{e}");
+        let e = errors(
+            "sandbox: {on_create: \"true\"}",
+            "sandbox: {on_create: \"body.x\"}",
+        );
+        assert!(e.contains("it reads fields of its own record only"), "{e}");
+        let e = errors(
+            "sandbox: {on_create: \"true\"}",
+            "sandbox: {on_create: \"'yes'\"}",
+        );
+        assert!(
+            e.contains("`on_create: 'yes'` does not fit a `boolean` field"),
             "{e}"
         );
     }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_saphyr::{Location, Spanned};
 
 use super::Validator;
+use crate::expr::effect::Term;
 use crate::expr::{Expr, Operand, Template};
 use crate::ir::{self, CopyFrom, Derive, FieldSandbox, Like, Range, Stamp, TypeRef};
 use crate::raw::{Key, RawFieldSandbox, RawModel};
@@ -281,7 +282,9 @@ impl<'v, 's> FieldCheck<'v, 's> {
                     "integer",
                 )
         });
+        let on_create = raw.on_create.as_ref().and_then(|c| self.on_create(c));
         let sandbox = FieldSandbox {
+            on_create,
             examples,
             drawn_with,
             references,
@@ -356,6 +359,7 @@ impl<'v, 's> FieldCheck<'v, 's> {
             ("first_only", flag(&raw.first_only)),
             ("stamp", text(&raw.stamp)),
             ("sequence", flag(&raw.sequence)),
+            ("on_create", text(&raw.on_create)),
         ]
         .into_iter()
         .filter_map(|(k, at)| Some((k, at?)))
@@ -725,6 +729,63 @@ impl<'v, 's> FieldCheck<'v, 's> {
         Some(like)
     }
 
+    /// `on_create`: a value of the effect language over the record's own fields.
+    fn on_create(&mut self, c: &Spanned<String>) -> Option<Term> {
+        if !self.field.read_only {
+            self.err(
+                &c.referenced,
+                "`on_create` is the server's value on create, so the field must be `read_only` (a writable field keeps what the client sent)",
+            );
+            return None;
+        }
+        let term = match Term::parse(&c.value) {
+            Ok(t) => t,
+            Err(e) => {
+                self.err(&c.referenced, format!("`on_create` cannot be read: {e}"));
+                return None;
+            }
+        };
+        let ty = &self.field.ty;
+        let fits = match &term {
+            Term::Bool(_) => *ty == TypeRef::Boolean,
+            Term::Text(_) => !ty.is_numeric() && *ty != TypeRef::Boolean,
+            Term::Shift { .. } => matches!(ty, TypeRef::DateTime | TypeRef::Date),
+            Term::Null | Term::Expr(_) => true,
+        };
+        if !fits {
+            self.err(
+                &c.referenced,
+                format!(
+                    "`on_create: {}` does not fit a `{}` field",
+                    c.value,
+                    ty.spec_name()
+                ),
+            );
+            return None;
+        }
+        let mut ok = true;
+        for operand in term.operands() {
+            match operand {
+                Operand::Field(name) => {
+                    ok &= self
+                        .in_model("on_create", self.model, name, &c.referenced)
+                        .is_some();
+                }
+                other => {
+                    self.err(
+                        &c.referenced,
+                        format!(
+                            "`on_create` reads `{}`; it reads fields of its own record only",
+                            operand_text(other)
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(term)
+    }
+
     fn stamp(&mut self, s: &Spanned<String>) -> Option<Stamp> {
         let datetime = self.field.ty == TypeRef::DateTime;
         if !self.type_fits("stamp", &s.referenced, datetime, "datetime") {
@@ -743,6 +804,14 @@ impl<'v, 's> FieldCheck<'v, 's> {
             &[("created", Stamp::Created), ("updated", Stamp::Updated)],
         )?;
         Some(stamp)
+    }
+}
+
+fn operand_text(operand: &Operand) -> String {
+    match operand {
+        Operand::Field(f) => f.clone(),
+        Operand::Parent(f) => format!("parent.{f}"),
+        Operand::Scoped { scope, field } => format!("{scope}.{field}"),
     }
 }
 

@@ -32,7 +32,7 @@ pub static CREATE: Operation = Operation {
     redact: &["number", "token", "verification-value"],
 };
 
-/// `PUT /invoices/{token}/pay.xml`: Pays an invoice with a card (200, the invoice `closed`).
+/// `PUT /invoices/{token}/pay.xml`: Pays an invoice with a card (200, the invoice `closed` and its subscriber active).
 pub static PAY: Operation = Operation {
     resource: &RESOURCE,
     name: "pay",
@@ -72,7 +72,7 @@ impl<'a> Invoices<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Pays an invoice with a card (200, the invoice `closed`). 404 "Unable to find invoice"; 422 "You must specify credit card parameters for the payment."; 403 "Unable to pay an invoice which has already been closed."
+    /// Pays an invoice with a card (200, the invoice `closed` and its subscriber active). 404 "Unable to find invoice"; 422 "You must specify credit card parameters for the payment."; 403 "Unable to pay an invoice which has already been closed."
     ///
     /// `PUT /invoices/{token}/pay.xml`.
     pub async fn pay(

@@ -129,6 +129,12 @@ impl ConfActions {
         resources::Members::new(&self.client)
     }
 
+    /// Orders, each naming its member inline (who is created when unknown).
+    #[cfg(feature = "orders")]
+    pub fn orders(&self) -> resources::Orders<'_> {
+        resources::Orders::new(&self.client)
+    }
+
     /// Plans (server-numbered).
     #[cfg(feature = "plans")]
     pub fn plans(&self) -> resources::Plans<'_> {

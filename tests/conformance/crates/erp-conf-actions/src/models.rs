@@ -50,7 +50,7 @@ pub struct Credit {
 }
 
 /// A member, keyed by `member-id`.
-#[cfg(feature = "members")]
+#[cfg(any(feature = "members", feature = "orders"))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// Active.
@@ -95,6 +95,42 @@ pub struct Member {
         skip_serializing_if = "Option::is_none"
     )]
     pub trial_allowed: Option<bool>,
+    /// Welcomed (the server says true on create).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub welcomed: Option<bool>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An order, with its member inline.
+#[cfg(feature = "orders")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Order {
+    /// Amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<erp_runtime::Decimal>,
+    /// The member (created when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+    /// The member's key (from `member`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(rename = "member-id", skip_serializing)]
+    pub member_id: Option<String>,
+    /// The member's name as sent.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(rename = "member-name", skip_serializing)]
+    pub member_name: Option<String>,
+    /// The server's key.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub token: Option<String>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,

@@ -16,6 +16,13 @@ pub mod members;
 #[cfg(feature = "members")]
 pub use members::Members;
 
+/// Orders, each naming its member inline (who is created when unknown).
+#[cfg(feature = "orders")]
+pub mod orders;
+
+#[cfg(feature = "orders")]
+pub use orders::Orders;
+
 /// Plans (server-numbered).
 #[cfg(feature = "plans")]
 pub mod plans;
