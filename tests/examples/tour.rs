@@ -298,7 +298,6 @@ async fn spreedly(summary: &mut Summary) -> Result<()> {
         "spreedly subscribers.get_or_create",
         format!("customer {} (a 404 first, so created)", joe.customer_id),
     );
-    subscribers.allow_free_trial("tour-joe").await?;
     let on_trial = subscribers
         .subscribe_to_free_trial(
             "tour-joe",
@@ -383,10 +382,11 @@ async fn spreedly(summary: &mut Summary) -> Result<()> {
         extra: Default::default(),
     };
     let closed = api.invoices().pay(token.expose(), &payment).await?;
+    let active = subscribers.get("tour-joe").await?.active == Some(true);
     summary.add(
         "spreedly invoices.create + pay",
         format!(
-            "invoice closed: {} (card number never printed: {:?})",
+            "invoice closed: {}, subscriber active: {active} (card number never printed: {:?})",
             closed.closed == Some(true),
             payment.credit_card.number
         ),
