@@ -1493,3 +1493,95 @@ async fn a_leaked_exception_is_the_message_and_a_504_is_retried() {
     );
     sandbox.shutdown().await;
 }
+
+/// The refusals of §6 that the lifecycle test does not meet, each with the vendor's status and
+/// text: a taken `new-customer-id`, time for an inactive subscriber, a lifetime subscription
+/// without a feature level, an invoice for an unknown plan.
+#[tokio::test]
+async fn documented_refusals_answer_with_the_vendors_status_and_text() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(10)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    let subscribers = client.subscribers();
+    for id in ["r-1", "r-2"] {
+        subscribers
+            .create(&new_subscriber(id, "Ann"))
+            .await
+            .expect("create");
+    }
+
+    let mut rename = subscribers.get("r-1").await.expect("get");
+    rename.new_customer_id = Some("r-2".into());
+    let taken = subscribers.update("r-1", &rename).await.expect_err("taken");
+    assert_eq!(taken.status(), Some(403));
+    assert_eq!(
+        taken.vendor_message(),
+        Some("A subscriber with a customer-id of r-2 already exists.")
+    );
+    rename.new_customer_id = Some("r-3".into());
+    subscribers.update("r-1", &rename).await.expect("renamed");
+    assert_eq!(
+        subscribers.get("r-3").await.expect("get").customer_id,
+        "r-3"
+    );
+
+    let inactive = subscribers
+        .give_complimentary_time_extension(
+            "r-2",
+            &ComplimentaryTimeExtension {
+                duration_quantity: 1,
+                duration_units: DurationUnits::Days,
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect_err("inactive");
+    assert_eq!(inactive.status(), Some(403));
+    assert_eq!(
+        inactive.vendor_message(),
+        Some("Complimentary time extensions cannot be given to inactive subscribers.")
+    );
+
+    let blank = subscribers
+        .give_lifetime_complimentary_subscription(
+            "r-2",
+            &LifetimeComplimentarySubscription {
+                feature_level: String::new(),
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect_err("blank feature level");
+    assert_eq!(blank.status(), Some(422));
+    assert!(
+        blank.to_string().contains("Feature level can't be blank"),
+        "{blank}"
+    );
+    let lifetime = subscribers
+        .give_lifetime_complimentary_subscription(
+            "r-2",
+            &LifetimeComplimentarySubscription {
+                feature_level: "Pro".into(),
+                extra: Default::default(),
+            },
+        )
+        .await
+        .expect("lifetime");
+    assert_eq!(lifetime.lifetime_subscription, Some(true));
+    assert_eq!(lifetime.feature_level.as_deref(), Some("Pro"));
+
+    let no_plan = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(987_654),
+            subscriber: Some(new_subscriber("r-2", "Ann")),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown plan");
+    assert_eq!(no_plan.status(), Some(404));
+    assert_eq!(
+        no_plan.vendor_message(),
+        Some("The subscription plan could not be found.")
+    );
+    sandbox.shutdown().await;
+}

@@ -149,10 +149,6 @@ impl Env<'_> {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Field { name, .. } => {
-                    if let Some((_, v)) = self.params.iter().find(|(k, _)| k == name) {
-                        out.push_str(v);
-                        continue;
-                    }
                     let operand = match name.split_once('.') {
                         Some((scope, field)) => Operand::Scoped {
                             scope: scope.to_owned(),
@@ -160,7 +156,16 @@ impl Env<'_> {
                         },
                         None => Operand::Field(name.clone()),
                     };
-                    out.push_str(&text(&self.read(&operand)).unwrap_or_default());
+                    // The record's own value first (a rename's refusal names the key asked
+                    // for, not the one in the path); a path parameter where it has none (a
+                    // record that does not exist).
+                    let value = text(&self.read(&operand))
+                        .or_else(|| {
+                            let (_, v) = self.params.iter().find(|(k, _)| k == name)?;
+                            Some(v.clone())
+                        })
+                        .unwrap_or_default();
+                    out.push_str(&value);
                 }
             }
         }

@@ -540,10 +540,16 @@ impl<'a> Ctx<'a> {
         {
             let taken = store::key_text(&new).and_then(|k| store.by_key(name, &k));
             if taken.is_some_and(|other| other != id) {
+                // The answer names the key that is taken, as it does for a create.
+                let mut asked = record.clone();
+                asked.insert(key.field.clone(), new);
                 return Err(self
-                    .env(&record, &fields, found)
+                    .env(&asked, &fields, found)
                     .refuse(self.app.spec(), &key.duplicate));
             }
+            // The body may repeat the current key (a record sent back as `get` returned it);
+            // the rename wins over it.
+            fields.remove(&key.field);
             record.insert(key.field.clone(), new);
         }
         for (key, value) in &fields {
