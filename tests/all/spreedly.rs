@@ -1191,6 +1191,14 @@ async fn sandbox_serves_plans_subscribers_and_transactions_paged_by_since_id() {
     sandbox.shutdown().await;
 }
 
+/// A reference to plan `id` in a request body (`<subscription-plan><id>..</id></subscription-plan>`).
+fn plan_ref(id: i64) -> PlanReference {
+    PlanReference {
+        id,
+        extra: Default::default(),
+    }
+}
+
 /// A subscriber's life as the sandbox imitates it from the spec's declared refusals and effects:
 /// free trial, complimentary time, store credit, an invoice paid by card; each refusal answers
 /// with the vendor's own text and status.
@@ -1247,13 +1255,7 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
 
     // A plan that is not a free trial is refused; a free-trial plan starts the trial.
     let not_free = subscribers
-        .subscribe_to_free_trial(
-            "44",
-            &PlanReference {
-                id: regular,
-                extra: Default::default(),
-            },
-        )
+        .subscribe_to_free_trial("44", &plan_ref(regular))
         .await
         .expect_err("not a free-trial plan");
     assert_eq!(not_free.status(), Some(403));
@@ -1262,26 +1264,14 @@ async fn sandbox_takes_a_subscriber_through_trial_comp_credit_and_payment() {
         Some("The subscription plan must be a free trial plan.")
     );
     let on_trial = subscribers
-        .subscribe_to_free_trial(
-            "44",
-            &PlanReference {
-                id: trial,
-                extra: Default::default(),
-            },
-        )
+        .subscribe_to_free_trial("44", &plan_ref(trial))
         .await
         .expect("trial");
     assert_eq!(on_trial.active, Some(true));
     assert_eq!(on_trial.on_trial, Some(true));
     assert_eq!(on_trial.eligible_for_free_trial, Some(false));
     let twice = subscribers
-        .subscribe_to_free_trial(
-            "44",
-            &PlanReference {
-                id: trial,
-                extra: Default::default(),
-            },
-        )
+        .subscribe_to_free_trial("44", &plan_ref(trial))
         .await
         .expect_err("one trial only");
     assert_eq!(
