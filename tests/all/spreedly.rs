@@ -1571,7 +1571,244 @@ async fn documented_refusals_answer_with_the_vendors_status_and_text() {
     assert_eq!(no_plan.status(), Some(404));
     assert_eq!(
         no_plan.vendor_message(),
-        Some("The subscription plan could not be found.")
+        Some("There is no subscription plan with an ID of 987654 for the site you're accessing")
+    );
+    sandbox.shutdown().await;
+}
+
+/// The refusals a typed client cannot provoke (it always sends what they ask for) answered to
+/// raw requests, and the invoice refusals: a disabled plan, a payment without card data, an
+/// unknown invoice token.
+#[tokio::test]
+async fn refusals_of_bodies_the_typed_client_never_sends() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(10)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    client
+        .subscribers()
+        .create(&new_subscriber("e-1", "Eve"))
+        .await
+        .expect("create");
+    let (user, password) = sandbox.credentials().basic.expect("basic credentials");
+    // The sandbox serves any site; raw requests go to the spec's example site.
+    let base = sandbox.base_url();
+    let raw = reqwest::Client::new();
+    let put = |path: &str, body: &'static str| {
+        raw.put(format!("{base}{path}"))
+            .basic_auth(&user, Some(&password))
+            .header("Content-Type", "application/xml")
+            .body(body)
+            .send()
+    };
+    let answer = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    };
+
+    // An update whose `<subscriber>` holds nothing to change.
+    let empty = answer(
+        put("/subscribers/e-1.xml", "<subscriber></subscriber>")
+            .await
+            .expect("put"),
+    )
+    .await;
+    assert_eq!(
+        empty,
+        (422, "You must specify subscriber parameters".to_owned())
+    );
+    // A payment without card data.
+    let invoice = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(enabled_plan(&client, true).await),
+            subscriber: Some(new_subscriber("e-1", "Eve")),
+            ..Default::default()
+        })
+        .await
+        .expect("invoice");
+    let token = invoice.token.expect("token");
+    let path = format!("/invoices/{}/pay.xml", token.expose());
+    let cardless = "<payment><account-type>credit-card</account-type></payment>";
+    let no_card = answer(put(&path, cardless).await.expect("put")).await;
+    assert_eq!(
+        no_card,
+        (
+            422,
+            "You must specify credit card parameters for the payment.".to_owned()
+        )
+    );
+
+    // An unknown invoice: the invoice's own 404, not the subscriber's.
+    let unknown = client
+        .invoices()
+        .pay("0123456789abcdef0123456789abcdef01234567", &payment())
+        .await
+        .expect_err("unknown invoice");
+    assert!(matches!(unknown, Error::NotFound { .. }), "{unknown:?}");
+    assert_eq!(
+        unknown.vendor_message(),
+        Some("Unable to find invoice \"0123456789abcdef0123456789abcdef01234567\"")
+    );
+
+    // A disabled plan cannot be bought.
+    let disabled = client
+        .invoices()
+        .create(&Invoice {
+            subscription_plan_id: Some(enabled_plan(&client, false).await),
+            subscriber: Some(new_subscriber("e-1", "Eve")),
+            ..Default::default()
+        })
+        .await
+        .expect_err("disabled plan");
+    assert_eq!(disabled.status(), Some(403));
+    assert_eq!(
+        disabled.vendor_message(),
+        Some(
+            "The subscription plan is temporarily unavailable for purchase. Please try again later."
+        )
+    );
+    sandbox.shutdown().await;
+}
+
+/// The id of a seeded plan that is (or is not) enabled.
+async fn enabled_plan(client: &Spreedly, enabled: bool) -> i64 {
+    let plans = client.subscription_plans().list_all().await.expect("plans");
+    plans
+        .iter()
+        .find(|p| p.enabled == Some(enabled))
+        .and_then(|p| p.id)
+        .unwrap_or_else(|| panic!("the seed holds a plan with enabled = {enabled}: {plans:?}"))
+}
+
+/// Spreedly's Rails oddities, switched on over the sandbox's control endpoint: `nil="true"` on
+/// leaves that hold a value and `type="SubscriptionPlan::Version"` on text leaves. The client
+/// keeps every value (a value wins over `nil`) and reads the text leaves as text.
+#[tokio::test]
+async fn values_survive_nil_attributes_and_odd_type_names() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(10)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    let subscribers = client.subscribers();
+    subscribers
+        .create(&new_subscriber("q-1", "Quinn"))
+        .await
+        .expect("create");
+    let comp = ComplimentarySubscription {
+        duration_quantity: 2,
+        duration_units: DurationUnits::Months,
+        feature_level: "Pro".into(),
+        start_time: None,
+        amount: None,
+        extra: Default::default(),
+    };
+    subscribers
+        .give_complimentary_subscription("q-1", &comp)
+        .await
+        .expect("comp");
+    let plain = subscribers.get("q-1").await.expect("get");
+    let plans = client.subscription_plans().list_all().await.expect("plans");
+
+    let control = reqwest::Client::new()
+        .post(sandbox.url("/__sandbox/faults"))
+        .body(
+            r#"{"xml_nil_on_values": true, "xml_untyped_leaves_as": "SubscriptionPlan::Version"}"#,
+        )
+        .send()
+        .await
+        .expect("control");
+    assert_eq!(control.status().as_u16(), 200);
+    let (user, password) = sandbox.credentials().basic.expect("basic credentials");
+    let wire = reqwest::Client::new()
+        .get(format!("{}/subscribers/q-1.xml", sandbox.base_url()))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .expect("raw get")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        wire.contains(
+            "<screen-name type=\"SubscriptionPlan::Version\" nil=\"true\">Quinn</screen-name>"
+        ),
+        "{wire}"
+    );
+    assert!(
+        wire.contains("<active-until type=\"datetime\" nil=\"true\">20"),
+        "{wire}"
+    );
+
+    let odd = subscribers.get("q-1").await.expect("get with quirks");
+    assert_eq!(odd.screen_name.as_deref(), Some("Quinn"));
+    assert!(odd.active_until.is_some(), "{odd:?}");
+    assert_eq!(odd.active_until, plain.active_until);
+    assert_eq!(odd.active, plain.active);
+    assert_eq!(odd.feature_level.as_deref(), Some("Pro"));
+    let odd_plans = client.subscription_plans().list_all().await.expect("plans");
+    assert_eq!(odd_plans.len(), plans.len());
+    for (odd, plain) in odd_plans.iter().zip(&plans) {
+        assert_eq!(odd.name, plain.name);
+        assert_eq!(odd.duration_units, plain.duration_units);
+        assert_eq!(odd.amount, plain.amount);
+        assert_eq!(odd.enabled, plain.enabled);
+    }
+    sandbox.shutdown().await;
+}
+
+/// A subscriber's answer lists its invoices (by customer id, the subscriber's key), and a paid
+/// one shows as closed.
+#[tokio::test]
+async fn a_subscriber_lists_its_invoices() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(10)).await;
+    let client = sandbox_client(&sandbox, "acme-test", false);
+    let plan = enabled_plan(&client, true).await;
+    let invoice = |id: &'static str| Invoice {
+        subscription_plan_id: Some(plan),
+        subscriber: Some(new_subscriber(id, "Ivy")),
+        ..Default::default()
+    };
+    let first = client
+        .invoices()
+        .create(&invoice("i-1"))
+        .await
+        .expect("first");
+    client
+        .invoices()
+        .create(&invoice("i-1"))
+        .await
+        .expect("second");
+    client
+        .invoices()
+        .create(&invoice("i-2"))
+        .await
+        .expect("other's");
+    let token = first.token.expect("token");
+    client
+        .invoices()
+        .pay(token.expose(), &payment())
+        .await
+        .expect("paid");
+
+    let ivy = client.subscribers().get("i-1").await.expect("get");
+    assert_eq!(ivy.invoices.len(), 2, "{:?}", ivy.invoices);
+    assert!(
+        ivy.invoices
+            .iter()
+            .all(|i| i.customer_id.as_deref() == Some("i-1"))
+    );
+    let paid = ivy
+        .invoices
+        .iter()
+        .find(|i| i.token.as_ref().map(|t| t.expose()) == Some(token.expose()))
+        .expect("the paid invoice");
+    assert_eq!(paid.closed, Some(true));
+    assert_eq!(
+        client
+            .subscribers()
+            .get("i-2")
+            .await
+            .expect("get")
+            .invoices
+            .len(),
+        1
     );
     sandbox.shutdown().await;
 }

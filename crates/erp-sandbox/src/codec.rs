@@ -9,17 +9,24 @@ use serde_json::{Map, Value};
 
 use crate::ordered_json::Out;
 use crate::reply::Reply;
-use crate::xml::{self, XmlStyle, XmlTypes};
+use crate::xml::{self, XmlQuirks, XmlStyle, XmlTypes};
 
 /// A structured body in the vendor's format. For XML the body must have one root member (every
-/// envelope of an XML vendor does); its name is the root element.
-pub(crate) fn reply(spec: &Spec, status: u16, body: &Out, types: &dyn XmlTypes) -> Reply {
+/// envelope of an XML vendor does); its name is the root element, written with `quirks`.
+pub(crate) fn reply(
+    spec: &Spec,
+    status: u16,
+    body: &Out,
+    types: &dyn XmlTypes,
+    quirks: XmlQuirks,
+) -> Reply {
     match spec.wire.format {
         WireFormat::Json => Reply::json(status, body),
         WireFormat::Xml => {
             let style = XmlStyle {
                 types,
                 empty_list_root: spec.sandbox.empty_list_root.as_deref(),
+                quirks,
             };
             match body {
                 Out::Object(members) if members.len() == 1 => {

@@ -9,6 +9,9 @@
 //!  "empty_write_bodies": true}
 //! ```
 //!
+//! `xml_nil_on_values` (a switch) and `xml_untyped_leaves_as` (a `type` name, or `null` for
+//! off) turn on the XML quirks of [`Faults::xml_nil_on_values`] and
+//! [`Faults::xml_untyped_leaves_as`].
 //! `text_answer_next` takes `{"n": 1, "status": 504, "text": "Gateway Time-out"}` (a plain-text
 //! answer before anything else; `n` defaults to 1).
 //! `rate_limit_next` also takes `{"n": 2, "retry_in_seconds": 3}`; `retry_in_ms` may replace
@@ -142,16 +145,19 @@ struct Changes {
     text_answer_next: Option<(u32, u16, String)>,
     counters: Vec<(&'static str, u32)>,
     switches: Vec<(&'static str, bool)>,
+    /// `Some(None)` turns the quirk off.
+    untyped_leaves_as: Option<Option<String>>,
 }
 
 const COUNTERS: [&str; 3] = ["html_502_next", "malformed_next", "errors_in_success_next"];
-const SWITCHES: [&str; 6] = [
+const SWITCHES: [&str; 7] = [
     "hang",
     "unknown_enum_values",
     "numbers_as_strings",
     "nulls_for_optionals",
     "empty_list_for_unknown_id",
     "empty_write_bodies",
+    "xml_nil_on_values",
 ];
 
 impl Changes {
@@ -179,8 +185,12 @@ impl Changes {
                 "numbers_as_strings" => faults.numbers_as_strings(*on),
                 "nulls_for_optionals" => faults.nulls_for_optionals(*on),
                 "empty_list_for_unknown_id" => faults.empty_list_for_unknown_id(*on),
+                "xml_nil_on_values" => faults.xml_nil_on_values(*on),
                 _ => faults.empty_write_bodies(*on),
             }
+        }
+        if let Some(ty) = &self.untyped_leaves_as {
+            faults.xml_untyped_leaves_as(ty.clone());
         }
     }
 }
@@ -258,6 +268,17 @@ fn parse(body: &[u8]) -> Result<Changes, String> {
                     .ok_or("`text_answer_next.text` must be a string")?;
                 changes.text_answer_next = Some((n, status, text.to_owned()));
             }
+            "xml_untyped_leaves_as" => {
+                changes.untyped_leaves_as = Some(match value {
+                    Value::Null => None,
+                    Value::String(ty) if !ty.is_empty() => Some(ty.clone()),
+                    _ => {
+                        return Err(
+                            "`xml_untyped_leaves_as` takes a `type` name or null".to_owned()
+                        );
+                    }
+                });
+            }
             name => {
                 if let Some(counter) = COUNTERS.iter().find(|c| **c == name) {
                     changes.counters.push((counter, count(name, value)?));
@@ -268,7 +289,7 @@ fn parse(body: &[u8]) -> Result<Changes, String> {
                     changes.switches.push((switch, on));
                 } else {
                     return Err(format!(
-                        "unknown fault `{name}`; known: reset, rate_limit_next, retry_in_seconds, retry_in_ms, {}, {}",
+                        "unknown fault `{name}`; known: reset, rate_limit_next, retry_in_seconds, retry_in_ms, text_answer_next, xml_untyped_leaves_as, {}, {}",
                         COUNTERS.join(", "),
                         SWITCHES.join(", ")
                     ));

@@ -55,6 +55,7 @@ pub(crate) fn reply(spec: &Spec, status: u16, message: &str, code: Option<&str>)
         status,
         &body(spec, message, code),
         &crate::xml::Inferred,
+        crate::xml::XmlQuirks::default(),
     )
 }
 

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::xml::XmlQuirks;
+
 /// Switches that make the sandbox misbehave on purpose, and a counter of the requests it received.
 ///
 /// Get one from [`Sandbox::faults`](crate::Sandbox::faults) or
@@ -38,6 +40,8 @@ struct State {
     nulls_for_optionals: AtomicBool,
     empty_list_for_unknown_id: AtomicBool,
     empty_write_bodies: AtomicBool,
+    xml_nil_on_values: AtomicBool,
+    xml_untyped_leaves_as: Mutex<Option<String>>,
 }
 
 /// The render-time leniency switches, read once per response.
@@ -65,6 +69,8 @@ impl Default for Faults {
                 nulls_for_optionals: AtomicBool::new(false),
                 empty_list_for_unknown_id: AtomicBool::new(false),
                 empty_write_bodies: AtomicBool::new(false),
+                xml_nil_on_values: AtomicBool::new(false),
+                xml_untyped_leaves_as: Mutex::new(None),
             }),
         }
     }
@@ -158,6 +164,20 @@ impl Faults {
         self.inner.empty_write_bodies.store(on, Ordering::SeqCst);
     }
 
+    /// While on, XML leaves that hold a value also say `nil="true"`, as some Rails answers do
+    /// (`<active-until type="datetime" nil="true">2010-02-21T19:04:28Z</active-until>`): a
+    /// client must keep the value.
+    pub fn xml_nil_on_values(&self, on: bool) {
+        self.inner.xml_nil_on_values.store(on, Ordering::SeqCst);
+    }
+
+    /// While set, XML leaves otherwise written without a `type` attribute carry this one, as
+    /// the text leaves of Spreedly's 2013 plan versions carry `type="SubscriptionPlan::Version"`;
+    /// `None` turns it off.
+    pub fn xml_untyped_leaves_as(&self, ty: Option<String>) {
+        *self.untyped_leaves_as() = ty;
+    }
+
     /// Turns every fault off and sets the request counter back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
@@ -174,6 +194,8 @@ impl Faults {
         s.nulls_for_optionals.store(false, Ordering::SeqCst);
         s.empty_list_for_unknown_id.store(false, Ordering::SeqCst);
         s.empty_write_bodies.store(false, Ordering::SeqCst);
+        s.xml_nil_on_values.store(false, Ordering::SeqCst);
+        *self.untyped_leaves_as() = None;
     }
 
     /// How many vendor API requests the server received (every request except the
@@ -239,6 +261,22 @@ impl Faults {
         self.inner.empty_list_for_unknown_id.load(Ordering::SeqCst)
     }
 
+    /// The XML quirks switched on, read once per response.
+    pub(crate) fn xml_quirks(&self) -> XmlQuirks {
+        XmlQuirks {
+            nil_on_values: self.inner.xml_nil_on_values.load(Ordering::SeqCst),
+            untyped_as: self.untyped_leaves_as().clone(),
+        }
+    }
+
+    /// The lock of the `type` for untyped leaves; a poisoned lock still holds a valid setting.
+    fn untyped_leaves_as(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.inner
+            .xml_untyped_leaves_as
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn empty_write_bodies_on(&self) -> bool {
         self.inner.empty_write_bodies.load(Ordering::SeqCst)
     }
@@ -259,6 +297,8 @@ impl Faults {
             "nulls_for_optionals": s.nulls_for_optionals.load(Ordering::SeqCst),
             "empty_list_for_unknown_id": s.empty_list_for_unknown_id.load(Ordering::SeqCst),
             "empty_write_bodies": s.empty_write_bodies.load(Ordering::SeqCst),
+            "xml_nil_on_values": s.xml_nil_on_values.load(Ordering::SeqCst),
+            "xml_untyped_leaves_as": self.untyped_leaves_as().clone(),
         })
     }
 }

@@ -58,7 +58,8 @@
 //!   records addressed by a key the client chooses or the server makes (`hex40`, `guid`) through
 //!   a key index beside the rows; per operation a success status, a `Location` header and an
 //!   empty body; ordered refusals (`when` conditions, `find` look-ups) with structured or
-//!   plain-text bodies; field changes to the record and to found records; conditions on the
+//!   plain-text bodies, checked before the generic required-field check; a resource's own answer
+//!   for an unknown record (`sandbox.not_found`); field changes to the record and to found records; conditions on the
 //!   base URL's variables (a base path segment that is a variable serves any value). Empty XML
 //!   lists take `sandbox.empty_list_root` as their root.
 //! - **Counting without fetching** (Billomat): `HEAD` on a paged list with the same filters answers
@@ -74,7 +75,11 @@
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
 //!   "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!   "empty_write_bodies": true, "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
+//!   "empty_write_bodies": true, "text_answer_next": {"n": 1, "status": 504, "text": "Gateway
+//!   Time-out"}, "xml_nil_on_values": true, "xml_untyped_leaves_as": "SubscriptionPlan::Version",
+//!   "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`. The two `xml_`
+//!   switches turn on Rails oddities of real answers: `nil="true"` on leaves that hold a value,
+//!   and a `type` attribute on leaves otherwise written without one.
 //!
 //! - **Every style a spec can express** (see `paging`, `codec`, `auth` and `oauth`, each keyed by
 //!   the IR's enums, never by a vendor's name): page-number, offset, next-link (body or `Link`

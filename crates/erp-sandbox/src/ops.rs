@@ -163,8 +163,23 @@ struct Ctx<'a> {
 type Outcome = Result<Reply, Reply>;
 
 impl<'a> Ctx<'a> {
+    /// The resource's own answer for an unknown record when it declares one (Spreedly's
+    /// "Unable to find invoice ..."), else the vendor-wide one.
     fn not_found(&self) -> Reply {
-        errors::not_found_for(self.app.spec(), self.params)
+        let spec = self.app.spec();
+        match spec
+            .sandbox
+            .resources
+            .get(&self.resource.name)
+            .and_then(|r| r.not_found.as_ref())
+        {
+            Some(refusal) => {
+                let none = Map::new();
+                self.env(&none, &none, BTreeMap::new())
+                    .refuse(spec, refusal)
+            }
+            None => errors::not_found_for(spec, self.params),
+        }
     }
 
     fn invalid(&self, message: &str) -> Reply {
@@ -236,7 +251,13 @@ impl<'a> Ctx<'a> {
             Some(m) => Box::new(ModelTypes::item(spec, m)),
             None => Box::new(Inferred),
         };
-        codec::reply(spec, status, body, types.as_ref())
+        codec::reply(
+            spec,
+            status,
+            body,
+            types.as_ref(),
+            self.app.faults.xml_quirks(),
+        )
     }
 
     /// A file of the addressed record (`bytes`, `byte_stream` and `text` operations): content
@@ -444,10 +465,11 @@ impl<'a> Ctx<'a> {
 
     fn create(&self) -> Outcome {
         let (fields, model) = self.decode()?;
-        self.check_required(model, &fields)?;
         let mut store = self.app.store();
         let name = &self.resource.name;
+        // The vendor's own refusals come before the sandbox's generic required-field check.
         let found = self.checks(&store, &Map::new(), &fields)?;
+        self.check_required(model, &fields)?;
         let (id, mut record) = match self.made(&store, name, model, &fields) {
             Ok(made) => made,
             Err(Unmade::Missing(field)) => {
@@ -599,19 +621,24 @@ impl<'a> Ctx<'a> {
             None => None,
         };
         // Only a request model the action names itself: the body carries the action's options.
-        let fields = if self.op.request.is_some() {
-            let (fields, model) = self.decode()?;
-            self.check_required(model, &fields)?;
-            fields
-        } else {
-            Map::new()
+        // Only a request model the action names itself: the body carries the action's options.
+        let (fields, model) = match self.op.request {
+            Some(_) => {
+                let (fields, model) = self.decode()?;
+                (fields, Some(model))
+            }
+            None => (Map::new(), None),
         };
         let mut record = id
             .and_then(|id| store.get(name, id))
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
+        // The vendor's own refusals come before the sandbox's generic required-field check.
         let found = self.checks(&store, &record, &fields)?;
+        if let Some(model) = model {
+            self.check_required(model, &fields)?;
+        }
         let changes = self.sandbox().is_some_and(|s| !s.set.is_empty());
         let found = self.apply(&mut record, &fields, found);
         let record = Value::Object(record);

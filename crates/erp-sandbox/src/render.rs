@@ -185,9 +185,9 @@ impl<'a> Renderer<'a> {
     }
 
     /// Children of a linked collection (see [`crate::schema::Link`]), in id order; `None` for a
-    /// record without an id.
+    /// record without a key.
     fn linked(&self, link: &Link, record: &Value) -> Option<Vec<&'a Value>> {
-        let id = record.get("id")?;
+        let id = record.get(&link.parent_key)?;
         let child = &self.schema.spec.resources[link.child].name;
         let belongs = |r: &Value| r.get(&link.foreign_key) == Some(id);
         // The foreign key's index narrows the children down to the parent's; the exact

@@ -17,8 +17,11 @@ pub(crate) struct Link {
     pub field: String,
     /// Index of the resource whose records fill it.
     pub child: usize,
-    /// Field of the child pointing at the parent's `id`.
+    /// Field of the child holding the parent's key.
     pub foreign_key: String,
+    /// The parent's field the foreign key holds: its `sandbox.key` (Spreedly's `customer-id`)
+    /// or `id`.
+    pub parent_key: String,
 }
 
 /// Lookups of one model's fields that rendering needs for every record.
@@ -230,11 +233,17 @@ impl Schema {
                 let Some((child, foreign_key)) = found.filter(|(c, _)| *c != r) else {
                     continue;
                 };
+                let parent_key = self
+                    .spec
+                    .sandbox
+                    .key(&resource.name)
+                    .map_or_else(|| "id".to_owned(), |k| k.field.clone());
                 links.push(Link {
                     model: model.name.clone(),
                     field: field.wire_name.clone(),
                     child,
                     foreign_key,
+                    parent_key,
                 });
             }
         }

@@ -213,6 +213,20 @@ pub(crate) struct XmlStyle<'a> {
     /// The root name of an empty list instead of the caller's root (Spreedly answers an empty
     /// `subscribers.xml` with `<nil-classes type="array"/>`); `None` keeps the root name.
     pub empty_list_root: Option<&'a str>,
+    /// Oddities some Rails answers have, switched on by the sandbox's faults.
+    pub quirks: XmlQuirks,
+}
+
+/// Rails serialisation oddities a client must survive (spreedly.md §3 shows both in real
+/// answers); off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct XmlQuirks {
+    /// Leaves that hold a value also say `nil="true"`
+    /// (`<active-until type="datetime" nil="true">2010-02-21T19:04:28Z</active-until>`).
+    pub nil_on_values: bool,
+    /// Leaves written without a `type` attribute carry this one instead
+    /// (`<name type="SubscriptionPlan::Version">Paid</name>`).
+    pub untyped_as: Option<String>,
 }
 
 impl<'a> XmlStyle<'a> {
@@ -223,6 +237,7 @@ impl<'a> XmlStyle<'a> {
         XmlStyle {
             types,
             empty_list_root: Some("nil-classes"),
+            quirks: XmlQuirks::default(),
         }
     }
 }
@@ -243,6 +258,7 @@ pub(crate) fn to_xml(root: &str, value: &Out, style: &XmlStyle<'_>) -> String {
         out: String::from(DECLARATION),
         path: Vec::new(),
         types: style.types,
+        quirks: &style.quirks,
     };
     renderer.element(root, value);
     renderer.out
@@ -253,6 +269,7 @@ struct Renderer<'s> {
     out: String,
     path: Vec<String>,
     types: &'s dyn XmlTypes,
+    quirks: &'s XmlQuirks,
 }
 
 impl Renderer<'_> {
@@ -305,7 +322,13 @@ impl Renderer<'_> {
     }
 
     fn leaf(&mut self, name: &str, hint: Option<XmlType>, value: &Out) {
-        let ty = hint.unwrap_or_else(|| inferred_type(value));
+        let ty = match (
+            hint.unwrap_or_else(|| inferred_type(value)),
+            &self.quirks.untyped_as,
+        ) {
+            (XmlType::Untyped, Some(instead)) => XmlType::Verbatim(instead.clone()),
+            (ty, _) => ty,
+        };
         let text = match value {
             Out::Null => String::new(),
             Out::Bool(b) => b.to_string(),
@@ -319,7 +342,8 @@ impl Renderer<'_> {
             Out::Array(_) | Out::Object(_) => String::new(),
             Out::Raw(json) => escape_text(json),
         };
-        self.open(name, ty.attribute(), *value == Out::Null);
+        let nil = *value == Out::Null || (self.quirks.nil_on_values && !text.is_empty());
+        self.open(name, ty.attribute(), nil);
         self.out.push_str(&text);
         self.out.push_str(&format!("</{name}>"));
     }

@@ -21,6 +21,10 @@ pub struct RawResourceSandbox {
     /// The answer to a create (or rename) with a key another record has.
     #[serde(default)]
     pub duplicate: Option<Spanned<RawRefusal>>,
+    /// The answer when a request addresses a record that does not exist (default: the
+    /// vendor-wide `sandbox.errors.not_found`); `{<path parameter>}` is filled in.
+    #[serde(default)]
+    pub not_found: Option<Spanned<RawRefusal>>,
 }
 
 /// `resources.<r>.operations.<op>.sandbox`.
@@ -74,7 +78,7 @@ pub struct RawCheck {
     pub code: Option<String>,
 }
 
-/// A refusal without a condition (`duplicate`).
+/// A refusal without a condition (`duplicate`, `not_found`).
 #[derive(Debug, Deserialize)]
 pub struct RawRefusal {
     pub status: Spanned<u16>,

@@ -1239,3 +1239,24 @@ fn client_conveniences_are_checked_where_written() {
         "alias `id` is already the wire name or an alias of field `id`",
     );
 }
+
+#[test]
+fn a_resource_not_found_answer_may_name_only_path_parameters() {
+    let spreedly = include_str!("../../../specs/spreedly.yaml");
+    let from = r#"message: "Unable to find invoice \"{token}\"""#;
+    assert_eq!(
+        spreedly.matches(from).count(),
+        1,
+        "the Spreedly spec changed"
+    );
+    let text = spreedly.replacen(from, r#"message: "Unable to find invoice \"{tokn}\"""#, 1);
+    let errors = erp_spec::parse_str("specs/spreedly.yaml", &text).expect_err("rejected");
+    let line = line_of(&text, "Unable to find invoice");
+    assert!(
+        errors.iter().any(|e| e.line == line
+            && e.message.contains(
+                "resource `invoices`: `not_found` has no record to read `{tokn}` from; it may name a path parameter (`{token}`)"
+            )),
+        "{errors}"
+    );
+}

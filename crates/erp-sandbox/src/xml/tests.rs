@@ -164,6 +164,7 @@ fn an_empty_list_at_the_root_gets_the_callers_root_name() {
     let keep = XmlStyle {
         types: &Inferred,
         empty_list_root: None,
+        quirks: XmlQuirks::default(),
     };
     assert!(to_xml("subscribers", &empty, &keep).ends_with("<subscribers type=\"array\"/>\n"));
     // Only the root is renamed; nested empty lists keep their names.
@@ -675,6 +676,7 @@ fn fixtures_re_render_byte_for_byte() {
         let style = XmlStyle {
             types: &hints,
             empty_list_root: None,
+            quirks: XmlQuirks::default(),
         };
         // One sample lost its final newline in editing; Rails always writes it.
         let want = if xml.ends_with('\n') {
@@ -709,4 +711,49 @@ fn every_xml_fixture_survives_parse_render_parse() {
             assert_eq!(reparsed, (want_root, out), "{}", path.display());
         }
     }
+}
+
+#[test]
+fn quirks_put_nil_on_values_and_a_type_on_untyped_leaves() {
+    let record = obj(vec![
+        ("name", Out::String("Paid".into())),
+        ("email", Out::Null),
+        ("active-until", Out::String("2010-02-21T19:04:28Z".into())),
+    ]);
+    let hints = |path: &[&str]| match path.last() {
+        Some(&"active-until") => Some(XmlType::Datetime),
+        _ => Some(XmlType::Untyped),
+    };
+    let style = |quirks| XmlStyle {
+        types: &hints,
+        empty_list_root: None,
+        quirks,
+    };
+    let plain = to_xml("subscriber", &record, &style(XmlQuirks::default()));
+    assert!(plain.contains("  <name>Paid</name>\n"), "{plain}");
+    assert!(
+        plain.contains("<active-until type=\"datetime\">2010"),
+        "{plain}"
+    );
+    let odd = to_xml(
+        "subscriber",
+        &record,
+        &style(XmlQuirks {
+            nil_on_values: true,
+            untyped_as: Some("SubscriptionPlan::Version".into()),
+        }),
+    );
+    assert!(
+        odd.contains("  <name type=\"SubscriptionPlan::Version\" nil=\"true\">Paid</name>\n"),
+        "{odd}"
+    );
+    assert!(
+        odd.contains("<active-until type=\"datetime\" nil=\"true\">2010-02-21T19:04:28Z<"),
+        "{odd}"
+    );
+    // A null stays an empty nil element; the type quirk applies to it too.
+    assert!(
+        odd.contains("<email type=\"SubscriptionPlan::Version\" nil=\"true\"></email>"),
+        "{odd}"
+    );
 }

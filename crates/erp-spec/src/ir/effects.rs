@@ -11,6 +11,9 @@ use crate::expr::{Operand, Template};
 pub struct ResourceSandbox {
     /// How records are addressed; `None`: by the server's integer `id`.
     pub key: Option<RecordKey>,
+    /// The answer to a request for a record that does not exist; `None`: the vendor-wide
+    /// `sandbox.errors.not_found`.
+    pub not_found: Option<Refusal>,
     /// By operation name; operations without a `sandbox:` part are absent.
     pub operations: BTreeMap<String, OperationSandbox>,
 }

@@ -101,6 +101,12 @@ impl Validator {
                     .sandbox
                     .as_ref()
                     .and_then(|s| self.record_key(&s.value, resource, record)),
+                not_found: r
+                    .value
+                    .sandbox
+                    .as_ref()
+                    .and_then(|s| s.value.not_found.as_ref())
+                    .and_then(|n| self.not_found(&n.value, resource)),
                 operations: BTreeMap::new(),
             };
             for (op_key, op) in &r.value.operations {
@@ -125,11 +131,41 @@ impl Validator {
                 let parsed = self.operation_sandbox(&raw_op.value, op_ir, &sandbox, names);
                 sandbox.operations.insert(op_ir.name.clone(), parsed);
             }
-            if sandbox.key.is_some() || !sandbox.operations.is_empty() {
+            if sandbox.key.is_some()
+                || sandbox.not_found.is_some()
+                || !sandbox.operations.is_empty()
+            {
                 out.insert(resource.name.clone(), sandbox);
             }
         }
         out
+    }
+
+    /// A resource's own "no such record" answer: its message may name only path parameters
+    /// (there is no record to read), those of any of the resource's operations.
+    fn not_found(&mut self, raw: &RawRefusal, resource: &ir::Resource) -> Option<Refusal> {
+        let refusal = self.refusal(raw, None)?;
+        let params: BTreeSet<&str> = resource
+            .operations
+            .iter()
+            .flat_map(|o| &o.path_params)
+            .map(|p| p.wire_name.as_str())
+            .collect();
+        for part in &refusal.message.parts {
+            if let Part::Field { name, .. } = part
+                && !params.contains(name.as_str())
+            {
+                self.err(
+                    &raw.message.referenced,
+                    format!(
+                        "resource `{}`: `not_found` has no record to read `{{{name}}}` from; it may name a path parameter ({})",
+                        resource.name,
+                        params.iter().map(|p| format!("`{{{p}}}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+        Some(refusal)
     }
 
     fn record_key(
