@@ -1812,3 +1812,68 @@ async fn a_subscriber_lists_its_invoices() {
     );
     sandbox.shutdown().await;
 }
+
+/// Creates and the complimentary and credit calls answer 201 with a `Location` of the
+/// subscriber, as Spreedly does; a credit's 201 has an empty body.
+#[tokio::test]
+async fn created_answers_carry_the_subscribers_location() {
+    let sandbox = erp_clients_tests::start("spreedly", erp_clients_tests::options(10)).await;
+    let (user, password) = sandbox.credentials().basic.expect("basic credentials");
+    let base = sandbox.base_url();
+    let raw = reqwest::Client::new();
+    let post = |path: &str, body: &'static str| {
+        raw.post(format!("{base}{path}"))
+            .basic_auth(&user, Some(&password))
+            .header("Content-Type", "application/xml")
+            .body(body)
+            .send()
+    };
+    let subscriber = format!("{base}/subscribers/l-1.xml");
+    let calls: [(&str, &str, bool); 5] = [
+        (
+            "/subscribers.xml",
+            "<subscriber><customer-id>l-1</customer-id><screen-name>Lou</screen-name></subscriber>",
+            true,
+        ),
+        (
+            "/subscribers/l-1/complimentary_subscriptions.xml",
+            "<complimentary-subscription><duration-quantity>1</duration-quantity><duration-units>months</duration-units><feature-level>Pro</feature-level></complimentary-subscription>",
+            true,
+        ),
+        (
+            "/subscribers/l-1/lifetime_complimentary_subscriptions.xml",
+            "<lifetime-complimentary-subscription><feature-level>Pro</feature-level></lifetime-complimentary-subscription>",
+            true,
+        ),
+        (
+            "/subscribers/l-1/complimentary_time_extensions.xml",
+            "<complimentary-time-extension><duration-quantity>2</duration-quantity><duration-units>days</duration-units></complimentary-time-extension>",
+            true,
+        ),
+        (
+            "/subscribers/l-1/credits.xml",
+            "<credit><amount>2.34</amount></credit>",
+            false,
+        ),
+    ];
+    for (path, body, with_body) in calls {
+        let answer = post(path, body).await.expect("post");
+        assert_eq!(answer.status().as_u16(), 201, "{path}");
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        assert_eq!(location.as_deref(), Some(subscriber.as_str()), "{path}");
+        let text = answer.text().await.expect("body");
+        assert_eq!(
+            text.contains("<customer-id>l-1</customer-id>"),
+            with_body,
+            "{path}: {text}"
+        );
+        if !with_body {
+            assert!(text.is_empty(), "{path}: {text}");
+        }
+    }
+    sandbox.shutdown().await;
+}
