@@ -265,8 +265,18 @@ async fn oauth2_session(spec: &ir::Spec, sandbox: &RunningSandbox, wrong: bool) 
 }
 
 async fn start(spec: ir::Spec) -> Vendor {
+    // Room for every check of a large vendor (Billomat's ~60 resources take about a thousand
+    // calls, its quota is 300 per quarter hour): the vendor's own quota is tested in
+    // `rate_limits.rs`; a 429 here is the fault the "429 waited out" check injects.
     let options = erp_sandbox::SandboxOptions {
         seed_records: RECORDS,
+        rate_limit: spec
+            .rate_limits
+            .first()
+            .map(|w| erp_sandbox::RateLimitSettings {
+                quota: 1_000_000,
+                window: Duration::from_secs(w.window_seconds),
+            }),
         ..Default::default()
     };
     let d = descriptors(&spec);
@@ -408,13 +418,20 @@ impl Vendor {
             req = req.query_param(param, value.clone());
             wanted.push(((*param).to_owned(), value.clone()));
         }
+        // Each parameter as the sandbox applies it: equal, or containing the text (any case).
+        let holds = |k: &str, wanted: &str, value: Option<String>| {
+            let contains = op
+                .query
+                .iter()
+                .any(|q| q.wire_name == k && q.filter == ir::FilterMode::Contains);
+            value.is_some_and(|v| match contains {
+                true => v.to_lowercase().contains(&wanted.to_lowercase()),
+                false => v == wanted,
+            })
+        };
         let expected: BTreeSet<String> = records
             .iter()
-            .filter(|r| {
-                wanted
-                    .iter()
-                    .all(|(k, v)| text(r.get(k)).as_ref() == Some(v))
-            })
+            .filter(|r| wanted.iter().all(|(k, v)| holds(k, v, text(r.get(k)))))
             .filter_map(|r| id_of(r, key))
             .collect();
         self.sandbox.clear_requests();
@@ -513,6 +530,13 @@ impl Vendor {
                     id_of(&item, key)
                 ));
             }
+        }
+        // A singleton (read without an id) has no unknown record to ask for.
+        if resource.is_singleton() {
+            return match records.len() {
+                1 => Ok(()),
+                n => Err(format!("a singleton with {n} records")),
+            };
         }
         let mut missing = records.first().cloned().unwrap_or(json!({}));
         if let Some(obj) = missing.as_object_mut() {
@@ -902,11 +926,16 @@ impl Vendor {
     }
 }
 
-/// Checks of vendor specs the generic driver cannot complete yet, as `vendor: check` (none
-/// today; a vendor whose sandbox fidelity lands in steps lists its missing checks here).
+/// Checks of vendor specs the generic driver cannot complete yet, as `vendor: check`: a vendor
+/// whose sandbox fidelity lands in steps lists its missing checks here.
 /// A listed check that fails is printed, not counted; one that passes fails the run, so this
 /// list can only shrink.
-const AWAITING_SANDBOX: &[&str] = &[];
+const AWAITING_SANDBOX: &[&str] = &[
+    // Full-text search over every resource: the sandbox has no search primitive yet (issue 10).
+    "billomat: search.list",
+    // A new invoice prefilled from a confirmation: the sandbox answers no record (issue 10).
+    "billomat: invoices.preset",
+];
 
 /// Whether the sandbox part of `op` removes every record of its resource (`clears: true`).
 fn clears(spec: &ir::Spec, resource: &ir::Resource, op: &ir::Operation) -> bool {

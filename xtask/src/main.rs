@@ -3,12 +3,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask codegen [--check] | features
+const USAGE: &str =
+    "usage: cargo xtask codegen [--check] | import billomat [--check] [--catalogue PATH] | features
 
   codegen          regenerate every vendor crate under crates/ from specs/*.yaml, and remove
                    generated crates whose spec is gone
   codegen --check  exit non-zero and name the stale files and crates when generated code
                    differs from the specs
+  import billomat  add to specs/billomat.yaml what Billomat's API catalogue documents and the
+                   spec lacks (hand edits are kept), and write specs/billomat.coverage.md;
+                   --check only says whether both are current; the catalogue is read from
+                   ../shared/billomat-api-catalogue/billomat.json unless --catalogue names it
   features         check that every generated crate builds with no features and with each
                    feature alone";
 
@@ -24,6 +29,15 @@ fn main() -> ExitCode {
         ["codegen"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Write)),
         ["codegen", "--check"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Check)),
         ["features"] => report(xtask::features::check(&root)),
+        ["import", "billomat", rest @ ..] => match import_options(rest) {
+            Some((mode, catalogue)) => {
+                report(xtask::import::billomat(&root, catalogue.as_deref(), mode))
+            }
+            None => {
+                eprintln!("unknown arguments: {}\n\n{USAGE}", args.join(" "));
+                ExitCode::from(2)
+            }
+        },
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -33,6 +47,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `[--check] [--catalogue PATH]` in any order.
+fn import_options(args: &[&str]) -> Option<(xtask::import::Mode, Option<PathBuf>)> {
+    let mut mode = xtask::import::Mode::Write;
+    let mut catalogue = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--check" => mode = xtask::import::Mode::Check,
+            "--catalogue" => catalogue = Some(PathBuf::from(rest.next()?)),
+            _ => return None,
+        }
+    }
+    Some((mode, catalogue))
 }
 
 fn report(result: Result<String, String>) -> ExitCode {

@@ -19,8 +19,8 @@
 //!     .build()?;
 //!
 //! // Items stream in lazily; pages are fetched as needed.
-//! let mut clients = billomat.clients().list(&Default::default());
-//! while let Some(item) = clients.try_next().await? {
+//! let mut offers = billomat.offers().list(&Default::default());
+//! while let Some(item) = offers.try_next().await? {
 //!     println!("{item:?}");
 //! }
 //! # Ok(())
@@ -130,10 +130,52 @@ impl Billomat {
         &self.client
     }
 
+    /// The account's activity feed: what happened to which document.
+    #[cfg(feature = "account")]
+    pub fn activity_feed(&self) -> resources::ActivityFeed<'_> {
+        resources::ActivityFeed::new(&self.client)
+    }
+
+    /// User-defined attributes of articles.
+    #[cfg(feature = "settings")]
+    pub fn article_properties(&self) -> resources::ArticleProperties<'_> {
+        resources::ArticleProperties::new(&self.client)
+    }
+
+    /// Values of user-defined article attributes.
+    #[cfg(feature = "articles")]
+    pub fn article_property_values(&self) -> resources::ArticlePropertyValues<'_> {
+        resources::ArticlePropertyValues::new(&self.client)
+    }
+
+    /// Tags on articles.
+    #[cfg(feature = "articles")]
+    pub fn article_tags(&self) -> resources::ArticleTags<'_> {
+        resources::ArticleTags::new(&self.client)
+    }
+
+    /// Articles (products and services) with prices.
+    #[cfg(feature = "articles")]
+    pub fn articles(&self) -> resources::Articles<'_> {
+        resources::Articles::new(&self.client)
+    }
+
+    /// User-defined attributes of clients.
+    #[cfg(feature = "settings")]
+    pub fn client_properties(&self) -> resources::ClientProperties<'_> {
+        resources::ClientProperties::new(&self.client)
+    }
+
     /// Values of user-defined client attributes.
-    #[cfg(feature = "client-property-values")]
+    #[cfg(feature = "clients")]
     pub fn client_property_values(&self) -> resources::ClientPropertyValues<'_> {
         resources::ClientPropertyValues::new(&self.client)
+    }
+
+    /// Tags on clients.
+    #[cfg(feature = "clients")]
+    pub fn client_tags(&self) -> resources::ClientTags<'_> {
+        resources::ClientTags::new(&self.client)
     }
 
     /// Clients (customers) of the account.
@@ -142,9 +184,315 @@ impl Billomat {
         resources::Clients::new(&self.client)
     }
 
+    /// Order confirmations to clients.
+    #[cfg(feature = "confirmations")]
+    pub fn confirmations(&self) -> resources::Confirmations<'_> {
+        resources::Confirmations::new(&self.client)
+    }
+
     /// Contact persons of a client.
-    #[cfg(feature = "contacts")]
+    #[cfg(feature = "clients")]
     pub fn contacts(&self) -> resources::Contacts<'_> {
         resources::Contacts::new(&self.client)
+    }
+
+    /// Countries Billomat knows.
+    #[cfg(feature = "settings")]
+    pub fn countries(&self) -> resources::Countries<'_> {
+        resources::Countries::new(&self.client)
+    }
+
+    /// Countries whose clients are invoiced without tax.
+    #[cfg(feature = "settings")]
+    pub fn country_taxes(&self) -> resources::CountryTaxes<'_> {
+        resources::CountryTaxes::new(&self.client)
+    }
+
+    /// Comments and history entries of credit notes.
+    #[cfg(feature = "credit-notes")]
+    pub fn credit_note_comments(&self) -> resources::CreditNoteComments<'_> {
+        resources::CreditNoteComments::new(&self.client)
+    }
+
+    /// Lines of credit notes.
+    #[cfg(feature = "credit-notes")]
+    pub fn credit_note_items(&self) -> resources::CreditNoteItems<'_> {
+        resources::CreditNoteItems::new(&self.client)
+    }
+
+    /// Payments of credit notes.
+    #[cfg(feature = "credit-notes")]
+    pub fn credit_note_payments(&self) -> resources::CreditNotePayments<'_> {
+        resources::CreditNotePayments::new(&self.client)
+    }
+
+    /// Tags on credit notes.
+    #[cfg(feature = "credit-notes")]
+    pub fn credit_note_tags(&self) -> resources::CreditNoteTags<'_> {
+        resources::CreditNoteTags::new(&self.client)
+    }
+
+    /// Credit notes to clients.
+    #[cfg(feature = "credit-notes")]
+    pub fn credit_notes(&self) -> resources::CreditNotes<'_> {
+        resources::CreditNotes::new(&self.client)
+    }
+
+    /// Currencies Billomat knows.
+    #[cfg(feature = "settings")]
+    pub fn currencies(&self) -> resources::Currencies<'_> {
+        resources::Currencies::new(&self.client)
+    }
+
+    /// Delivery notes.
+    #[cfg(feature = "delivery-notes")]
+    pub fn delivery_notes(&self) -> resources::DeliveryNotes<'_> {
+        resources::DeliveryNotes::new(&self.client)
+    }
+
+    /// Templates of the e-mails that send documents.
+    #[cfg(feature = "settings")]
+    pub fn email_templates(&self) -> resources::EmailTemplates<'_> {
+        resources::EmailTemplates::new(&self.client)
+    }
+
+    /// Reusable texts for document titles, intros and notes.
+    #[cfg(feature = "settings")]
+    pub fn free_texts(&self) -> resources::FreeTexts<'_> {
+        resources::FreeTexts::new(&self.client)
+    }
+
+    /// Uploaded documents waiting to become incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn inbox_documents(&self) -> resources::InboxDocuments<'_> {
+        resources::InboxDocuments::new(&self.client)
+    }
+
+    /// Categories of incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_categories(&self) -> resources::IncomingCategories<'_> {
+        resources::IncomingCategories::new(&self.client)
+    }
+
+    /// Comments of incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_comments(&self) -> resources::IncomingComments<'_> {
+        resources::IncomingComments::new(&self.client)
+    }
+
+    /// Lines of incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_items(&self) -> resources::IncomingItems<'_> {
+        resources::IncomingItems::new(&self.client)
+    }
+
+    /// Payments made for incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_payments(&self) -> resources::IncomingPayments<'_> {
+        resources::IncomingPayments::new(&self.client)
+    }
+
+    /// User-defined attributes of incoming invoices.
+    #[cfg(feature = "settings")]
+    pub fn incoming_properties(&self) -> resources::IncomingProperties<'_> {
+        resources::IncomingProperties::new(&self.client)
+    }
+
+    /// Values of user-defined attributes of incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_property_values(&self) -> resources::IncomingPropertyValues<'_> {
+        resources::IncomingPropertyValues::new(&self.client)
+    }
+
+    /// Tags on incoming invoices.
+    #[cfg(feature = "incomings")]
+    pub fn incoming_tags(&self) -> resources::IncomingTags<'_> {
+        resources::IncomingTags::new(&self.client)
+    }
+
+    /// Incoming invoices (bills from suppliers).
+    #[cfg(feature = "incomings")]
+    pub fn incomings(&self) -> resources::Incomings<'_> {
+        resources::Incomings::new(&self.client)
+    }
+
+    /// Comments and history entries of invoices.
+    #[cfg(feature = "invoices")]
+    pub fn invoice_comments(&self) -> resources::InvoiceComments<'_> {
+        resources::InvoiceComments::new(&self.client)
+    }
+
+    /// Lines of invoices.
+    #[cfg(feature = "invoices")]
+    pub fn invoice_items(&self) -> resources::InvoiceItems<'_> {
+        resources::InvoiceItems::new(&self.client)
+    }
+
+    /// Payments received for invoices.
+    #[cfg(feature = "invoices")]
+    pub fn invoice_payments(&self) -> resources::InvoicePayments<'_> {
+        resources::InvoicePayments::new(&self.client)
+    }
+
+    /// Tags on invoices.
+    #[cfg(feature = "invoices")]
+    pub fn invoice_tags(&self) -> resources::InvoiceTags<'_> {
+        resources::InvoiceTags::new(&self.client)
+    }
+
+    /// Invoices: drafts, open, overdue, paid and cancelled.
+    #[cfg(feature = "invoices")]
+    pub fn invoices(&self) -> resources::Invoices<'_> {
+        resources::Invoices::new(&self.client)
+    }
+
+    /// Letters to clients.
+    #[cfg(feature = "letters")]
+    pub fn letters(&self) -> resources::Letters<'_> {
+        resources::Letters::new(&self.client)
+    }
+
+    /// Comments and history entries of offers.
+    #[cfg(feature = "offers")]
+    pub fn offer_comments(&self) -> resources::OfferComments<'_> {
+        resources::OfferComments::new(&self.client)
+    }
+
+    /// Lines of offers.
+    #[cfg(feature = "offers")]
+    pub fn offer_items(&self) -> resources::OfferItems<'_> {
+        resources::OfferItems::new(&self.client)
+    }
+
+    /// Tags on offers.
+    #[cfg(feature = "offers")]
+    pub fn offer_tags(&self) -> resources::OfferTags<'_> {
+        resources::OfferTags::new(&self.client)
+    }
+
+    /// Offers (quotes) to clients.
+    #[cfg(feature = "offers")]
+    pub fn offers(&self) -> resources::Offers<'_> {
+        resources::Offers::new(&self.client)
+    }
+
+    /// E-mail recipients of the invoices a recurring invoice writes.
+    #[cfg(feature = "recurrings")]
+    pub fn recurring_email_receivers(&self) -> resources::RecurringEmailReceivers<'_> {
+        resources::RecurringEmailReceivers::new(&self.client)
+    }
+
+    /// Lines of recurring invoices.
+    #[cfg(feature = "recurrings")]
+    pub fn recurring_items(&self) -> resources::RecurringItems<'_> {
+        resources::RecurringItems::new(&self.client)
+    }
+
+    /// Tags on recurring invoices.
+    #[cfg(feature = "recurrings")]
+    pub fn recurring_tags(&self) -> resources::RecurringTags<'_> {
+        resources::RecurringTags::new(&self.client)
+    }
+
+    /// Recurring invoices: templates from which Billomat writes invoices on a schedule.
+    #[cfg(feature = "recurrings")]
+    pub fn recurrings(&self) -> resources::Recurrings<'_> {
+        resources::Recurrings::new(&self.client)
+    }
+
+    /// Lines of reminders.
+    #[cfg(feature = "reminders")]
+    pub fn reminder_items(&self) -> resources::ReminderItems<'_> {
+        resources::ReminderItems::new(&self.client)
+    }
+
+    /// Tags on reminders.
+    #[cfg(feature = "reminders")]
+    pub fn reminder_tags(&self) -> resources::ReminderTags<'_> {
+        resources::ReminderTags::new(&self.client)
+    }
+
+    /// Dunning levels: the texts and fees of each reminder step.
+    #[cfg(feature = "settings")]
+    pub fn reminder_texts(&self) -> resources::ReminderTexts<'_> {
+        resources::ReminderTexts::new(&self.client)
+    }
+
+    /// Payment reminders (dunning letters) for overdue invoices.
+    #[cfg(feature = "reminders")]
+    pub fn reminders(&self) -> resources::Reminders<'_> {
+        resources::Reminders::new(&self.client)
+    }
+
+    /// User roles and their permissions per area.
+    #[cfg(feature = "settings")]
+    pub fn roles(&self) -> resources::Roles<'_> {
+        resources::Roles::new(&self.client)
+    }
+
+    /// Full-text search over the account's documents and contacts.
+    #[cfg(feature = "account")]
+    pub fn search(&self) -> resources::Search<'_> {
+        resources::Search::new(&self.client)
+    }
+
+    /// The account's settings (one object).
+    #[cfg(feature = "settings")]
+    pub fn settings(&self) -> resources::Settings<'_> {
+        resources::Settings::new(&self.client)
+    }
+
+    /// User-defined attributes of suppliers.
+    #[cfg(feature = "settings")]
+    pub fn supplier_properties(&self) -> resources::SupplierProperties<'_> {
+        resources::SupplierProperties::new(&self.client)
+    }
+
+    /// Values of user-defined supplier attributes.
+    #[cfg(feature = "suppliers")]
+    pub fn supplier_property_values(&self) -> resources::SupplierPropertyValues<'_> {
+        resources::SupplierPropertyValues::new(&self.client)
+    }
+
+    /// Tags on suppliers.
+    #[cfg(feature = "suppliers")]
+    pub fn supplier_tags(&self) -> resources::SupplierTags<'_> {
+        resources::SupplierTags::new(&self.client)
+    }
+
+    /// Suppliers of the account.
+    #[cfg(feature = "suppliers")]
+    pub fn suppliers(&self) -> resources::Suppliers<'_> {
+        resources::Suppliers::new(&self.client)
+    }
+
+    /// Tax rates.
+    #[cfg(feature = "settings")]
+    pub fn taxes(&self) -> resources::Taxes<'_> {
+        resources::Taxes::new(&self.client)
+    }
+
+    /// Templates that lay out documents.
+    #[cfg(feature = "settings")]
+    pub fn templates(&self) -> resources::Templates<'_> {
+        resources::Templates::new(&self.client)
+    }
+
+    /// Units of quantity (piece, hour, ...).
+    #[cfg(feature = "settings")]
+    pub fn units(&self) -> resources::Units<'_> {
+        resources::Units::new(&self.client)
+    }
+
+    /// User-defined attributes of users.
+    #[cfg(feature = "settings")]
+    pub fn user_properties(&self) -> resources::UserProperties<'_> {
+        resources::UserProperties::new(&self.client)
+    }
+
+    /// Users of the account.
+    #[cfg(feature = "account")]
+    pub fn users(&self) -> resources::Users<'_> {
+        resources::Users::new(&self.client)
     }
 }

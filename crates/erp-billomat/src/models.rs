@@ -10,6 +10,235 @@
 //! response and [`crate::from_json`] offers for other values; the models carry plain derives.
 #![allow(clippy::doc_markdown)]
 
+/// One activity.
+#[cfg(feature = "account")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Activity {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Date of the activity.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub date: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Resource.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub resource: Option<String>,
+    /// Text.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub text: Option<String>,
+    /// Title.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub title: Option<String>,
+    /// Id of the user.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub user_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An article. Unset fields are left out of create and update requests.
+#[cfg(feature = "articles")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Article {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// When the article was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Purchase price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<erp_runtime::Decimal>,
+    /// Purchase price net gross.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purchase_price_net_gross: Option<NetGross>,
+    /// Sales price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_price: Option<erp_runtime::Decimal>,
+    /// Sales price2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_price2: Option<erp_runtime::Decimal>,
+    /// Sales price3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_price3: Option<erp_runtime::Decimal>,
+    /// Sales price4.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_price4: Option<erp_runtime::Decimal>,
+    /// Sales price5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_price5: Option<erp_runtime::Decimal>,
+    /// Id of the supplier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_id: Option<i64>,
+    /// Id of the tax rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<i64>,
+    /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Kind of article.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ArticleType>,
+    /// Id of the unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An article attribute. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ArticleProperty {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the article attribute was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// Is nvl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nvl: Option<bool>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Kind of article attribute.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An article attribute value. Unset fields are left out of create and update requests.
+#[cfg(feature = "articles")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ArticlePropertyValue {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    ///
+    /// Required.
+    pub article_id: i64,
+    /// Id of the article attribute.
+    ///
+    /// Required.
+    pub article_property_id: i64,
+    /// When the article attribute value was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// The value.
+    ///
+    /// Required.
+    pub value: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An article tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "articles")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ArticleTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    ///
+    /// Required.
+    pub article_id: i64,
+    /// When the article tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A file sent along with a document.
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Attachment {
+    /// The file, base64-encoded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base64file: Option<erp_runtime::Base64>,
+    /// File name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Media type of the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mimetype: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
 /// A client (customer). Unset fields are left out of create and update requests.
 #[cfg(feature = "clients")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -213,8 +442,41 @@ pub struct Client {
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
 }
 
+/// A client attribute. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientProperty {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the client attribute was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// Is nvl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nvl: Option<bool>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Kind of client attribute.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
 /// The value of one user-defined attribute for one client.
-#[cfg(any(feature = "client-property-values", feature = "clients"))]
+#[cfg(feature = "clients")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ClientPropertyValue {
@@ -229,6 +491,11 @@ pub struct ClientPropertyValue {
     /// Id of the attribute.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_property_id: Option<i64>,
+    /// When the client attribute value was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Free metadata field for integrations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customfield: Option<String>,
@@ -250,8 +517,130 @@ pub struct ClientPropertyValue {
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
 }
 
+/// A client tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "clients")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// When the client tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// Options of completing a draft.
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Complete {
+    /// Id of the template to render the PDF with (the default template when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An order confirmation. Unset fields are left out of create and update requests.
+#[cfg(feature = "confirmations")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Confirmation {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the order confirmation was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Date of the order confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Id of the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<i64>,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
 /// A contact person of a client.
-#[cfg(feature = "contacts")]
+#[cfg(feature = "clients")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Contact {
@@ -334,6 +723,2434 @@ pub struct Contact {
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
 }
 
+/// A country.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Country {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A tax-free country. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CountryTax {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Country code.
+    ///
+    /// Required.
+    pub country_code: String,
+    /// When the tax-free country was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A credit note. Unset fields are left out of create and update requests.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditNote {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the credit note was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Date of the credit note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Id of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<i64>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A credit note comment. Unset fields are left out of create and update requests.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditNoteComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the credit note comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the credit note.
+    ///
+    /// Required.
+    pub credit_note_id: i64,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A credit note item. Unset fields are left out of create and update requests.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditNoteItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the credit note item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the credit note.
+    ///
+    /// Required.
+    pub credit_note_id: i64,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A credit note payment. Unset fields are left out of create and update requests.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditNotePayment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Amount.
+    ///
+    /// Required.
+    pub amount: erp_runtime::Decimal,
+    /// Comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When the credit note payment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the credit note.
+    ///
+    /// Required.
+    pub credit_note_id: i64,
+    /// Date of the credit note payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Mark credit note as paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_credit_note_as_paid: Option<bool>,
+    /// Kind of credit note payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PaymentType>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A credit note tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditNoteTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the credit note tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the credit note.
+    ///
+    /// Required.
+    pub credit_note_id: i64,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A currency.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Currency {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A delivery note. Unset fields are left out of create and update requests.
+#[cfg(feature = "delivery-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryNote {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the order confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_id: Option<i64>,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the delivery note was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Date of the delivery note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Id of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<i64>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Id of the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<i64>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// How to send a document by e-mail.
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EmailMessage {
+    /// Attachments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Id of the e-mail template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_template_id: Option<i64>,
+    /// File name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// From.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Recipients.
+    ///
+    /// Required.
+    pub recipients: EmailRecipients,
+    /// Subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// Recipients of an e-mail (comma lists of addresses).
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EmailRecipients {
+    /// `bcc` addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bcc: Option<String>,
+    /// `cc` addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc: Option<String>,
+    /// `to` addresses.
+    ///
+    /// Required.
+    pub to: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An e-mail template. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EmailTemplate {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Bcc.
+    ///
+    /// Required.
+    pub bcc: bool,
+    /// When the e-mail template was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Is default.
+    ///
+    /// Required.
+    pub is_default: bool,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Kind of e-mail template.
+    ///
+    /// Required.
+    pub r#type: EmailTemplateType,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A free text. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FreeText {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the free text was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Is default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Kind of free text.
+    ///
+    /// Required.
+    pub r#type: FreeTextType,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An inbox document. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InboxDocument {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// The file, base64-encoded.
+    ///
+    /// Required.
+    pub base64file: erp_runtime::Base64,
+    /// When the inbox document was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Document type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_type: Option<String>,
+    /// File name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// Metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<erp_runtime::JsonValue>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Incoming {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The file, base64-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64file: Option<erp_runtime::Base64>,
+    /// Category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Client number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_number: Option<String>,
+    /// When the incoming invoice was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Date of the incoming invoice.
+    ///
+    /// Required.
+    pub date: erp_runtime::chrono::NaiveDate,
+    /// Date by which payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Expense account number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expense_account_number: Option<i64>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    ///
+    /// Required.
+    pub number: String,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Id of the supplier.
+    ///
+    /// Required.
+    pub supplier_id: i64,
+    /// Total gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Total net.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice category.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct IncomingCategory {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice comment. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the incoming invoice comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the incoming invoice.
+    ///
+    /// Required.
+    pub incoming_id: i64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice item. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Cost center.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_center: Option<i64>,
+    /// When the incoming invoice item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Expense account number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expense_account_number: Option<i64>,
+    /// Id of the incoming invoice.
+    ///
+    /// Required.
+    pub incoming_id: i64,
+    /// Position in the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    /// Tax included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_included: Option<bool>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Tax rate reverse charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate_reverse_charge: Option<erp_runtime::Decimal>,
+    /// Total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    /// Kind of incoming invoice item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ArticleType>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice payment. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingPayment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Amount.
+    ///
+    /// Required.
+    pub amount: erp_runtime::Decimal,
+    /// Comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When the incoming invoice payment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Date of the incoming invoice payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the incoming invoice.
+    ///
+    /// Required.
+    pub incoming_id: i64,
+    /// Mark incoming as paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_incoming_as_paid: Option<bool>,
+    /// Kind of incoming invoice payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PaymentType>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice attribute. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingProperty {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the incoming invoice attribute was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// Is nvl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nvl: Option<bool>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Kind of incoming invoice attribute.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice attribute value. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingPropertyValue {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the incoming invoice attribute value was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the incoming invoice.
+    ///
+    /// Required.
+    pub incoming_id: i64,
+    /// Id of the incoming invoice attribute.
+    ///
+    /// Required.
+    pub incoming_property_id: i64,
+    /// The value.
+    ///
+    /// Required.
+    pub value: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An incoming invoice tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "incomings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IncomingTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the incoming invoice tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the incoming invoice.
+    ///
+    /// Required.
+    pub incoming_id: i64,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An invoice. Unset fields are left out of create and update requests.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Invoice {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the order confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_id: Option<i64>,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the invoice was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Date of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Last day of the cash discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Days within which the cash discount applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_days: Option<i64>,
+    /// Cash discount in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_rate: Option<i64>,
+    /// Date by which payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Days until payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_days: Option<i64>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Id of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<i64>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Id of the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<i64>,
+    /// Accepted payment types (comma list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_types: Option<String>,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Id of the recurring invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurring_id: Option<i64>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Date of supply or service (a date or a text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_date: Option<String>,
+    /// What `supply_date` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_date_type: Option<SupplyDateType>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An invoice comment. Unset fields are left out of create and update requests.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the invoice comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the invoice.
+    ///
+    /// Required.
+    pub invoice_id: i64,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An invoice item. Unset fields are left out of create and update requests.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the invoice item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Id of the invoice.
+    ///
+    /// Required.
+    pub invoice_id: i64,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Whether the tax rate was set by hand.
+    ///
+    /// Required.
+    pub tax_changed_manually: bool,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Kind of invoice item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ArticleType>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An invoice payment. Unset fields are left out of create and update requests.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoicePayment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Amount.
+    ///
+    /// Required.
+    pub amount: erp_runtime::Decimal,
+    /// Comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// When the invoice payment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Date of the invoice payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the invoice.
+    ///
+    /// Required.
+    pub invoice_id: i64,
+    /// Whether the payment also marks the invoice as paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_invoice_as_paid: Option<bool>,
+    /// Kind of invoice payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PaymentType>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An invoice tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvoiceTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the invoice tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the invoice.
+    ///
+    /// Required.
+    pub invoice_id: i64,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A letter. Unset fields are left out of create and update requests.
+#[cfg(feature = "letters")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Letter {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<i64>,
+    /// Id of the contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the letter was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Date of the letter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Id of the supplier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_id: Option<i64>,
+    /// Id of the template the document is rendered with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An offer. Unset fields are left out of create and update requests.
+#[cfg(feature = "offers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Offer {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the offer was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Date of the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sequential number (the next free one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Minimum length of the number (padded with zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_length: Option<i64>,
+    /// Prefix of the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_pre: Option<String>,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Validity date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Validity days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validity_days: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An offer comment. Unset fields are left out of create and update requests.
+#[cfg(feature = "offers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OfferComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the offer comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the offer.
+    ///
+    /// Required.
+    pub offer_id: i64,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An offer item. Unset fields are left out of create and update requests.
+#[cfg(feature = "offers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OfferItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the offer item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Id of the offer.
+    ///
+    /// Required.
+    pub offer_id: i64,
+    /// Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<i64>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An offer tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "offers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OfferTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the offer tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Id of the offer.
+    ///
+    /// Required.
+    pub offer_id: i64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A document's PDF as Billomat sends it in JSON.
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "incomings",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Pdf {
+    /// Id of the PDF.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// The PDF, base64-encoded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub base64file: Option<erp_runtime::Base64>,
+    /// When the PDF was rendered.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// File name.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub filename: Option<String>,
+    /// Size in bytes.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub filesize: Option<i64>,
+    /// Media type (`application/pdf`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub mimetype: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// How to send a document by post.
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "letters",
+    feature = "offers",
+    feature = "reminders"
+))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PostalMail {
+    /// Attachments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Color.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color: Option<bool>,
+    /// Duplex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplex: Option<bool>,
+    /// Paper weight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper_weight: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A recurring invoice. Unset fields are left out of create and update requests.
+#[cfg(feature = "recurrings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recurring {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the client.
+    ///
+    /// Required.
+    pub client_id: i64,
+    /// Id of the order confirmation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_id: Option<i64>,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the recurring invoice was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<String>,
+    /// Cycle number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle_number: Option<i64>,
+    /// Days within which the cash discount applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_days: Option<i64>,
+    /// Cash discount in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_rate: Option<erp_runtime::Decimal>,
+    /// Days until payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_days: Option<i64>,
+    /// Email bcc.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_bcc: Option<bool>,
+    /// Email filename.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_filename: Option<String>,
+    /// Email message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_message: Option<String>,
+    /// Email sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_sender: Option<String>,
+    /// Email subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_subject: Option<String>,
+    /// Id of the e-mail template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_template_id: Option<i64>,
+    /// End date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Id of the free text that fills title, label, intro and note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_text_id: Option<i64>,
+    /// Hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Letter color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_color: Option<bool>,
+    /// Letter duplex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_duplex: Option<bool>,
+    /// Letter paper weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_paper_weight: Option<i64>,
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Next creation date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_creation_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Id of the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<i64>,
+    /// Accepted payment types (comma list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_types: Option<String>,
+    /// Exchange rate to the account's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Start date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Date of supply or service (a date or a text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_date: Option<String>,
+    /// What `supply_date` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply_date_type: Option<SupplyDateType>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A recurring invoice recipient. Unset fields are left out of create and update requests.
+#[cfg(feature = "recurrings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecurringEmailReceiver {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    ///
+    /// Required.
+    pub address: String,
+    /// When the recurring invoice recipient was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the recurring invoice.
+    ///
+    /// Required.
+    pub recurring_id: i64,
+    /// Kind of recurring invoice recipient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A recurring invoice item. Unset fields are left out of create and update requests.
+#[cfg(feature = "recurrings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecurringItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the recurring invoice item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Id of the recurring invoice.
+    ///
+    /// Required.
+    pub recurring_id: i64,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A recurring invoice tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "recurrings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecurringTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the recurring invoice tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Id of the recurring invoice.
+    ///
+    /// Required.
+    pub recurring_id: i64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A reminder. Unset fields are left out of create and update requests.
+#[cfg(feature = "reminders")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reminder {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Full postal address as printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Id of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<i64>,
+    /// When the reminder was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Date of the reminder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Date by which payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Days until payment is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_days: Option<i64>,
+    /// Introductory text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Id of the invoice.
+    ///
+    /// Required.
+    pub invoice_id: i64,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Closing note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Id of the template the document is rendered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A reminder item. Unset fields are left out of create and update requests.
+#[cfg(feature = "reminders")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReminderItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the reminder item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Id of the reminder.
+    ///
+    /// Required.
+    pub reminder_id: i64,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A reminder tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "reminders")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReminderTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the reminder tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Id of the reminder.
+    ///
+    /// Required.
+    pub reminder_id: i64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A dunning level. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReminderText {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Charge amount.
+    ///
+    /// Required.
+    pub charge_amount: erp_runtime::Decimal,
+    /// Charge description.
+    ///
+    /// Required.
+    pub charge_description: String,
+    /// Charge name.
+    ///
+    /// Required.
+    pub charge_name: String,
+    /// When the dunning level was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Footer.
+    ///
+    /// Required.
+    pub footer: String,
+    /// Header.
+    ///
+    /// Required.
+    pub header: String,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Sorting.
+    ///
+    /// Required.
+    pub sorting: i64,
+    /// Subject.
+    ///
+    /// Required.
+    pub subject: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A role. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Role {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Articles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articles: Option<String>,
+    /// Clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<String>,
+    /// Confirmations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<String>,
+    /// When the role was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Credit notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_notes: Option<String>,
+    /// Delivery notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_notes: Option<String>,
+    /// Invoices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoices: Option<String>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offers: Option<String>,
+    /// Reminders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<String>,
+    /// Settings addons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_addons: Option<String>,
+    /// Settings administration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_administration: Option<String>,
+    /// Settings configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_configuration: Option<String>,
+    /// Settings documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_documents: Option<String>,
+    /// Settings my account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_my_account: Option<String>,
+    /// Settings my addons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_my_addons: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// One search result.
+#[cfg(feature = "account")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SearchResult {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Headline.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub headline: Option<String>,
+    /// Resource.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub resource: Option<String>,
+    /// Sublineline.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub sublineline: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A settings. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Article number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_number_length: Option<i64>,
+    /// Article number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub article_number_next: Option<i64>,
+    /// Article number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_number_pre: Option<String>,
+    /// Bcc addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bcc_addresses: Option<String>,
+    /// Bgcolor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bgcolor: Option<String>,
+    /// Client number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_number_length: Option<i64>,
+    /// Client number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub client_number_next: Option<i64>,
+    /// Client number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_number_pre: Option<String>,
+    /// Color1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color1: Option<String>,
+    /// Color2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color2: Option<String>,
+    /// Color3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color3: Option<String>,
+    /// Confirmation filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation_filename: Option<String>,
+    /// Confirmation number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation_number_length: Option<i64>,
+    /// Confirmation number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub confirmation_number_next: Option<i64>,
+    /// Confirmation number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation_number_pre: Option<String>,
+    /// Credit note filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_filename: Option<String>,
+    /// Credit note number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_number_length: Option<i64>,
+    /// Credit note number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub credit_note_number_next: Option<i64>,
+    /// Credit note number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note_number_pre: Option<String>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Default email sender.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_email_sender: Option<String>,
+    /// Delivery note filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_note_filename: Option<String>,
+    /// Delivery note number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_note_number_length: Option<i64>,
+    /// Delivery note number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub delivery_note_number_next: Option<i64>,
+    /// Delivery note number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_note_number_pre: Option<String>,
+    /// Days within which the cash discount applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_days: Option<i64>,
+    /// Cash discount in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount_rate: Option<erp_runtime::Decimal>,
+    /// Days until payment is due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_days: Option<i64>,
+    /// Invoice filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_filename: Option<String>,
+    /// Invoice number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number_length: Option<i64>,
+    /// Invoice number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub invoice_number_next: Option<i64>,
+    /// Invoice number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number_pre: Option<String>,
+    /// Letter filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub letter_filename: Option<String>,
+    /// Locale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Whether prices are net or gross.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub net_gross: Option<NetGross>,
+    /// Number range mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_range_mode: Option<String>,
+    /// Offer filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_filename: Option<String>,
+    /// Offer number length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_number_length: Option<i64>,
+    /// Offer number next.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub offer_number_next: Option<i64>,
+    /// Offer number pre.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_number_pre: Option<String>,
+    /// Offer validity days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_validity_days: Option<i64>,
+    /// Price group2, price group3, price group4, ….
+    #[serde(
+        rename = "price_group2, price_group3, price_group4, …",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub price_group2_price_group3_price_group4: Option<String>,
+    /// Print version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub print_version: Option<bool>,
+    /// Reminder due days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder_due_days: Option<i64>,
+    /// Reminder filename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder_filename: Option<String>,
+    /// Id of the sepa creditor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sepa_creditor_id: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A digitally signed PDF of a document.
+#[cfg(any(feature = "credit-notes", feature = "invoices", feature = "reminders"))]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Signature {
+    /// The file, base64-encoded.
+    ///
+    /// Required.
+    pub base64file: erp_runtime::Base64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A supplier. Unset fields are left out of create and update requests.
+#[cfg(feature = "suppliers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Supplier {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Bank account number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_account_number: Option<erp_runtime::Secret>,
+    /// Bank account owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_account_owner: Option<String>,
+    /// Bank iban.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_iban: Option<erp_runtime::Secret>,
+    /// Bank name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_name: Option<String>,
+    /// Bank number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_number: Option<String>,
+    /// Bank swift.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_swift: Option<String>,
+    /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Client number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_number: Option<String>,
+    /// Country code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// When the supplier was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Creditor identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creditor_identifier: Option<String>,
+    /// ISO 4217 currency code (the account's currency when not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// E-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Fax.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fax: Option<String>,
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Mobile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Closing note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Salutation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salutation: Option<String>,
+    /// State.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Street.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// Tax number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_number: Option<String>,
+    /// Vat number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<String>,
+    /// Www.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub www: Option<String>,
+    /// Zip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A supplier attribute. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SupplierProperty {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the supplier attribute was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// Is nvl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nvl: Option<bool>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Kind of supplier attribute.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A supplier attribute value. Unset fields are left out of create and update requests.
+#[cfg(feature = "suppliers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SupplierPropertyValue {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the supplier attribute value was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the supplier.
+    ///
+    /// Required.
+    pub supplier_id: i64,
+    /// Id of the supplier attribute.
+    ///
+    /// Required.
+    pub supplier_property_id: i64,
+    /// The value.
+    ///
+    /// Required.
+    pub value: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A supplier tag. Unset fields are left out of create and update requests.
+#[cfg(feature = "suppliers")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SupplierTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the supplier tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Id of the supplier.
+    ///
+    /// Required.
+    pub supplier_id: i64,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A tax rate. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tax {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the tax rate was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Is default.
+    ///
+    /// Required.
+    pub is_default: bool,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Rate.
+    ///
+    /// Required.
+    pub rate: erp_runtime::Decimal,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A document template. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// The file, base64-encoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64file: Option<erp_runtime::Base64>,
+    /// When the document template was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Is default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Kind of document template.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An unit. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Unit {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the unit was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An user.
+#[cfg(feature = "account")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct User {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An user attribute. Unset fields are left out of create and update requests.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserProperty {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the user attribute was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// Is nvl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nvl: Option<bool>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Kind of user attribute.
+    ///
+    /// Required.
+    pub r#type: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// Type of an article.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(any(feature = "articles", feature = "incomings", feature = "invoices"))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArticleType {
+    /// `PRODUCT`: Product.
+    Product,
+    /// `SERVICE`: Service.
+    Service,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(any(feature = "articles", feature = "incomings", feature = "invoices"))]
+erp_runtime::impl_wire_enum!(ArticleType { Product = "PRODUCT", Service = "SERVICE" });
+
 /// Where a default value (payment term, discount, ...) comes from.
 ///
 /// Values the vendor adds later decode as `Unknown`, so they never break a response.
@@ -356,10 +3173,81 @@ erp_runtime::impl_wire_enum!(
     "SETTINGS" }
 );
 
+/// Type of an e-mail template.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EmailTemplateType {
+    /// `CONFIRMATIONS`: Confirmations.
+    Confirmations,
+    /// `CREDIT_NOTES`: Credit notes.
+    CreditNotes,
+    /// `DELIVERY_NOTES`: Delivery notes.
+    DeliveryNotes,
+    /// `INVOICES`: Invoices.
+    Invoices,
+    /// `OFFERS`: Offers.
+    Offers,
+    /// `PAYMENT_THANKS`: Payment thanks.
+    PaymentThanks,
+    /// `REMINDERS`: Reminders.
+    Reminders,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "settings")]
+erp_runtime::impl_wire_enum!(
+    EmailTemplateType { Confirmations = "CONFIRMATIONS", CreditNotes = "CREDIT_NOTES",
+    DeliveryNotes = "DELIVERY_NOTES", Invoices = "INVOICES", Offers = "OFFERS",
+    PaymentThanks = "PAYMENT_THANKS", Reminders = "REMINDERS" }
+);
+
+/// Type of a free text.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "settings")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FreeTextType {
+    /// `CONFIRMATION`: Confirmation.
+    Confirmation,
+    /// `CORRECTION`: Correction.
+    Correction,
+    /// `CREDIT_NOTE`: Credit note.
+    CreditNote,
+    /// `DELIVERY_NOTE`: Delivery note.
+    DeliveryNote,
+    /// `INVOICE`: Invoice.
+    Invoice,
+    /// `LETTER`: Letter.
+    Letter,
+    /// `OFFER`: Offer.
+    Offer,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "settings")]
+erp_runtime::impl_wire_enum!(
+    FreeTextType { Confirmation = "CONFIRMATION", Correction = "CORRECTION", CreditNote =
+    "CREDIT_NOTE", DeliveryNote = "DELIVERY_NOTE", Invoice = "INVOICE", Letter =
+    "LETTER", Offer = "OFFER" }
+);
+
 /// Whether prices are net or gross.
 ///
 /// Values the vendor adds later decode as `Unknown`, so they never break a response.
-#[cfg(feature = "clients")]
+#[cfg(any(
+    feature = "articles",
+    feature = "clients",
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "invoices",
+    feature = "offers",
+    feature = "recurrings",
+    feature = "settings"
+))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NetGross {
     /// `GROSS`: Gross prices.
@@ -372,15 +3260,61 @@ pub enum NetGross {
     Unknown(String),
 }
 
-#[cfg(feature = "clients")]
+#[cfg(any(
+    feature = "articles",
+    feature = "clients",
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "invoices",
+    feature = "offers",
+    feature = "recurrings",
+    feature = "settings"
+))]
 erp_runtime::impl_wire_enum!(
     NetGross { Gross = "GROSS", Net = "NET", Settings = "SETTINGS" }
+);
+
+/// Type of an incoming invoice payment.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(any(feature = "credit-notes", feature = "incomings", feature = "invoices"))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaymentType {
+    /// `BANK_CARD`: Bank card.
+    BankCard,
+    /// `BANK_TRANSFER`: Bank transfer.
+    BankTransfer,
+    /// `CASH`: Cash.
+    Cash,
+    /// `CHECK`: Check.
+    Check,
+    /// `COUPON`: Coupon.
+    Coupon,
+    /// `CREDIT_CARD`: Credit card.
+    CreditCard,
+    /// `CREDIT_NOTE`: Credit note.
+    CreditNote,
+    /// `DEBIT`: Debit.
+    Debit,
+    /// `MISC`: Misc.
+    Misc,
+    /// `PAYPAL`: Paypal.
+    Paypal,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(any(feature = "credit-notes", feature = "incomings", feature = "invoices"))]
+erp_runtime::impl_wire_enum!(
+    PaymentType { BankCard = "BANK_CARD", BankTransfer = "BANK_TRANSFER", Cash = "CASH",
+    Check = "CHECK", Coupon = "COUPON", CreditCard = "CREDIT_CARD", CreditNote =
+    "CREDIT_NOTE", Debit = "DEBIT", Misc = "MISC", Paypal = "PAYPAL" }
 );
 
 /// Kind of a user-defined attribute.
 ///
 /// Values the vendor adds later decode as `Unknown`, so they never break a response.
-#[cfg(any(feature = "client-property-values", feature = "clients"))]
+#[cfg(feature = "clients")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PropertyType {
     /// `CHECKBOX`: Checkbox.
@@ -393,10 +3327,34 @@ pub enum PropertyType {
     Unknown(String),
 }
 
-#[cfg(any(feature = "client-property-values", feature = "clients"))]
+#[cfg(feature = "clients")]
 erp_runtime::impl_wire_enum!(
     PropertyType { Checkbox = "CHECKBOX", Textarea = "TEXTAREA", Textfield = "TEXTFIELD"
     }
+);
+
+/// What a document's `supply_date` holds.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(any(feature = "invoices", feature = "recurrings"))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SupplyDateType {
+    /// `DELIVERY_DATE`: Delivery date.
+    DeliveryDate,
+    /// `DELIVERY_TEXT`: Delivery text.
+    DeliveryText,
+    /// `SUPPLY_DATE`: Supply date.
+    SupplyDate,
+    /// `SUPPLY_TEXT`: Supply text.
+    SupplyText,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(any(feature = "invoices", feature = "recurrings"))]
+erp_runtime::impl_wire_enum!(
+    SupplyDateType { DeliveryDate = "DELIVERY_DATE", DeliveryText = "DELIVERY_TEXT",
+    SupplyDate = "SUPPLY_DATE", SupplyText = "SUPPLY_TEXT" }
 );
 
 /// How taxes are applied to a client's documents.

@@ -44,12 +44,17 @@ pub(crate) struct Request<'a> {
     /// The request's URL without its query, for next-page links.
     pub link_base: &'a str,
     pub content_type: Option<&'a str>,
+    /// The `Accept` header.
+    pub accept: Option<&'a str>,
 }
 
 /// Routes the request to its operation and runs it.
 pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
     let spec = app.spec();
-    match app.routes.find(request.method, request.path, request.query) {
+    match app
+        .routes
+        .find(request.method, request.path, request.query, request.accept)
+    {
         Match::NotFound => errors::not_found(spec),
         Match::MethodNotAllowed(allowed) => errors::method_not_allowed(spec, &allowed),
         Match::Operation { route, params } => {
@@ -402,6 +407,9 @@ impl<'a> Ctx<'a> {
         let addressed = self.resolve(&self.app.store());
         let id = match addressed {
             Some(id) => id.ok_or_else(|| self.not_found())?,
+            None if self.resource.is_singleton() => self
+                .sole_record(&self.app.store())
+                .ok_or_else(|| self.not_found())?,
             None => {
                 // Get by query parameter (Cloudspot's `?id=`): the first required one.
                 let name = self
@@ -545,10 +553,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn update(&self) -> Outcome {
-        let id = self
-            .resolve(&self.app.store())
-            .flatten()
-            .ok_or_else(|| self.not_found())?;
+        let store = self.app.store();
+        let id = match self.resolve(&store) {
+            Some(id) => id,
+            None => self.sole_record(&store),
+        };
+        drop(store);
+        let id = id.ok_or_else(|| self.not_found())?;
         let (mut fields, model) = self.decode()?;
         let mut store = self.app.store();
         let name = &self.resource.name;
@@ -618,9 +629,8 @@ impl<'a> Ctx<'a> {
                 store.get(name, id).ok_or_else(|| self.not_found())?;
                 Some(id)
             }
-            None => None,
+            None => self.sole_record(&store),
         };
-        // Only a request model the action names itself: the body carries the action's options.
         // Only a request model the action names itself: the body carries the action's options.
         let (fields, model) = match self.op.request {
             Some(_) => {
@@ -674,6 +684,26 @@ impl<'a> Ctx<'a> {
     /// The row id of the addressed record, from the `id` path parameter (or the only one),
     /// through the key index for keyed resources: `None` without a path parameter, `Some(None)`
     /// when the parameter addresses no record id.
+    /// The record an operation without path parameters addresses: the resource's first, for a
+    /// get or update of a singleton (Billomat's `settings`) and for an action answering the
+    /// resource's record (the account's own client, `clients/myself`).
+    fn sole_record(&self, store: &Store) -> Option<i64> {
+        let answers_record = match self.op.kind {
+            OperationKind::Get | OperationKind::Update => true,
+            OperationKind::Action => {
+                matches!(self.op.returns, Returns::Item | Returns::ItemOrEmpty)
+                    && self.op.response.as_deref() == self.resource.record_model()
+            }
+            _ => false,
+        };
+        let unaddressed =
+            self.op.path_params.is_empty() && self.op.query.iter().all(|q| !q.required);
+        if !(answers_record && unaddressed) {
+            return None;
+        }
+        store.records(&self.resource.name).next().map(|(id, _)| id)
+    }
+
     fn resolve(&self, store: &Store) -> Option<Option<i64>> {
         let param = self
             .params
@@ -942,6 +972,7 @@ mod tests {
                 body: body.as_bytes(),
                 link_base: path,
                 content_type: Some("application/json"),
+                accept: None,
             },
         )
     }

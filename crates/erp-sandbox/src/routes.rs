@@ -126,6 +126,9 @@ pub(crate) struct Route {
     /// `key=value` pairs fixed in the template after `?`.
     fixed_query: Vec<(String, String)>,
     required_query: Vec<String>,
+    /// The media type the operation answers with; of two operations on one path, the one the
+    /// request's `Accept` names wins (Billomat's PDF as JSON or as the file).
+    accept: String,
 }
 
 /// The outcome of matching one request.
@@ -184,6 +187,7 @@ impl RouteTable {
                     segments,
                     fixed_query,
                     required_query,
+                    accept: op.accept.clone(),
                 };
                 if counts_with_head(spec, op) {
                     routes.push(Route {
@@ -197,8 +201,15 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// Matches `method` and `path` (below the base path, starting with `/`).
-    pub(crate) fn find(&self, method: &str, path: &str, query: &[(String, String)]) -> Match<'_> {
+    /// Matches `method` and `path` (below the base path, starting with `/`); `accept` is the
+    /// request's `Accept` header.
+    pub(crate) fn find(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        accept: Option<&str>,
+    ) -> Match<'_> {
         let parts = split(path);
         let has = |key: &str, value: Option<&str>| {
             query.iter().any(|(k, v)| {
@@ -225,8 +236,16 @@ impl RouteTable {
             let present = route.required_query.iter().filter(|q| has(q, None)).count();
             let missing = route.required_query.len() - present;
             // Prefer more literal segments, then routes whose required query parameters are all
-            // present (the more the better), then the fewest missing ones.
-            let score = (literals, missing == 0, present, usize::MAX - missing);
+            // present (the more the better), then the fewest missing ones, then the one whose
+            // media type the request accepts.
+            let accepted = accept.is_some_and(|a| a.contains(route.accept.as_str()));
+            let score = (
+                literals,
+                missing == 0,
+                present,
+                usize::MAX - missing,
+                accepted,
+            );
             if best.as_ref().is_none_or(|b| score > b.score) {
                 best = Some(Candidate {
                     score,
@@ -245,7 +264,7 @@ impl RouteTable {
 
 /// A route that matched, with its preference score.
 struct Candidate<'a> {
-    score: (usize, bool, usize, usize),
+    score: (usize, bool, usize, usize, bool),
     route: &'a Route,
     params: Vec<(String, String)>,
 }
@@ -290,37 +309,58 @@ mod tests {
     }
 
     #[test]
+    fn one_path_in_two_media_types_is_chosen_by_accept() {
+        let (spec, t) = table("billomat");
+        let pdf = |accept| op_name(&spec, &t.find("GET", "/invoices/7/pdf", &[], accept));
+        assert_eq!(pdf(Some("application/json")), "pdf");
+        assert_eq!(pdf(Some("application/pdf")), "pdf_file");
+        assert_eq!(pdf(Some("text/html, application/pdf;q=0.9")), "pdf_file");
+    }
+
+    #[test]
     fn billomat_routes() {
         let (spec, t) = table("billomat");
-        assert_eq!(op_name(&spec, &t.find("GET", "/clients", &[])), "list");
-        let m = t.find("GET", "/clients/42", &[]);
+        assert_eq!(
+            op_name(&spec, &t.find("GET", "/clients", &[], None)),
+            "list"
+        );
+        let m = t.find("GET", "/clients/42", &[], None);
         assert_eq!(op_name(&spec, &m), "get");
         let Match::Operation { params, .. } = m else {
             unreachable!()
         };
         assert_eq!(params, q(&[("id", "42")]));
-        assert_eq!(op_name(&spec, &t.find("PUT", "/clients/42", &[])), "update");
         assert_eq!(
-            op_name(&spec, &t.find("DELETE", "/contacts/1", &[])),
+            op_name(&spec, &t.find("PUT", "/clients/42", &[], None)),
+            "update"
+        );
+        assert_eq!(
+            op_name(&spec, &t.find("DELETE", "/contacts/1", &[], None)),
             "delete"
         );
         assert_eq!(
-            t.find("PATCH", "/clients/42", &[]),
+            t.find("PATCH", "/clients/42", &[], None),
             Match::MethodNotAllowed(vec!["DELETE", "GET", "PUT"])
         );
         assert_eq!(
-            t.find("DELETE", "/client-property-values/1", &[]),
+            t.find("DELETE", "/client-property-values/1", &[], None),
             Match::MethodNotAllowed(vec!["GET"])
         );
-        assert_eq!(t.find("GET", "/clients/", &[]), Match::NotFound);
-        assert_eq!(t.find("GET", "/clients/1/extra", &[]), Match::NotFound);
-        assert_eq!(t.find("GET", "/invoices", &[]), Match::NotFound);
-        assert_eq!(op_name(&spec, &t.find("HEAD", "/clients", &[])), "list");
+        assert_eq!(t.find("GET", "/clients/", &[], None), Match::NotFound);
         assert_eq!(
-            t.find("HEAD", "/clients/42", &[]),
+            t.find("GET", "/clients/1/extra", &[], None),
+            Match::NotFound
+        );
+        assert_eq!(t.find("GET", "/no-such-things", &[], None), Match::NotFound);
+        assert_eq!(
+            op_name(&spec, &t.find("HEAD", "/clients", &[], None)),
+            "list"
+        );
+        assert_eq!(
+            t.find("HEAD", "/clients/42", &[], None),
             Match::MethodNotAllowed(vec!["DELETE", "GET", "PUT"])
         );
-        let Match::MethodNotAllowed(allowed) = t.find("PATCH", "/clients", &[]) else {
+        let Match::MethodNotAllowed(allowed) = t.find("PATCH", "/clients", &[], None) else {
             panic!("405 expected")
         };
         assert!(allowed.contains(&"HEAD") && allowed.contains(&"GET"));
@@ -351,26 +391,32 @@ mod tests {
     #[test]
     fn cloudspot_list_and_get_share_a_path() {
         let (spec, t) = table("cloudspot");
-        assert_eq!(op_name(&spec, &t.find("GET", "/artikels/", &[])), "list");
         assert_eq!(
-            op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "3")]))),
+            op_name(&spec, &t.find("GET", "/artikels/", &[], None)),
+            "list"
+        );
+        assert_eq!(
+            op_name(
+                &spec,
+                &t.find("GET", "/artikels/", &q(&[("id", "3")]), None)
+            ),
             "get"
         );
         assert_eq!(
-            op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "")]))),
+            op_name(&spec, &t.find("GET", "/artikels/", &q(&[("id", "")]), None)),
             "list"
         );
         assert_eq!(
-            op_name(&spec, &t.find("GET", "/klanten/", &q(&[("id", "3")]))),
+            op_name(&spec, &t.find("GET", "/klanten/", &q(&[("id", "3")]), None)),
             "list"
         );
-        assert_eq!(t.find("GET", "/artikels", &[]), Match::NotFound);
+        assert_eq!(t.find("GET", "/artikels", &[], None), Match::NotFound);
         assert_eq!(
-            t.find("POST", "/artikels/", &[]),
+            t.find("POST", "/artikels/", &[], None),
             Match::MethodNotAllowed(vec!["GET"])
         );
         assert_eq!(
-            t.find("HEAD", "/artikels/", &[]),
+            t.find("HEAD", "/artikels/", &[], None),
             Match::MethodNotAllowed(vec!["GET"])
         );
     }

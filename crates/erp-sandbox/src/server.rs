@@ -81,14 +81,22 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
 }
 
 /// Whether the request asks for the vendor's format: by `Accept`, or by the spec's format
-/// query parameter (`?format=json`).
+/// query parameter (`?format=json`). Asking for a media type one of the operations declares
+/// (`application/pdf`) counts too.
 fn asks_for_format(spec: &Spec, headers: &HeaderMap, query: &[(String, String)]) -> bool {
     let media = spec.wire.format.media_type();
+    let declared = || {
+        spec.resources
+            .iter()
+            .flat_map(|r| &r.operations)
+            .map(|op| op.accept.as_str())
+            .filter(|a| *a != "*/*")
+    };
     let accept = headers
         .get_all(axum::http::header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(media));
+        .any(|v| v.contains(media) || declared().any(|a| v.contains(a)));
     let name = match spec.wire.format {
         WireFormat::Json => "json",
         WireFormat::Xml => "xml",
@@ -187,6 +195,9 @@ pub(crate) fn pipeline(
                     link_base: &link_base(headers, path),
                     content_type: headers
                         .get(axum::http::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok()),
+                    accept: headers
+                        .get(axum::http::header::ACCEPT)
                         .and_then(|v| v.to_str().ok()),
                 },
             ),

@@ -340,6 +340,16 @@ pub struct Link {
 }
 
 impl Resource {
+    /// Whether the resource is one record read without an id: a `get` with no path parameter
+    /// and no required query parameter (Billomat's `settings`).
+    pub fn is_singleton(&self) -> bool {
+        self.operations.iter().any(|o| {
+            o.kind == OperationKind::Get
+                && o.path_params.is_empty()
+                && o.query.iter().all(|q| !q.required)
+        })
+    }
+
     /// The model of the resource's records: the response of its list or get, else any model
     /// its operations use.
     pub fn record_model(&self) -> Option<&str> {

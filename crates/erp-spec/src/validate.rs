@@ -731,7 +731,8 @@ impl Validator {
         let mut out = Vec::new();
         let mut rust_names = BTreeMap::new();
         // (method, path, required query names) -> the operation that has it.
-        let mut endpoints: BTreeMap<(ir::Method, String, Vec<String>), String> = BTreeMap::new();
+        let mut endpoints: BTreeMap<(ir::Method, String, Vec<String>, String), String> =
+            BTreeMap::new();
         for (name_key, r) in &raw.resources {
             let name = &name_key.name;
             let rust_name = self.rust_ident(&name_key.at, "resource", name);
@@ -823,8 +824,10 @@ impl Validator {
                     .filter(|q| q.required)
                     .map(|q| q.wire_name.clone())
                     .collect();
+                // Two answers of one path in different media types are two endpoints
+                // (content negotiation by `Accept`).
                 if let Some(other) = endpoints.insert(
-                    (op.method, op.path.clone(), required),
+                    (op.method, op.path.clone(), required, op.accept.clone()),
                     format!("{name}.{}", op.name),
                 ) {
                     self.err(&op_key.at, format!("operation `{name}.{}` has the same method and path ({} {}) as `{other}`", op.name, op.method.as_str(), op.path));

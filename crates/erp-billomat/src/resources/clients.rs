@@ -15,6 +15,23 @@ pub static RESOURCE: ResourceInfo = ResourceInfo {
     wire_plural: "clients",
 };
 
+/// `GET /clients/{id}/avatar`: The client's picture (an image file).
+pub static AVATAR: Operation = Operation {
+    resource: &RESOURCE,
+    name: "avatar",
+    method: Method::Get,
+    path: "/clients/{id}/avatar",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
+    returns: Returns::Bytes,
+    accept: "image/png",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+};
+
 /// `POST /clients`: Creates a client; the server assigns the id and client number.
 pub static CREATE: Operation = Operation {
     resource: &RESOURCE,
@@ -29,6 +46,23 @@ pub static CREATE: Operation = Operation {
     headers: &[],
     paging: Paging::None,
     idempotent: false,
+    redact: &["bank_account_number", "bank_iban"],
+};
+
+/// `GET /clients/{id}/customfield`: The client's free metadata field.
+pub static CUSTOMFIELD: Operation = Operation {
+    resource: &RESOURCE,
+    name: "customfield",
+    method: Method::Get,
+    path: "/clients/{id}/customfield",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
+    returns: Returns::Item,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
 };
 
@@ -91,6 +125,23 @@ pub static LIST: Operation = Operation {
     redact: &["bank_account_number", "bank_iban"],
 };
 
+/// `GET /clients/myself`: The client the API key belongs to.
+pub static MYSELF: Operation = Operation {
+    resource: &RESOURCE,
+    name: "myself",
+    method: Method::Get,
+    path: "/clients/myself",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::None,
+    returns: Returns::Item,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
+};
+
 /// `PUT /clients/{id}`: Updates the fields that are set; unset fields keep their values.
 pub static UPDATE: Operation = Operation {
     resource: &RESOURCE,
@@ -107,6 +158,15 @@ pub static UPDATE: Operation = Operation {
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
 };
+
+/// Optional parameters of [`Clients::avatar`]. Unset fields are not sent; build one with
+/// `ClientsAvatarQuery { field: Some(..), ..Default::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ClientsAvatarQuery {
+    /// Edge length of the image in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
 
 /// Optional parameters of [`Clients::list`]. Unset fields are not sent; build one with
 /// `ClientsListQuery { field: Some(..), ..Default::default() }`.
@@ -157,6 +217,19 @@ impl<'a> Clients<'a> {
         Self { client }
     }
 
+    /// The client's picture (an image file).
+    ///
+    /// `GET /clients/{id}/avatar`. The whole file is read into memory; its content type and file name come with it.
+    pub async fn avatar(
+        &self,
+        id: i64,
+        query: &ClientsAvatarQuery,
+    ) -> erp_runtime::Result<erp_runtime::Binary> {
+        self.client
+            .bytes(&AVATAR, Request::new().path("id", id).query(query))
+            .await
+    }
+
     /// Creates a client; the server assigns the id and client number.
     ///
     /// `POST /clients`.
@@ -165,6 +238,15 @@ impl<'a> Clients<'a> {
         body: &crate::models::Client,
     ) -> erp_runtime::Result<crate::models::Client> {
         self.client.item(&CREATE, Request::new().body(body)).await
+    }
+
+    /// The client's free metadata field.
+    ///
+    /// `GET /clients/{id}/customfield`. An unknown id is reported as [`erp_runtime::Error::NotFound`].
+    pub async fn customfield(&self, id: i64) -> erp_runtime::Result<crate::models::Client> {
+        self.client
+            .item(&CUSTOMFIELD, Request::new().path("id", id))
+            .await
     }
 
     /// Deletes a client.
@@ -204,6 +286,13 @@ impl<'a> Clients<'a> {
         query: &ClientsListQuery,
     ) -> erp_runtime::Result<Vec<crate::models::Client>> {
         self.client.all(&LIST, Request::new().query(query)).await
+    }
+
+    /// The client the API key belongs to.
+    ///
+    /// `GET /clients/myself`. An unknown id is reported as [`erp_runtime::Error::NotFound`].
+    pub async fn myself(&self) -> erp_runtime::Result<crate::models::Client> {
+        self.client.item(&MYSELF, Request::new()).await
     }
 
     /// Updates the fields that are set; unset fields keep their values.

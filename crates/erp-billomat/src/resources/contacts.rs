@@ -15,6 +15,23 @@ pub static RESOURCE: ResourceInfo = ResourceInfo {
     wire_plural: "contacts",
 };
 
+/// `GET /contacts/{id}/avatar`: The contact's picture (an image file).
+pub static AVATAR: Operation = Operation {
+    resource: &RESOURCE,
+    name: "avatar",
+    method: Method::Get,
+    path: "/contacts/{id}/avatar",
+    root: "contact",
+    format: WireFormat::Json,
+    body: BodyKind::None,
+    returns: Returns::Bytes,
+    accept: "image/png",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+};
+
 /// `POST /contacts`: Creates a contact; empty values are taken from the client.
 pub static CREATE: Operation = Operation {
     resource: &RESOURCE,
@@ -108,6 +125,15 @@ pub static UPDATE: Operation = Operation {
     redact: &[],
 };
 
+/// Optional parameters of [`Contacts::avatar`]. Unset fields are not sent; build one with
+/// `ContactsAvatarQuery { field: Some(..), ..Default::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ContactsAvatarQuery {
+    /// Edge length of the image in pixels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+}
+
 /// Optional parameters of [`Contacts::list`]. Unset fields are not sent; build one with
 /// `ContactsListQuery { field: Some(..), ..Default::default() }`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -128,6 +154,19 @@ pub struct Contacts<'a> {
 impl<'a> Contacts<'a> {
     pub(crate) fn new(client: &'a erp_runtime::Client) -> Self {
         Self { client }
+    }
+
+    /// The contact's picture (an image file).
+    ///
+    /// `GET /contacts/{id}/avatar`. The whole file is read into memory; its content type and file name come with it.
+    pub async fn avatar(
+        &self,
+        id: i64,
+        query: &ContactsAvatarQuery,
+    ) -> erp_runtime::Result<erp_runtime::Binary> {
+        self.client
+            .bytes(&AVATAR, Request::new().path("id", id).query(query))
+            .await
     }
 
     /// Creates a contact; empty values are taken from the client.

@@ -2,12 +2,61 @@
 // Edit the spec and run the generator again.
 //! One handle per resource of the Billomat API. Each resource is a cargo feature (all on by default),
 //! so a program that needs few resources can build only those.
+/// The account's activity feed: what happened to which document.
+#[cfg(feature = "account")]
+pub mod activity_feed;
+
+#[cfg(feature = "account")]
+pub use activity_feed::ActivityFeed;
+
+/// User-defined attributes of articles.
+#[cfg(feature = "settings")]
+pub mod article_properties;
+
+#[cfg(feature = "settings")]
+pub use article_properties::ArticleProperties;
+
+/// Values of user-defined article attributes.
+#[cfg(feature = "articles")]
+pub mod article_property_values;
+
+#[cfg(feature = "articles")]
+pub use article_property_values::ArticlePropertyValues;
+
+/// Tags on articles.
+#[cfg(feature = "articles")]
+pub mod article_tags;
+
+#[cfg(feature = "articles")]
+pub use article_tags::ArticleTags;
+
+/// Articles (products and services) with prices.
+#[cfg(feature = "articles")]
+pub mod articles;
+
+#[cfg(feature = "articles")]
+pub use articles::Articles;
+
+/// User-defined attributes of clients.
+#[cfg(feature = "settings")]
+pub mod client_properties;
+
+#[cfg(feature = "settings")]
+pub use client_properties::ClientProperties;
+
 /// Values of user-defined client attributes.
-#[cfg(feature = "client-property-values")]
+#[cfg(feature = "clients")]
 pub mod client_property_values;
 
-#[cfg(feature = "client-property-values")]
+#[cfg(feature = "clients")]
 pub use client_property_values::ClientPropertyValues;
+
+/// Tags on clients.
+#[cfg(feature = "clients")]
+pub mod client_tags;
+
+#[cfg(feature = "clients")]
+pub use client_tags::ClientTags;
 
 /// Clients (customers) of the account.
 #[cfg(feature = "clients")]
@@ -16,9 +65,366 @@ pub mod clients;
 #[cfg(feature = "clients")]
 pub use clients::Clients;
 
+/// Order confirmations to clients.
+#[cfg(feature = "confirmations")]
+pub mod confirmations;
+
+#[cfg(feature = "confirmations")]
+pub use confirmations::Confirmations;
+
 /// Contact persons of a client.
-#[cfg(feature = "contacts")]
+#[cfg(feature = "clients")]
 pub mod contacts;
 
-#[cfg(feature = "contacts")]
+#[cfg(feature = "clients")]
 pub use contacts::Contacts;
+
+/// Countries Billomat knows.
+#[cfg(feature = "settings")]
+pub mod countries;
+
+#[cfg(feature = "settings")]
+pub use countries::Countries;
+
+/// Countries whose clients are invoiced without tax.
+#[cfg(feature = "settings")]
+pub mod country_taxes;
+
+#[cfg(feature = "settings")]
+pub use country_taxes::CountryTaxes;
+
+/// Comments and history entries of credit notes.
+#[cfg(feature = "credit-notes")]
+pub mod credit_note_comments;
+
+#[cfg(feature = "credit-notes")]
+pub use credit_note_comments::CreditNoteComments;
+
+/// Lines of credit notes.
+#[cfg(feature = "credit-notes")]
+pub mod credit_note_items;
+
+#[cfg(feature = "credit-notes")]
+pub use credit_note_items::CreditNoteItems;
+
+/// Payments of credit notes.
+#[cfg(feature = "credit-notes")]
+pub mod credit_note_payments;
+
+#[cfg(feature = "credit-notes")]
+pub use credit_note_payments::CreditNotePayments;
+
+/// Tags on credit notes.
+#[cfg(feature = "credit-notes")]
+pub mod credit_note_tags;
+
+#[cfg(feature = "credit-notes")]
+pub use credit_note_tags::CreditNoteTags;
+
+/// Credit notes to clients.
+#[cfg(feature = "credit-notes")]
+pub mod credit_notes;
+
+#[cfg(feature = "credit-notes")]
+pub use credit_notes::CreditNotes;
+
+/// Currencies Billomat knows.
+#[cfg(feature = "settings")]
+pub mod currencies;
+
+#[cfg(feature = "settings")]
+pub use currencies::Currencies;
+
+/// Delivery notes.
+#[cfg(feature = "delivery-notes")]
+pub mod delivery_notes;
+
+#[cfg(feature = "delivery-notes")]
+pub use delivery_notes::DeliveryNotes;
+
+/// Templates of the e-mails that send documents.
+#[cfg(feature = "settings")]
+pub mod email_templates;
+
+#[cfg(feature = "settings")]
+pub use email_templates::EmailTemplates;
+
+/// Reusable texts for document titles, intros and notes.
+#[cfg(feature = "settings")]
+pub mod free_texts;
+
+#[cfg(feature = "settings")]
+pub use free_texts::FreeTexts;
+
+/// Uploaded documents waiting to become incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod inbox_documents;
+
+#[cfg(feature = "incomings")]
+pub use inbox_documents::InboxDocuments;
+
+/// Categories of incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_categories;
+
+#[cfg(feature = "incomings")]
+pub use incoming_categories::IncomingCategories;
+
+/// Comments of incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_comments;
+
+#[cfg(feature = "incomings")]
+pub use incoming_comments::IncomingComments;
+
+/// Lines of incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_items;
+
+#[cfg(feature = "incomings")]
+pub use incoming_items::IncomingItems;
+
+/// Payments made for incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_payments;
+
+#[cfg(feature = "incomings")]
+pub use incoming_payments::IncomingPayments;
+
+/// User-defined attributes of incoming invoices.
+#[cfg(feature = "settings")]
+pub mod incoming_properties;
+
+#[cfg(feature = "settings")]
+pub use incoming_properties::IncomingProperties;
+
+/// Values of user-defined attributes of incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_property_values;
+
+#[cfg(feature = "incomings")]
+pub use incoming_property_values::IncomingPropertyValues;
+
+/// Tags on incoming invoices.
+#[cfg(feature = "incomings")]
+pub mod incoming_tags;
+
+#[cfg(feature = "incomings")]
+pub use incoming_tags::IncomingTags;
+
+/// Incoming invoices (bills from suppliers).
+#[cfg(feature = "incomings")]
+pub mod incomings;
+
+#[cfg(feature = "incomings")]
+pub use incomings::Incomings;
+
+/// Comments and history entries of invoices.
+#[cfg(feature = "invoices")]
+pub mod invoice_comments;
+
+#[cfg(feature = "invoices")]
+pub use invoice_comments::InvoiceComments;
+
+/// Lines of invoices.
+#[cfg(feature = "invoices")]
+pub mod invoice_items;
+
+#[cfg(feature = "invoices")]
+pub use invoice_items::InvoiceItems;
+
+/// Payments received for invoices.
+#[cfg(feature = "invoices")]
+pub mod invoice_payments;
+
+#[cfg(feature = "invoices")]
+pub use invoice_payments::InvoicePayments;
+
+/// Tags on invoices.
+#[cfg(feature = "invoices")]
+pub mod invoice_tags;
+
+#[cfg(feature = "invoices")]
+pub use invoice_tags::InvoiceTags;
+
+/// Invoices: drafts, open, overdue, paid and cancelled.
+#[cfg(feature = "invoices")]
+pub mod invoices;
+
+#[cfg(feature = "invoices")]
+pub use invoices::Invoices;
+
+/// Letters to clients.
+#[cfg(feature = "letters")]
+pub mod letters;
+
+#[cfg(feature = "letters")]
+pub use letters::Letters;
+
+/// Comments and history entries of offers.
+#[cfg(feature = "offers")]
+pub mod offer_comments;
+
+#[cfg(feature = "offers")]
+pub use offer_comments::OfferComments;
+
+/// Lines of offers.
+#[cfg(feature = "offers")]
+pub mod offer_items;
+
+#[cfg(feature = "offers")]
+pub use offer_items::OfferItems;
+
+/// Tags on offers.
+#[cfg(feature = "offers")]
+pub mod offer_tags;
+
+#[cfg(feature = "offers")]
+pub use offer_tags::OfferTags;
+
+/// Offers (quotes) to clients.
+#[cfg(feature = "offers")]
+pub mod offers;
+
+#[cfg(feature = "offers")]
+pub use offers::Offers;
+
+/// E-mail recipients of the invoices a recurring invoice writes.
+#[cfg(feature = "recurrings")]
+pub mod recurring_email_receivers;
+
+#[cfg(feature = "recurrings")]
+pub use recurring_email_receivers::RecurringEmailReceivers;
+
+/// Lines of recurring invoices.
+#[cfg(feature = "recurrings")]
+pub mod recurring_items;
+
+#[cfg(feature = "recurrings")]
+pub use recurring_items::RecurringItems;
+
+/// Tags on recurring invoices.
+#[cfg(feature = "recurrings")]
+pub mod recurring_tags;
+
+#[cfg(feature = "recurrings")]
+pub use recurring_tags::RecurringTags;
+
+/// Recurring invoices: templates from which Billomat writes invoices on a schedule.
+#[cfg(feature = "recurrings")]
+pub mod recurrings;
+
+#[cfg(feature = "recurrings")]
+pub use recurrings::Recurrings;
+
+/// Lines of reminders.
+#[cfg(feature = "reminders")]
+pub mod reminder_items;
+
+#[cfg(feature = "reminders")]
+pub use reminder_items::ReminderItems;
+
+/// Tags on reminders.
+#[cfg(feature = "reminders")]
+pub mod reminder_tags;
+
+#[cfg(feature = "reminders")]
+pub use reminder_tags::ReminderTags;
+
+/// Dunning levels: the texts and fees of each reminder step.
+#[cfg(feature = "settings")]
+pub mod reminder_texts;
+
+#[cfg(feature = "settings")]
+pub use reminder_texts::ReminderTexts;
+
+/// Payment reminders (dunning letters) for overdue invoices.
+#[cfg(feature = "reminders")]
+pub mod reminders;
+
+#[cfg(feature = "reminders")]
+pub use reminders::Reminders;
+
+/// User roles and their permissions per area.
+#[cfg(feature = "settings")]
+pub mod roles;
+
+#[cfg(feature = "settings")]
+pub use roles::Roles;
+
+/// Full-text search over the account's documents and contacts.
+#[cfg(feature = "account")]
+pub mod search;
+
+#[cfg(feature = "account")]
+pub use search::Search;
+
+/// The account's settings (one object).
+#[cfg(feature = "settings")]
+pub mod settings;
+
+#[cfg(feature = "settings")]
+pub use settings::Settings;
+
+/// User-defined attributes of suppliers.
+#[cfg(feature = "settings")]
+pub mod supplier_properties;
+
+#[cfg(feature = "settings")]
+pub use supplier_properties::SupplierProperties;
+
+/// Values of user-defined supplier attributes.
+#[cfg(feature = "suppliers")]
+pub mod supplier_property_values;
+
+#[cfg(feature = "suppliers")]
+pub use supplier_property_values::SupplierPropertyValues;
+
+/// Tags on suppliers.
+#[cfg(feature = "suppliers")]
+pub mod supplier_tags;
+
+#[cfg(feature = "suppliers")]
+pub use supplier_tags::SupplierTags;
+
+/// Suppliers of the account.
+#[cfg(feature = "suppliers")]
+pub mod suppliers;
+
+#[cfg(feature = "suppliers")]
+pub use suppliers::Suppliers;
+
+/// Tax rates.
+#[cfg(feature = "settings")]
+pub mod taxes;
+
+#[cfg(feature = "settings")]
+pub use taxes::Taxes;
+
+/// Templates that lay out documents.
+#[cfg(feature = "settings")]
+pub mod templates;
+
+#[cfg(feature = "settings")]
+pub use templates::Templates;
+
+/// Units of quantity (piece, hour, ...).
+#[cfg(feature = "settings")]
+pub mod units;
+
+#[cfg(feature = "settings")]
+pub use units::Units;
+
+/// User-defined attributes of users.
+#[cfg(feature = "settings")]
+pub mod user_properties;
+
+#[cfg(feature = "settings")]
+pub use user_properties::UserProperties;
+
+/// Users of the account.
+#[cfg(feature = "account")]
+pub mod users;
+
+#[cfg(feature = "account")]
+pub use users::Users;
