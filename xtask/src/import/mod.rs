@@ -1,5 +1,5 @@
 //! `cargo xtask import <vendor> [--check]`: writes the bulk of a vendor's spec from the
-//! vendor's published facts, adding only what the spec lacks (see [`merge`]), and a coverage
+//! vendor's published facts, adding only what the spec lacks (see the `merge` module), and a coverage
 //! report beside it. Billomat is the one vendor with a catalogue today.
 
 mod billomat;
