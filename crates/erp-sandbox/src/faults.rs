@@ -16,7 +16,8 @@ use tokio::sync::watch;
 /// "Next n" faults count down once per request they change. They are checked in this order:
 /// hang, HTML 502, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
 /// 200 body; malformed items and the leniency switches change successful list/get bodies, and
-/// `empty_write_bodies` empties the bodies of successful updates and actions.
+/// `empty_write_bodies` empties the bodies of successful updates and actions;
+/// `lose_answers_next` withholds the answer of a successful write after applying it.
 #[derive(Clone, Debug)]
 pub struct Faults {
     inner: Arc<State>,
@@ -38,6 +39,7 @@ struct State {
     nulls_for_optionals: AtomicBool,
     empty_list_for_unknown_id: AtomicBool,
     empty_write_bodies: AtomicBool,
+    lost_answers_next: AtomicU32,
 }
 
 /// The render-time leniency switches, read once per response.
@@ -65,6 +67,7 @@ impl Default for Faults {
                 nulls_for_optionals: AtomicBool::new(false),
                 empty_list_for_unknown_id: AtomicBool::new(false),
                 empty_write_bodies: AtomicBool::new(false),
+                lost_answers_next: AtomicU32::new(0),
             }),
         }
     }
@@ -158,6 +161,14 @@ impl Faults {
         self.inner.empty_write_bodies.store(on, Ordering::SeqCst);
     }
 
+    /// The next `n` successful writes (requests other than `GET` and `HEAD`) are applied, but
+    /// their answer is never sent: the connection stays open, unanswered, until the sandbox
+    /// shuts down. The client times out not knowing whether the write happened; with an
+    /// idempotency key its retry gets the remembered answer and nothing is applied twice.
+    pub fn lose_answers_next(&self, n: u32) {
+        self.inner.lost_answers_next.store(n, Ordering::SeqCst);
+    }
+
     /// Turns every fault off and sets the request counter back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
@@ -174,6 +185,7 @@ impl Faults {
         s.nulls_for_optionals.store(false, Ordering::SeqCst);
         s.empty_list_for_unknown_id.store(false, Ordering::SeqCst);
         s.empty_write_bodies.store(false, Ordering::SeqCst);
+        s.lost_answers_next.store(0, Ordering::SeqCst);
     }
 
     /// How many vendor API requests the server received (every request except the
@@ -189,6 +201,10 @@ impl Faults {
     pub(crate) fn take_rate_limit(&self) -> Option<Duration> {
         take(&self.inner.rate_limit_next)
             .then(|| Duration::from_millis(self.inner.rate_limit_retry_ms.load(Ordering::SeqCst)))
+    }
+
+    pub(crate) fn take_lost_answer(&self) -> bool {
+        take(&self.inner.lost_answers_next)
     }
 
     pub(crate) fn take_html_502(&self) -> bool {

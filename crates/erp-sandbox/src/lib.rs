@@ -61,6 +61,9 @@
 //!   plain-text bodies; field changes to the record and to found records; conditions on the
 //!   base URL's variables (a base path segment that is a variable serves any value). Empty XML
 //!   lists take `sandbox.empty_list_root` as their root.
+//! - **Idempotency keys** (see the `replays` module): an operation whose spec declares an
+//!   `idempotency_key` header answers a repeated key with its first answer and applies nothing
+//!   again, as vendors that de-duplicate writes do.
 //! - **Counting without fetching** (Billomat): `HEAD` on a paged list with the same filters answers
 //!   `200` with an empty body and the number of matching records in `X-Total-Count`, with
 //!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
@@ -74,7 +77,7 @@
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
 //!   "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!   "empty_write_bodies": true, "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
+//!   "empty_write_bodies": true, "lose_answers_next": 1, "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`.
 //!
 //! - **Every style a spec can express** (see `paging`, `codec`, `auth` and `oauth`, each keyed by
 //!   the IR's enums, never by a vendor's name): page-number, offset, next-link (body or `Link`
@@ -113,6 +116,7 @@ mod query;
 mod rate_limit;
 mod realism;
 mod render;
+mod replays;
 mod reply;
 mod rng;
 mod routes;

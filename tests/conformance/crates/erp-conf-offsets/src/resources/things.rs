@@ -31,7 +31,7 @@ pub static CREATE: Operation = Operation {
     idempotent: false,
     redact: &[],
     key: None,
-    idempotency_key: None,
+    idempotency_key: Some("X-Request-Id"),
 };
 
 /// `DELETE /things/{id}`: Deletes a thing.

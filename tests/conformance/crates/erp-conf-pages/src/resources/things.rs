@@ -50,7 +50,7 @@ pub static CREATE: Operation = Operation {
     idempotent: false,
     redact: &[],
     key: None,
-    idempotency_key: None,
+    idempotency_key: Some("Idempotency-Key"),
 };
 
 /// `DELETE /things/{id}`: Deletes a thing.
