@@ -546,3 +546,30 @@ async fn lenient_totals_accept_what_the_pages_held() {
         "record 3 shifted onto page 1 after it was read: {ids:?}"
     );
 }
+
+#[tokio::test]
+async fn a_get_answered_with_another_record_is_an_error_not_that_record() {
+    // A server that answers every get with client 1, whatever the id.
+    let (addr, _) =
+        raw_server(|_| RawReply::json(r#"{"client":{"id":"1","name":"Somebody else"}}"#)).await;
+    let api = billomat_at(addr).build().unwrap();
+    assert_eq!(api.clients().get(1).await.unwrap().id, Some(1));
+    let err = api.clients().get(7).await.unwrap_err();
+    let Error::WrongRecord {
+        field,
+        requested,
+        received,
+        ..
+    } = &err
+    else {
+        panic!("expected WrongRecord, got {err:?}")
+    };
+    assert_eq!(
+        (*field, requested.as_str(), received.as_str()),
+        ("id", "7", "1")
+    );
+    assert!(
+        !err.is_not_found(),
+        "not NotFound: get_or_create must not create a duplicate on it"
+    );
+}
