@@ -178,3 +178,75 @@ pub fn billomat_clients_page(size: usize) -> Vec<u8> {
     }});
     serde_json::to_vec(&body).expect("a page serializes")
 }
+
+/// What a [`raw_server`] does with one connection.
+#[derive(Debug, Clone)]
+pub enum RawReply {
+    /// Writes these bytes (a whole HTTP/1.1 response) and closes the connection.
+    Bytes(Vec<u8>),
+    /// Sends a `200` head announcing a large body, then one byte every `every`, forever: a
+    /// server that is alive but never finishes.
+    Drip { every: Duration },
+}
+
+impl RawReply {
+    /// A `200` JSON answer with `body`.
+    pub fn json(body: &str) -> Self {
+        RawReply::Bytes(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    }
+}
+
+/// A loopback HTTP server for failures the sandbox does not imitate: `reply` gets each
+/// request's head (request line and headers) and says what to send. The returned counter
+/// counts connections, i.e. requests (every answer closes its connection).
+pub async fn raw_server(
+    reply: impl Fn(&str) -> RawReply + Send + Sync + 'static,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(ephemeral()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let reply = std::sync::Arc::new(reply);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                match reply(&String::from_utf8_lossy(&head)) {
+                    RawReply::Bytes(bytes) => {
+                        let _ = socket.write_all(&bytes).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    RawReply::Drip { every } => {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[";
+                        if socket.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        loop {
+                            tokio::time::sleep(every).await;
+                            if socket.write_all(b" ").await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, hits)
+}

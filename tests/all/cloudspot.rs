@@ -1,6 +1,6 @@
 //! Every generated Cloudspot operation and the leniency its undocumented wire format needs.
 
-use erp_clients_tests::{cloudspot, options, start};
+use erp_clients_tests::{RawReply, cloudspot, options, raw_server, start};
 use erp_cloudspot::models::{ArtikelStatus, VoorraadBijhouden};
 use erp_cloudspot::{Cloudspot, Error};
 
@@ -86,4 +86,28 @@ async fn missing_token_gets_the_vendor_error() {
         err.vendor_message().is_some(),
         "the vendor's message is kept: {err}"
     );
+}
+
+#[tokio::test]
+async fn a_get_the_server_answers_with_other_records_returns_the_requested_one_or_not_found() {
+    // A server that ignores `?id=` and answers with its whole list.
+    let (addr, _) = raw_server(|_| {
+        RawReply::json(
+            r#"{"status":"OK","data":[{"id":1,"naam":"Een"},{"id":"2","naam":"Twee"},{"id":3,"naam":"Drie"}]}"#,
+        )
+    })
+    .await;
+    let api = Cloudspot::builder()
+        .base_url(format!("http://{addr}/api/v1"))
+        .auth(Cloudspot::credentials("t"))
+        .build()
+        .unwrap();
+    let two = api.artikels().get(2).await.unwrap();
+    assert_eq!(
+        (two.id, two.naam.as_deref()),
+        (Some(2), Some("Twee")),
+        "the record with the requested id, not element 0"
+    );
+    let err = api.artikels().get(42).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
 }

@@ -300,6 +300,18 @@ async fn client_for(
     sandbox: &RunningSandbox,
     wrong: bool,
 ) -> Client {
+    builder_for(spec, d, sandbox, wrong)
+        .await
+        .build()
+        .expect("client")
+}
+
+async fn builder_for(
+    spec: &ir::Spec,
+    d: &Descriptors,
+    sandbox: &RunningSandbox,
+    wrong: bool,
+) -> erp_runtime::ClientBuilder {
     let mut builder = Client::builder(d.vendor)
         .base_url(sandbox.base_url())
         .shared_auth(auth_for(spec, sandbox, wrong).await)
@@ -308,7 +320,7 @@ async fn client_for(
     for v in &spec.base_url.variables {
         builder = builder.variable(v.name.clone(), v.example.clone());
     }
-    builder.build().expect("client")
+    builder
 }
 
 impl Vendor {
@@ -565,18 +577,7 @@ impl Vendor {
         nth: usize,
     ) -> Result<Result<(Map<String, Value>, Value), Error>, String> {
         let spec = &self.spec;
-        let mut body = self.body_referencing(request_model, nth);
-        // A key the client chooses is sent, one no record has yet.
-        if spec
-            .sandbox
-            .key(&resource.name)
-            .is_some_and(|k| k.origin == ir::effects::KeyOrigin::Client)
-        {
-            body.insert(
-                key_field(spec, &resource.name).to_owned(),
-                json!("conformance-created"),
-            );
-        }
+        let body = self.create_body(resource, request_model, nth, "conformance-created");
         let before = self.sandbox.records(&resource.name).len();
         // Resources whose records the create makes when a `find` finds none (`or_create`).
         let made: Vec<(&str, usize)> = spec
@@ -714,6 +715,73 @@ impl Vendor {
             {
                 return Err("the deleted record is still there".to_owned());
             }
+        }
+        Ok(())
+    }
+
+    /// The body of a create; a key the client chooses is sent, `client_key`, which no record
+    /// has yet.
+    fn create_body(
+        &self,
+        resource: &ir::Resource,
+        request_model: &ir::Model,
+        nth: usize,
+        client_key: &str,
+    ) -> Map<String, Value> {
+        let mut body = self.body_referencing(request_model, nth);
+        if self
+            .spec
+            .sandbox
+            .key(&resource.name)
+            .is_some_and(|k| k.origin == ir::effects::KeyOrigin::Client)
+        {
+            body.insert(
+                key_field(&self.spec, &resource.name).to_owned(),
+                json!(client_key),
+            );
+        }
+        body
+    }
+
+    /// A create whose idempotency key the spec declares, when the vendor applies it but its
+    /// answer is lost: the client's retry carries the same key, gets the first answer, and
+    /// the vendor holds one new record, not two.
+    async fn keyed_write_survives_a_lost_answer(
+        &self,
+        resource: &ir::Resource,
+        create: &ir::Operation,
+    ) -> Outcome {
+        let request_model =
+            model(&self.spec, create.request.as_ref()).ok_or("create names no model")?;
+        let body = self.create_body(resource, request_model, 0, "conformance-keyed");
+        // A short attempt limit: the lost answer is waited for that long.
+        let client = builder_for(&self.spec, &self.d, &self.sandbox, false)
+            .await
+            .request_timeout(std::time::Duration::from_millis(500))
+            .build()
+            .map_err(fail)?;
+        let faults = self.sandbox.faults();
+        let (before, sent) = (
+            self.sandbox.records(&resource.name).len(),
+            faults.requests_seen(),
+        );
+        faults.lose_answers_next(1);
+        let created: Value = client
+            .item(self.op(resource, create), Request::new().body(&body))
+            .await
+            .map_err(fail)?;
+        let key = key_field(&self.spec, &resource.name);
+        let id = id_of(&created, key).ok_or("the replayed answer has no id")?;
+        let records = self.sandbox.records(&resource.name);
+        if records.len() != before + 1 || faults.requests_seen() != sent + 2 {
+            return Err(format!(
+                "{before} records before, {} after {} requests (one lost answer, one retry)",
+                records.len(),
+                faults.requests_seen() - sent
+            ));
+        }
+        if !records.iter().any(|r| id_of(r, key).as_ref() == Some(&id)) {
+            return Err("the replayed answer names a record the vendor does not hold".to_owned());
         }
         Ok(())
     }
@@ -1018,6 +1086,19 @@ async fn run(folder: &str) {
             if r.operations.iter().any(|o| o.kind == OperationKind::Create) {
                 let what = format!("{}.create/update/delete", r.name);
                 check!(failures, v, what, v.write(r).await);
+            }
+            let keyed = r
+                .operations
+                .iter()
+                .find(|o| o.kind == OperationKind::Create && o.idempotency_key.is_some());
+            if let Some(create) = keyed {
+                let what = format!("{}.{} with a lost answer", r.name, create.name);
+                check!(
+                    failures,
+                    v,
+                    what,
+                    v.keyed_write_survives_a_lost_answer(r, create).await
+                );
             }
             let actions = r
                 .operations

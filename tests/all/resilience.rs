@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use erp_billomat::models::Client;
 use erp_billomat::{Billomat, Error, RetryPolicy};
-use erp_clients_tests::{billomat, billomat_key, options, start};
+use erp_clients_tests::{RawReply, billomat, billomat_key, options, raw_server, start};
 use erp_sandbox::{RateLimitSettings, SandboxOptions};
 
 #[tokio::test]
@@ -303,5 +303,273 @@ async fn redirects_to_another_host_are_not_followed_with_credentials() {
         stolen.load(std::sync::atomic::Ordering::SeqCst),
         0,
         "the other host never saw the token"
+    );
+}
+
+/// A client of a loopback server that is not the sandbox.
+fn billomat_at(addr: std::net::SocketAddr) -> erp_runtime::ClientBuilder<Billomat> {
+    Billomat::builder("s")
+        .base_url(format!("http://{addr}/api"))
+        .auth(Billomat::credentials("k"))
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_not_retried() {
+    let (addr, hits) = raw_server(|_| {
+        RawReply::Bytes(
+            b"HTTP/1.1 302 Found\r\nLocation: /api/loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+        )
+    })
+    .await;
+    let api = billomat_at(addr)
+        .retry(RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = api.clients().get(1).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let requests = hits.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        requests <= 6,
+        "the hops of one attempt, not of every retry: {requests} requests"
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_states_the_attempts_and_the_time_they_took() {
+    let (addr, hits) = raw_server(|_| RawReply::Drip {
+        every: Duration::from_millis(50),
+    })
+    .await;
+    let api = billomat_at(addr)
+        .request_timeout(Duration::from_millis(300))
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = api.clients().get(1).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let message = err.to_string();
+    assert!(message.contains("3 attempts"), "{message}");
+    assert!(message.contains("300ms per attempt"), "{message}");
+}
+
+#[tokio::test]
+async fn the_operation_deadline_bounds_every_attempt_and_wait() {
+    let sandbox = start("billomat", options(1)).await;
+    sandbox.faults().hang(true);
+    // Four attempts of 1 s with backoff between would take over 4 s.
+    let api = Billomat::builder("s")
+        .base_url(sandbox.base_url())
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
+        .request_timeout(Duration::from_secs(1))
+        .operation_timeout(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(20), api.clients().get(1))
+        .await
+        .expect("the client gives up by itself")
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "{took:?}: {err}");
+    let Error::Timeout {
+        limit, attempts, ..
+    } = &err
+    else {
+        panic!("expected a timeout, got {err:?}")
+    };
+    assert_eq!(
+        *limit,
+        erp_runtime::TimeLimit::Operation(Duration::from_millis(1500))
+    );
+    assert_eq!(*attempts as u64, sandbox.faults().requests_seen(), "{err}");
+    assert!(
+        err.to_string().contains("operation deadline of 1.5s"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_reset_after_the_deadline_is_not_waited_for() {
+    let sandbox = start("billomat", options(1)).await;
+    let api = Billomat::builder("s")
+        .base_url(sandbox.base_url())
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
+        .operation_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    sandbox.faults().rate_limit_next(1, Duration::from_secs(30));
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(20), api.clients().get(1))
+        .await
+        .expect("the client gives up by itself")
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{err}");
+    assert!(!err.maybe_applied(), "a 429 was not applied");
+}
+
+#[tokio::test]
+async fn a_write_without_an_answer_may_have_been_applied_and_is_not_repeated() {
+    let sandbox = start("billomat", options(1)).await;
+    sandbox.faults().hang(true);
+    let api = Billomat::builder("s")
+        .base_url(sandbox.base_url())
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
+        .request_timeout(Duration::from_millis(300))
+        .retry(RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = api
+        .clients()
+        .create(&Client {
+            name: Some("Maybe".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        err.maybe_applied(),
+        "the server got the whole request: {err}"
+    );
+    assert_eq!(sandbox.faults().requests_seen(), 1, "a POST is sent once");
+    // A read in the same situation is repeated: it is safe to send twice.
+    let err = api.clients().get(1).await.unwrap_err();
+    assert_eq!(err.attempts(), Some(4), "{err}");
+}
+
+#[tokio::test]
+async fn a_request_that_never_left_was_not_applied() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let api = billomat_at(addr)
+        .retry(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = api
+        .clients()
+        .create(&Client {
+            name: Some("Never sent".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(!err.maybe_applied(), "nothing was listening: {err}");
+    assert_eq!(
+        err.attempts(),
+        Some(2),
+        "a request that never left is retried, even a POST: {err}"
+    );
+}
+
+/// Lists Billomat's clients two per page, deleting the first record once the first page is in:
+/// the pages that follow shift by one, so a record is skipped.
+async fn list_while_a_record_is_deleted(lenient: bool) -> (Vec<i64>, Option<Error>) {
+    use erp_billomat::futures::StreamExt;
+    let sandbox = start("billomat", options(6)).await;
+    let api = Billomat::builder("s")
+        .base_url(sandbox.base_url())
+        .auth(Billomat::credentials(billomat_key(&sandbox)))
+        .page_size(2)
+        .lenient_totals(lenient)
+        .build()
+        .unwrap();
+    let mut listed = api.clients().list(&Default::default());
+    let mut ids = Vec::new();
+    let mut error = None;
+    while let Some(item) = listed.next().await {
+        match item {
+            Ok(client) => {
+                ids.push(client.id.unwrap());
+                if ids.len() == 2 {
+                    api.clients().delete(ids[0]).await.unwrap();
+                }
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    (ids, error)
+}
+
+#[tokio::test]
+async fn a_list_whose_total_changes_while_paging_fails_instead_of_skipping_a_record() {
+    let (ids, error) = list_while_a_record_is_deleted(false).await;
+    let error = error.expect("an error, not a list with a record missing");
+    let Error::Paging {
+        problem,
+        pages,
+        records,
+        total,
+        ..
+    } = &error
+    else {
+        panic!("expected a paging error, got {error:?}")
+    };
+    assert_eq!(
+        *problem,
+        erp_runtime::PagingProblem::TotalChanged { from: 6, to: 5 },
+        "{error}"
+    );
+    assert_eq!((*pages, *records, *total), (2, 2, Some(6)), "{error}");
+    assert_eq!(ids.len(), 2, "only the consistent first page: {ids:?}");
+}
+
+#[tokio::test]
+async fn lenient_totals_accept_what_the_pages_held() {
+    // What the relaxation costs: the record that moved onto the first page is never seen.
+    let (ids, error) = list_while_a_record_is_deleted(true).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(
+        !ids.contains(&3),
+        "record 3 shifted onto page 1 after it was read: {ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_get_answered_with_another_record_is_an_error_not_that_record() {
+    // A server that answers every get with client 1, whatever the id.
+    let (addr, _) =
+        raw_server(|_| RawReply::json(r#"{"client":{"id":"1","name":"Somebody else"}}"#)).await;
+    let api = billomat_at(addr).build().unwrap();
+    assert_eq!(api.clients().get(1).await.unwrap().id, Some(1));
+    let err = api.clients().get(7).await.unwrap_err();
+    let Error::WrongRecord {
+        field,
+        requested,
+        received,
+        ..
+    } = &err
+    else {
+        panic!("expected WrongRecord, got {err:?}")
+    };
+    assert_eq!(
+        (*field, requested.as_str(), received.as_str()),
+        ("id", "7", "1")
+    );
+    assert!(
+        !err.is_not_found(),
+        "not NotFound: get_or_create must not create a duplicate on it"
     );
 }

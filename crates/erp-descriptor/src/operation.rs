@@ -85,6 +85,15 @@ pub struct Operation {
     pub idempotent: bool,
     /// Wire names of sensitive fields in this operation's bodies, never shown in errors.
     pub redact: &'static [&'static str],
+    /// For a `get`: the wire name of the field that identifies the returned record; the
+    /// request's path or query parameter of the same name holds the value asked for. The
+    /// runtime answers only with a record whose field holds that value, so a vendor that
+    /// ignores the parameter cannot hand back another record.
+    pub key: Option<&'static str>,
+    /// The header that carries an idempotency key (`Idempotency-Key`), when the vendor honours
+    /// one for this operation. The runtime sends one key per call, the same on every retry,
+    /// which makes retrying the call safe even when an attempt may have been applied.
+    pub idempotency_key: Option<&'static str>,
 }
 
 impl Operation {

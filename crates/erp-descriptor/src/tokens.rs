@@ -358,10 +358,13 @@ pub fn operation(op: &Operation, resource: &TokenStream) -> TokenStream {
         paging,
         idempotent,
         redact,
+        key,
+        idempotency_key,
     } = op;
     let (method, format, body, returns) =
         (method.emit(), format.emit(), body.emit(), returns.emit());
     let (headers, paging, redact) = (headers.emit(), paging.emit(), redact.emit());
+    let (key, idempotency_key) = (key.emit(), idempotency_key.emit());
     quote! {
         Operation {
             resource: &#resource,
@@ -377,6 +380,8 @@ pub fn operation(op: &Operation, resource: &TokenStream) -> TokenStream {
             paging: #paging,
             idempotent: #idempotent,
             redact: #redact,
+            key: #key,
+            idempotency_key: #idempotency_key,
         }
     }
 }

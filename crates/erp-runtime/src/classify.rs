@@ -1,14 +1,14 @@
 //! Classifying a failed attempt: what went wrong (a typed [`Error`]), whether a retry may
 //! help (an [`Outcome`] for the retry policy) and how long the vendor asked us to wait.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderMap;
 
 use crate::decode::{EXCERPT_CHARS, codec_of, redacted_excerpt};
 use crate::descriptor::Operation;
 use crate::envelope;
-use crate::error::{Error, excerpt};
+use crate::error::{Error, TimeLimit, excerpt};
 use crate::rate_limit;
 use crate::retry::Outcome;
 use crate::send::origin;
@@ -134,23 +134,39 @@ fn plain_text_message(text: &str) -> String {
         .join("; ")
 }
 
-/// A request that got no complete answer.
-pub(crate) fn transport(op: &'static Operation, e: reqwest::Error, timeout: Duration) -> Failure {
-    if e.is_timeout() {
-        return (
-            Outcome::TimedOut,
-            None,
-            Error::Timeout {
-                origin: origin(op),
-                after: timeout,
-            },
-        );
-    }
-    let outcome = if e.is_connect() {
+/// A request that got no complete answer, as the error of one attempt (the send loop fills in
+/// the attempts and the time they took). Whether it may have been applied follows from what
+/// failed: a connection that never opened (refused, DNS, TLS, a connect timeout) carried
+/// nothing; anything later may have carried the whole request.
+pub(crate) fn transport(
+    op: &'static Operation,
+    e: reqwest::Error,
+    timeout: Duration,
+    started: Instant,
+) -> Failure {
+    let outcome = if e.is_redirect() {
+        Outcome::RedirectRefused
+    } else if e.is_connect() {
         Outcome::ConnectFailed
+    } else if e.is_timeout() {
+        Outcome::TimedOut
     } else {
         Outcome::TransportFailed
     };
+    let (maybe_applied, elapsed) = (outcome.maybe_applied(), started.elapsed());
+    if e.is_timeout() {
+        return (
+            outcome,
+            None,
+            Error::Timeout {
+                origin: origin(op),
+                limit: TimeLimit::Attempt(timeout),
+                attempts: 1,
+                elapsed,
+                maybe_applied,
+            },
+        );
+    }
     let message = error_chain(&e);
     (
         outcome,
@@ -159,6 +175,9 @@ pub(crate) fn transport(op: &'static Operation, e: reqwest::Error, timeout: Dura
             origin: origin(op),
             message,
             source: Some(e.without_url()),
+            maybe_applied,
+            attempts: 1,
+            elapsed,
         },
     )
 }
@@ -171,7 +190,9 @@ pub(crate) fn error_chain(e: &reqwest::Error) -> String {
         parts.push(s.to_string());
         source = s.source();
     }
-    let head = if e.is_connect() {
+    let head = if e.is_redirect() {
+        "redirect not followed"
+    } else if e.is_connect() {
         "connection failed"
     } else if e.is_body() || e.is_decode() {
         "reading the body failed"

@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::auth::Auth;
 use crate::body::{Binary, ByteStream, file_name};
@@ -113,7 +115,7 @@ impl Client {
         req: Request,
     ) -> Result<T, Error> {
         let answer = self.send(op, &req, None).await?;
-        decode_item(op, &answer)
+        decode_item(op, &answer, &req)
     }
 
     /// Calls an operation that returns one object or, as some vendors do after a write, an
@@ -127,7 +129,7 @@ impl Client {
         if answer.bytes().iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        decode_item(op, &answer).map(Some)
+        decode_item(op, &answer, &req).map(Some)
     }
 
     /// Calls an operation whose answer carries no data the caller needs.
@@ -137,14 +139,14 @@ impl Client {
 
     /// Calls an operation that returns a file, read whole.
     pub async fn bytes(&self, op: &'static Operation, req: Request) -> Result<Binary, Error> {
+        let started = Instant::now();
         let answer = self.send(op, &req, None).await?;
         let (content_type, file_name) = file_facts(&answer);
         let bytes = match answer.body {
             AnswerBody::Full(bytes) => bytes,
-            AnswerBody::Unread(response) => response
-                .bytes()
-                .await
-                .map_err(|e| crate::classify::transport(op, e, self.config().request_timeout).2)?,
+            AnswerBody::Unread(response) => response.bytes().await.map_err(|e| {
+                crate::classify::transport(op, e, self.config().request_timeout, started).2
+            })?,
         };
         Ok(Binary {
             content_type,
@@ -160,6 +162,7 @@ impl Client {
         op: &'static Operation,
         req: Request,
     ) -> Result<ByteStream, Error> {
+        let started = Instant::now();
         let answer = self.send(op, &req, None).await?;
         let (content_type, file_name) = file_facts(&answer);
         let timeout = self.config().request_timeout;
@@ -168,7 +171,7 @@ impl Client {
                 response.content_length(),
                 response
                     .bytes_stream()
-                    .map_err(move |e| crate::classify::transport(op, e, timeout).2)
+                    .map_err(move |e| crate::classify::transport(op, e, timeout, started).2)
                     .boxed(),
             ),
             AnswerBody::Full(bytes) => (
@@ -231,7 +234,11 @@ fn file_facts(answer: &Answer) -> (Option<String>, Option<String>) {
     )
 }
 
-fn decode_item<T: DeserializeOwned>(op: &'static Operation, answer: &Answer) -> Result<T, Error> {
+fn decode_item<T: DeserializeOwned>(
+    op: &'static Operation,
+    answer: &Answer,
+    req: &Request,
+) -> Result<T, Error> {
     let mut body = decode::structured(
         op,
         answer.status,
@@ -239,12 +246,97 @@ fn decode_item<T: DeserializeOwned>(op: &'static Operation, answer: &Answer) -> 
         answer.bytes(),
         Shape::Item,
     )?;
-    match envelope::item(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))? {
-        Some((item, path)) => decode::typed(op, &item, &path),
-        None => Err(Error::NotFound {
+    let not_found = |message: Option<String>| Error::NotFound {
+        origin: origin(op),
+        status: answer.status,
+        message,
+    };
+    let Some(found) =
+        envelope::item(op, &mut body).map_err(|m| decode::shape_error(op, &body, m))?
+    else {
+        return Err(not_found(None));
+    };
+    // Without a known key (or the value asked for) the first record is the answer, as the
+    // envelope says; with one, only a record holding the requested key is.
+    let Some((field, wanted)) = op
+        .key
+        .and_then(|field| req.param_text(field).map(|wanted| (field, wanted)))
+    else {
+        return decode::typed(op, &found.items[0], &found.path_of(0));
+    };
+    let keys: Vec<Option<Value>> = found
+        .items
+        .iter()
+        .map(|item| envelope::lookup(&item.to_value(), field).cloned())
+        .collect();
+    let matching = keys
+        .iter()
+        .position(|key| key.as_ref().is_some_and(|k| same_key(&wanted, k)));
+    match (matching, keys.as_slice()) {
+        (Some(i), _) => decode::typed(op, &found.items[i], &found.path_of(i)),
+        // A record that does not show its key cannot contradict the request.
+        (None, [None]) => decode::typed(op, &found.items[0], &found.path_of(0)),
+        (None, [Some(other)]) if !found.is_list() => Err(Error::WrongRecord {
             origin: origin(op),
-            status: answer.status,
-            message: None,
+            field,
+            requested: wanted,
+            received: key_text(other),
         }),
+        (None, keys) => Err(not_found(Some(format!(
+            "the answer held {} record{}, none with `{field}` = {wanted}",
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" }
+        )))),
+    }
+}
+
+/// A key value as text: a string as it is, anything else in its JSON form.
+fn key_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a record's key value is the one asked for: the same text, the same integer
+/// (`"42"` and `42`, as vendors that send every scalar as a string do), or the same GUID
+/// whatever its case or OData's `guid'…'` wrapping.
+fn same_key(wanted: &str, value: &Value) -> bool {
+    let (wanted, got) = (wanted.trim(), key_text(value));
+    let got = got.trim();
+    if wanted == got {
+        return true;
+    }
+    if let (Ok(a), Ok(b)) = (wanted.parse::<i128>(), got.parse::<i128>()) {
+        return a == b;
+    }
+    let guid = |s: &str| {
+        let s = s
+            .strip_prefix("guid'")
+            .and_then(|s| s.strip_suffix('\''))
+            .unwrap_or(s);
+        uuid::Uuid::parse_str(s).ok()
+    };
+    matches!((guid(wanted), guid(got)), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::same_key;
+
+    #[test]
+    fn keys_compare_as_text_integers_or_guids() {
+        assert!(same_key("42", &json!(42)));
+        assert!(same_key("42", &json!("42")));
+        assert!(same_key("abc", &json!("abc")));
+        assert!(!same_key("abc", &json!("ABC")), "text keys are exact");
+        assert!(!same_key("42", &json!(1)));
+        assert!(!same_key("42", &json!(null)));
+        assert!(same_key(
+            "5f0c6f8e-1d2b-4c3a-9e8f-0a1b2c3d4e5f",
+            &json!("guid'5F0C6F8E-1D2B-4C3A-9E8F-0A1B2C3D4E5F'")
+        ));
     }
 }

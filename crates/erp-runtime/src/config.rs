@@ -17,11 +17,24 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Limit for one attempt, from sending to the last byte of the body. Default 30 s.
     pub request_timeout: Duration,
+    /// Limit for one call as a whole: every attempt, backoff and rate-limit wait. Default
+    /// 5 min. Each page of a list is a call of its own. No wait starts that would end after
+    /// it; when it passes, the call fails with `Error::Timeout` naming it.
+    pub operation_timeout: Duration,
     pub user_agent: String,
     pub retry: RetryPolicy,
     /// Items per page for paged lists; `None` uses the vendor's default. Clamped to the
     /// vendor's maximum.
     pub page_size: Option<u64>,
+    /// Most pages one list fetches; a longer chain (a next link that always names a new page)
+    /// fails with `Error::Paging` instead of running forever. Default 100,000.
+    pub max_pages: u64,
+    /// Off by default: a list whose pages contradict the vendor's reported total (a total
+    /// that changes between pages, pages that end before it, a page repeated before it) fails
+    /// with `Error::Paging`. On, the total is only reported, and the list ends where the pages
+    /// end — for accounts that change while they are listed, where "what the pages held" is
+    /// good enough. Repeated links and cursors and the page cap fail either way.
+    pub lenient_totals: bool,
 }
 
 impl Default for Config {
@@ -29,9 +42,12 @@ impl Default for Config {
         Config {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(5 * 60),
             user_agent: concat!("erp-clients/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             page_size: None,
+            max_pages: 100_000,
+            lenient_totals: false,
         }
     }
 }
@@ -126,6 +142,26 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
+    /// Sets the limit for one call as a whole, retries and waits included (see
+    /// [`Config::operation_timeout`]).
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.config.operation_timeout = timeout;
+        self
+    }
+
+    /// Sets the most pages one list fetches (see [`Config::max_pages`]).
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.config.max_pages = pages;
+        self
+    }
+
+    /// Lets lists end where their pages end even when the vendor's total says otherwise (see
+    /// [`Config::lenient_totals`]; off by default).
+    pub fn lenient_totals(mut self, on: bool) -> Self {
+        self.config.lenient_totals = on;
+        self
+    }
+
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.config.user_agent = user_agent.into();
         self
@@ -162,6 +198,11 @@ impl<C: From<Client>> ClientBuilder<C> {
         if self.config.retry.max_attempts == 0 {
             return Err(config_error(
                 "retry.max_attempts must be at least 1".to_owned(),
+            ));
+        }
+        if self.config.operation_timeout.is_zero() || self.config.max_pages == 0 {
+            return Err(config_error(
+                "operation_timeout and max_pages must be greater than zero".to_owned(),
             ));
         }
         let http = match self.http {

@@ -200,6 +200,8 @@ mod tests {
         idempotent: true,
         root: "thing",
         redact: &[],
+        key: None,
+        idempotency_key: None,
     };
 
     #[test]

@@ -241,6 +241,8 @@ mod tests {
         let op = crate::testing::operation(vendor, Paging::None, Returns::List);
         let op: &'static Operation = Box::leak(Box::new(Operation {
             redact: &["iban"],
+            key: None,
+            idempotency_key: None,
             ..*op
         }));
         let text = br#"{"clients": {"client": [{"id": 1}, {"id": 2}, {"id": 3},

@@ -216,13 +216,38 @@ pub(crate) fn list<'a>(op: &Operation, body: &mut Body<'a>) -> Result<ListBody<'
     }
 }
 
+/// The record(s) of a single-item response.
+#[derive(Debug)]
+pub(crate) struct Found<'a> {
+    /// One object, or the elements of a list-shaped answer (`first_of_list`, OData's
+    /// `d.results`), of which the first is the record by convention. Never empty.
+    pub items: Vec<Item<'a>>,
+    /// Where they are: the object's path, or the list's (an item's adds `[i]`).
+    path: String,
+    listed: bool,
+}
+
+impl Found<'_> {
+    /// Whether the answer was list-shaped (several records may be in it).
+    pub fn is_list(&self) -> bool {
+        self.listed
+    }
+
+    /// The path of `items[i]`, for errors.
+    pub fn path_of(&self, i: usize) -> String {
+        if self.listed {
+            format!("{}[{i}]", self.path)
+        } else {
+            self.path.clone()
+        }
+    }
+}
+
 /// The object of a single-item response. `Ok(None)` means the envelope was valid but empty
 /// (Cloudspot's "get one" on an unknown id).
-/// Takes the object out of `body` like [`list`].
-pub(crate) fn item<'a>(
-    op: &Operation,
-    body: &mut Body<'a>,
-) -> Result<Option<(Item<'a>, String)>, String> {
+/// Takes the object out of `body` like [`list`]. A list-shaped answer keeps every element,
+/// so that the caller can pick the record it asked for rather than trust element 0.
+pub(crate) fn item<'a>(op: &Operation, body: &mut Body<'a>) -> Result<Option<Found<'a>>, String> {
     let member = |body: &mut Body<'a>, key: &str| {
         body.tree
             .is_object()
@@ -230,36 +255,49 @@ pub(crate) fn item<'a>(
             .flatten()
             .ok_or_else(|| format!("expected an object with a `{key}` member"))
     };
-    let first = |items: Vec<Item<'a>>, path: String| items.into_iter().next().map(|i| (i, path));
+    let one = |item: Item<'a>, path: String| {
+        Some(Found {
+            items: vec![item],
+            path,
+            listed: false,
+        })
+    };
+    let all = |items: Vec<Item<'a>>, path: &str| {
+        (!items.is_empty()).then(|| Found {
+            items,
+            path: path.to_owned(),
+            listed: true,
+        })
+    };
     match op.vendor().item_envelope {
-        ItemEnvelope::Bare => Ok(body.take("").map(|node| (as_item(node), String::new()))),
-        ItemEnvelope::DataField(key) => {
-            member(body, key).map(|v| Some((as_item(v), key.to_owned())))
-        }
+        ItemEnvelope::Bare => Ok(body
+            .take("")
+            .and_then(|node| one(as_item(node), String::new()))),
+        ItemEnvelope::DataField(key) => member(body, key).map(|v| one(as_item(v), key.to_owned())),
         ItemEnvelope::FirstOfList(key) => match as_list(member(body, key)?) {
-            Ok(items) => Ok(first(items, format!("{key}[0]"))),
+            Ok(items) => Ok(all(items, key)),
             Err(node @ (Node::Raw(_) | Node::Tree(Value::Object(_)))) => {
-                Ok(Some((as_item(node), key.to_owned())))
+                Ok(one(as_item(node), key.to_owned()))
             }
             Err(_) => Err(format!("expected `{key}` to be an array")),
         },
         ItemEnvelope::ResourceRoot => {
-            member(body, op.root).map(|v| Some((as_item(v), op.root.to_owned())))
+            member(body, op.root).map(|v| one(as_item(v), op.root.to_owned()))
         }
         ItemEnvelope::AnyRoot => {
             let name = only_member(&body.tree)?;
-            Ok(body.take(&name).map(|v| (as_item(v), name)))
+            Ok(body.take(&name).and_then(|v| one(as_item(v), name)))
         }
         ItemEnvelope::OData => {
             // Some OData services wrap a single entity like a list of one.
             let wrapped = lookup(&body.tree, "d.results").is_some_and(Value::is_array);
             if wrapped && body.tree.get("d").is_some_and(Value::is_object) {
                 return Ok(match body.take("d.results").map(as_list) {
-                    Some(Ok(items)) => first(items, "d.results[0]".to_owned()),
+                    Some(Ok(items)) => all(items, "d.results"),
                     _ => None,
                 });
             }
-            member(body, "d").map(|d| Some((as_item(d), "d".to_owned())))
+            member(body, "d").map(|d| one(as_item(d), "d".to_owned()))
         }
     }
 }
@@ -368,11 +406,11 @@ mod tests {
 
     /// [`list_both`] for single-item bodies.
     fn item_both(op: &Operation, value: Value) -> Result<Option<(Value, String)>, String> {
-        let tree = item(op, &mut Body::tree(value.clone()))
-            .map(|found| found.map(|(i, path)| (i.to_value(), path)));
+        let first = |found: Found<'_>| (found.items[0].to_value(), found.path_of(0));
+        let tree = item(op, &mut Body::tree(value.clone())).map(|found| found.map(first));
         let text = value.to_string();
         let mut body = Body::json(&text, &wants(op, Shape::Item)).unwrap();
-        let json = item(op, &mut body).map(|found| found.map(|(i, path)| (i.to_value(), path)));
+        let json = item(op, &mut body).map(|found| found.map(first));
         assert_eq!(tree, json, "{text}");
         tree
     }

@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::oauth2::TokenErrorKind;
+use crate::paging::PagingProblem;
 
 /// Where an error happened: vendor and operation (`billomat`, `clients.list`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,18 +25,37 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The request could not be sent or the response could not be read (DNS, TCP, TLS, ...).
-    #[error("{origin}: transport error: {message}")]
+    /// The request could not be sent or the response could not be read (DNS, TCP, TLS, a
+    /// redirect the client refused, ...).
+    #[error("{origin}: transport error: {message}{}", tries(*attempts, *elapsed))]
     Transport {
         origin: Origin,
         message: String,
         #[source]
         source: Option<reqwest::Error>,
+        /// Whether an attempt may have reached the vendor and been acted on (see
+        /// [`Error::maybe_applied`]).
+        maybe_applied: bool,
+        /// Attempts made, the first one included.
+        attempts: u32,
+        /// Time from the start of the call to the error, waits included.
+        elapsed: Duration,
     },
 
-    /// No complete answer arrived within the configured time.
-    #[error("{origin}: no response within {after:?}")]
-    Timeout { origin: Origin, after: Duration },
+    /// No complete answer arrived in time: within the per-attempt limit on the last attempt,
+    /// or before the operation's deadline (all attempts and waits together).
+    #[error("{origin}: {}", timed_out(limit, *attempts, *elapsed))]
+    Timeout {
+        origin: Origin,
+        /// The limit that ran out.
+        limit: TimeLimit,
+        /// Attempts made, the first one included.
+        attempts: u32,
+        /// Time from the start of the call to the error, waits included.
+        elapsed: Duration,
+        /// Whether an attempt may have reached the vendor and been acted on.
+        maybe_applied: bool,
+    },
 
     /// The vendor answered with an error status (or an error body with a success status).
     #[error("{origin}: HTTP {status}{}{}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), describe(message.as_deref(), body_excerpt))]
@@ -111,9 +131,33 @@ pub enum Error {
     NotAllowed { origin: Origin, message: String },
 
     /// The vendor's pages contradict each other or themselves (a total that the pages do not
-    /// add up to, a cursor that repeats): the list would be incomplete, so it is an error.
-    #[error("{origin}: inconsistent paging: {message}")]
-    Paging { origin: Origin, message: String },
+    /// add up to, a cursor that repeats), or there are more pages than the configured cap:
+    /// the list would be incomplete or endless, so it is an error.
+    #[error("{origin}: inconsistent paging: {problem} (after {pages} page{}, {records} record{} handed out{})", plural(*pages), plural(*records), total.map(|t| format!(", {t} in total reported")).unwrap_or_default())]
+    Paging {
+        origin: Origin,
+        problem: PagingProblem,
+        /// Pages fetched, the one that showed the problem included.
+        pages: u64,
+        /// Records handed to the caller before the problem.
+        records: u64,
+        /// The total the vendor reported on its first page, if it reports one.
+        total: Option<u64>,
+    },
+
+    /// A `get` answered with a record other than the one asked for (its key field holds
+    /// another value), as a vendor that ignores the id parameter does.
+    #[error(
+        "{origin}: asked for the record with `{field}` = {requested} but the vendor answered with {received}"
+    )]
+    WrongRecord {
+        origin: Origin,
+        /// The record's key field (its wire name).
+        field: &'static str,
+        requested: String,
+        /// The key the answer's record holds (`no value` when it has none).
+        received: String,
+    },
 
     /// The client was configured wrongly (missing base URL variable, bad URL, ...).
     #[error("{vendor}: invalid configuration: {message}")]
@@ -169,6 +213,43 @@ pub enum AuthErrorKind {
     Config,
 }
 
+/// Which time limit ran out ([`Error::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// The per-attempt limit (`request_timeout`), on the last attempt.
+    Attempt(Duration),
+    /// The operation's deadline (`operation_timeout`), across all attempts and waits.
+    Operation(Duration),
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// ` (3 attempts in 1.2s)` after a retried failure; nothing after a single attempt.
+fn tries(attempts: u32, elapsed: Duration) -> String {
+    if attempts > 1 {
+        format!(" ({attempts} attempts in {elapsed:.1?})")
+    } else {
+        String::new()
+    }
+}
+
+fn timed_out(limit: &TimeLimit, attempts: u32, elapsed: Duration) -> String {
+    let spent = format!(
+        "{attempts} attempt{} in {elapsed:.1?}",
+        plural(attempts.into())
+    );
+    match limit {
+        TimeLimit::Attempt(limit) => {
+            format!("no response within {limit:?} per attempt ({spent})")
+        }
+        TimeLimit::Operation(limit) => {
+            format!("no answer before the operation deadline of {limit:?} ({spent})")
+        }
+    }
+}
+
 fn describe(message: Option<&str>, excerpt: &str) -> String {
     match message {
         Some(m) => format!(": {m}"),
@@ -210,6 +291,46 @@ impl Error {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether the request may have reached the vendor and been acted on, so that repeating
+    /// a write could apply it twice. `false` means it provably was not: it was never sent (no
+    /// connection, refused by the client's own checks or rate-limit metering) or the vendor
+    /// refused it (4xx, 429). `true` covers a connection that broke after sending, an answer
+    /// that did not arrive in time, a 5xx, and a success status whose body was unusable.
+    ///
+    /// ```
+    /// # use erp_runtime::Error;
+    /// fn safe_to_send_again(e: &Error) -> bool {
+    ///     !e.maybe_applied()
+    /// }
+    /// # let _ = safe_to_send_again;
+    /// ```
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            Error::Transport { maybe_applied, .. } | Error::Timeout { maybe_applied, .. } => {
+                *maybe_applied
+            }
+            Error::Api { status, .. } => !(400..500).contains(status),
+            Error::Decode { .. } | Error::UnexpectedContent { .. } => true,
+            Error::NotFound { .. }
+            | Error::Unauthorized { .. }
+            | Error::RateLimited { .. }
+            | Error::InvalidInput { .. }
+            | Error::NotAllowed { .. }
+            | Error::Paging { .. }
+            | Error::WrongRecord { .. }
+            | Error::Config { .. }
+            | Error::Auth { .. } => false,
+        }
+    }
+
+    /// Attempts made before the error, when the call got as far as sending.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
     }
 }
 

@@ -17,7 +17,9 @@
 //! - [`paging`]: one lazy engine for page-number, next-link and cursor paging, as
 //!   `futures::Stream`s of items or pages;
 //! - [`RetryPolicy`] and rate limits: capped exponential backoff with jitter, `Retry-After`
-//!   and vendor reset headers honoured, non-idempotent writes never blindly repeated;
+//!   and vendor reset headers honoured, a write that may have been applied never repeated
+//!   unless it carries an idempotency key (one per call, declared by the spec), every call
+//!   bounded by an operation deadline across attempts and waits ([`Config`]);
 //!   [`rate_limit`] meters every declared window on the client side (shared by all clones of
 //!   a client), so concurrent calls wait their turn instead of earning 429s;
 //! - [`Error`]: one typed error whose `Display` always carries the vendor's own message;
@@ -38,6 +40,7 @@ mod decode;
 pub mod descriptor;
 mod envelope;
 pub mod error;
+mod idempotency;
 pub mod lenient;
 pub mod oauth2;
 pub mod paging;
@@ -61,8 +64,8 @@ pub use client::Client;
 pub use config::{ClientBuilder, Config};
 pub use conveniences::get_or_create;
 pub use envelope::PageMeta;
-pub use error::{AuthErrorKind, Error};
-pub use paging::{Items, Page, Pages};
+pub use error::{AuthErrorKind, Error, TimeLimit};
+pub use paging::{Items, Page, Pages, PagingProblem};
 pub use request::Request;
 pub use retry::RetryPolicy;
 pub use secret::Secret;

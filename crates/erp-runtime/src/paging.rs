@@ -48,6 +48,65 @@ impl<T> Page<T> {
     }
 }
 
+/// What was inconsistent about a vendor's pages ([`Error::Paging`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagingProblem {
+    /// The pages ended (short, empty or without a next page) with more or fewer records than
+    /// the total the vendor reported.
+    TotalNotMet { reported: u64, held: u64 },
+    /// A page repeated an earlier one before the reported total was reached: the vendor
+    /// ignored the paging parameter, and the rest of the list is out of reach.
+    RepeatedPage,
+    /// The reported total changed between pages: records were created or deleted while
+    /// listing, so records may have been skipped or seen twice.
+    TotalChanged { from: u64, to: u64 },
+    /// A next link that was already followed, or that names the page it came on.
+    LinkNotAdvancing(String),
+    /// A cursor that was already used.
+    CursorNotAdvancing(String),
+    /// The vendor said more pages follow but gave no cursor.
+    MissingCursor,
+    /// The list needs more pages than `max_pages` allows.
+    TooManyPages(u64),
+}
+
+impl std::fmt::Display for PagingProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PagingProblem::TotalNotMet { reported, held } => write!(
+                f,
+                "the vendor reported {reported} items in total, but its pages held {held}"
+            ),
+            PagingProblem::RepeatedPage => {
+                f.write_str("a page repeated an earlier one before the reported total was reached")
+            }
+            PagingProblem::TotalChanged { from, to } => write!(
+                f,
+                "the reported total changed from {from} to {to} while listing"
+            ),
+            PagingProblem::LinkNotAdvancing(link) if link.is_empty() => {
+                f.write_str("the next link names the page it came on: paging does not advance")
+            }
+            PagingProblem::LinkNotAdvancing(link) => write!(
+                f,
+                "the next link `{link}` was already followed: paging does not advance"
+            ),
+            PagingProblem::CursorNotAdvancing(cursor) => write!(
+                f,
+                "the cursor `{cursor}` was already used: paging does not advance"
+            ),
+            PagingProblem::MissingCursor => {
+                f.write_str("the vendor says more pages follow but gave no cursor")
+            }
+            PagingProblem::TooManyPages(cap) => write!(
+                f,
+                "the list goes on past {cap} pages (the configured `max_pages`)"
+            ),
+        }
+    }
+}
+
 /// A lazy stream of items.
 pub type Items<T> = BoxStream<'static, Result<T, Error>>;
 /// A lazy stream of pages.
@@ -136,16 +195,20 @@ enum Next {
     Cursor(String),
     Done,
     /// The last page was handed out; the stream ends with this error.
-    Fail(String),
+    Fail(PagingProblem),
 }
 
 /// What the engine has already seen, to detect a vendor that repeats itself.
 #[derive(Debug, Default)]
 struct History {
-    pages: HashSet<u64>,
+    /// Pages fetched, the one being judged included.
+    fetched: u64,
+    fingerprints: HashSet<u64>,
     tokens: HashSet<String>,
     /// Items handed out so far, this page included once judged.
     items: u64,
+    /// The total the first page that reported one reported.
+    total: Option<u64>,
 }
 
 /// What one fetched page said about itself.
@@ -158,6 +221,8 @@ struct Facts {
     cursor: Option<String>,
     has_more: Option<bool>,
     fingerprint: u64,
+    /// The URL that answered this page (a next link to it does not advance).
+    url: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -167,16 +232,16 @@ enum Verdict {
     /// Drop this page (empty or a repeat) and end the stream.
     Stop,
     /// Drop this page and end the stream with an error.
-    Fail(String),
+    Fail(PagingProblem),
 }
 
 /// A verdict for the end of the list: done, unless the vendor's total says otherwise.
 fn finish(facts: &Facts, history: &History) -> Next {
     match facts.total {
-        Some(total) if total != history.items => Next::Fail(format!(
-            "the vendor reported {total} items in total, but its pages held {}",
-            history.items
-        )),
+        Some(reported) if reported != history.items => Next::Fail(PagingProblem::TotalNotMet {
+            reported,
+            held: history.items,
+        }),
         _ => Next::Done,
     }
 }
@@ -190,7 +255,14 @@ fn judge(
     history: &mut History,
 ) -> Verdict {
     let first = *current == Next::Start;
-    let fresh = history.pages.insert(facts.fingerprint);
+    let fresh = history.fingerprints.insert(facts.fingerprint);
+    match (history.total, facts.total) {
+        (Some(from), Some(to)) if from != to => {
+            return Verdict::Fail(PagingProblem::TotalChanged { from, to });
+        }
+        (None, Some(total)) => history.total = Some(total),
+        _ => {}
+    }
     if !first && facts.items == 0 {
         return match finish(facts, history) {
             Next::Fail(message) => Verdict::Fail(message),
@@ -201,10 +273,7 @@ fn judge(
         // The vendor ignored the paging parameter or repeats its last page. Without a total
         // that is the end; with one still unmet it would be a silent truncation.
         return match facts.total {
-            Some(total) if history.items < total => Verdict::Fail(format!(
-                "a page repeated an earlier one after {} of the {total} items the vendor reported",
-                history.items
-            )),
+            Some(total) if history.items < total => Verdict::Fail(PagingProblem::RepeatedPage),
             _ => Verdict::Stop,
         };
     }
@@ -243,8 +312,13 @@ fn judge(
             }
         }
         Paging::NextLink { .. } => match &facts.next_link {
+            // The page itself is new, so it is handed out; the link is not named in the
+            // error, because the answering URL may carry query credentials.
+            Some(link) if *link == facts.url => {
+                Next::Fail(PagingProblem::LinkNotAdvancing(String::new()))
+            }
             Some(link) if !history.tokens.insert(link.clone()) => {
-                return Verdict::Fail(format!("the next link `{link}` was already followed"));
+                return Verdict::Fail(PagingProblem::LinkNotAdvancing(link.clone()));
             }
             Some(link) => Next::Link(link.clone()),
             None => finish(facts, history),
@@ -256,14 +330,10 @@ fn judge(
                 // Without a "more" flag, a page shorter than asked for is the last one.
                 (None, _) if by_item && short => finish(facts, history),
                 (_, Some(c)) if !history.tokens.insert(c.clone()) => {
-                    return Verdict::Fail(format!("the cursor `{c}` was already used"));
+                    return Verdict::Fail(PagingProblem::CursorNotAdvancing(c.clone()));
                 }
                 (_, Some(c)) => Next::Cursor(c.clone()),
-                (Some(true), None) => {
-                    return Verdict::Fail(
-                        "the vendor says more pages follow but gave no cursor".to_owned(),
-                    );
-                }
+                (Some(true), None) => return Verdict::Fail(PagingProblem::MissingCursor),
                 (None, None) => finish(facts, history),
             }
         }
@@ -388,6 +458,7 @@ fn facts(paging: Paging, fetched: &Fetched, body: &Value, list: &ListBody<'_>) -
         cursor,
         has_more,
         fingerprint: fingerprint(&list.items),
+        url: fetched.url.clone(),
     }
 }
 
@@ -395,9 +466,17 @@ struct State<S> {
     source: S,
     op: &'static Operation,
     request: Request,
-    page_size: Option<u64>,
+    limits: Limits,
     next: Next,
     history: History,
+}
+
+/// The client's paging settings.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    page_size: Option<u64>,
+    max_pages: u64,
+    lenient_totals: bool,
 }
 
 pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
@@ -405,21 +484,26 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
     op: &'static Operation,
     request: Request,
 ) -> Pages<T> {
-    let page_size = client.config().page_size;
-    stream_pages(client, op, request, page_size)
+    let config = client.config();
+    let limits = Limits {
+        page_size: config.page_size,
+        max_pages: config.max_pages,
+        lenient_totals: config.lenient_totals,
+    };
+    stream_pages(client, op, request, limits)
 }
 
 fn stream_pages<T: DeserializeOwned + Send + 'static, S: PageSource>(
     source: S,
     op: &'static Operation,
     request: Request,
-    page_size: Option<u64>,
+    limits: Limits,
 ) -> Pages<T> {
     let state = State {
         source,
         op,
         request,
-        page_size,
+        limits,
         next: Next::Start,
         history: History::default(),
     };
@@ -442,27 +526,37 @@ async fn step<T: DeserializeOwned, S: PageSource>(
 ) -> Result<Option<(Page<T>, State<S>)>, Error> {
     let op = s.op;
     let paging = op.paging;
+    let fail = |problem: PagingProblem, history: &History| Error::Paging {
+        origin: origin(op),
+        problem,
+        pages: history.fetched,
+        records: history.items,
+        total: history.total,
+    };
     match &s.next {
         Next::Done => return Ok(None),
-        Next::Fail(message) => {
-            return Err(Error::Paging {
-                origin: origin(op),
-                message: message.clone(),
-            });
-        }
+        Next::Fail(problem) => return Err(fail(problem.clone(), &s.history)),
         _ => {}
     }
-    let (request, link, requested_size) = page_request(paging, &s.next, &s.request, s.page_size);
+    if s.history.fetched >= s.limits.max_pages {
+        // A chain this long is a loop the other checks cannot see (every link new).
+        return Err(fail(
+            PagingProblem::TooManyPages(s.limits.max_pages),
+            &s.history,
+        ));
+    }
+    let (request, link, requested_size) =
+        page_request(paging, &s.next, &s.request, s.limits.page_size);
     let fetched = s.source.fetch(op, &request, link.as_deref()).await?;
-    let (list, facts) = read_page(op, &fetched)?;
+    s.history.fetched += 1;
+    let (list, mut facts) = read_page(op, &fetched)?;
+    if s.limits.lenient_totals {
+        // The total is still reported on each page, but decides nothing.
+        facts.total = None;
+    }
     let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
-        Verdict::Fail(message) => {
-            return Err(Error::Paging {
-                origin: origin(op),
-                message,
-            });
-        }
+        Verdict::Fail(problem) => return Err(fail(problem, &s.history)),
         Verdict::Yield(next) => next,
     };
     let page = typed_page(op, list, facts)?;

@@ -42,6 +42,8 @@ pub struct Request {
     pub(crate) query: Vec<(String, Value)>,
     pub(crate) body: Option<Body>,
     pub(crate) invalid: Option<(String, String)>,
+    /// The caller's own idempotency key, for operations whose vendor honours one.
+    pub(crate) idempotency_key: Option<String>,
 }
 
 impl Request {
@@ -116,12 +118,36 @@ impl Request {
         self
     }
 
+    /// Uses this idempotency key instead of a generated one, for an operation whose spec
+    /// declares an idempotency-key header (ignored by others). A caller that retries a write
+    /// itself, possibly from another process after a crash, passes the same key each time
+    /// so that the vendor applies the write once.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
     /// The query as text pairs, with the vendor's boolean encoding.
     pub fn query_pairs(&self, booleans: BoolEncoding) -> Vec<(String, String)> {
         self.query
             .iter()
             .map(|(n, v)| (n.clone(), query_text(v, booleans)))
             .collect()
+    }
+
+    /// The value given for a path parameter, or else a query parameter, of this name, as it
+    /// is sent (a `get`'s key).
+    pub(crate) fn param_text(&self, name: &str) -> Option<String> {
+        self.path_params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| {
+                self.query
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| query_text(v, BoolEncoding::Native))
+            })
     }
 
     /// Sets (or replaces) a query parameter the paging engine controls.

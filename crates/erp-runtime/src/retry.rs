@@ -1,9 +1,13 @@
 //! Retry policy: classify an attempt's outcome, then decide whether and when to try again.
 //!
 //! The decision is a pure function ([`RetryPolicy::decide`]) so that every rule is unit-tested
-//! without a network: transport failures and 5xx are retried only for idempotent requests (or
-//! when the request provably never reached the server); 429 is retried for every request,
-//! because the vendor rejected it without acting on it; other 4xx are never retried.
+//! without a network. The rule for writes: an attempt that may have been applied (the
+//! connection broke after sending, no answer in time, a 5xx) is repeated only when repeating
+//! is safe — the operation is idempotent, or the call carries an idempotency key the vendor
+//! de-duplicates by. A request that provably never reached the server is always retried; 429
+//! is retried for every request, because the vendor rejected it without acting on it; other
+//! 4xx and refused redirects are never retried (the same request gets the same answer). No
+//! wait starts that would end after the operation's deadline.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,6 +26,24 @@ pub enum Outcome {
     ServerError(u16),
     /// Any other status that is not a success.
     ClientError(u16),
+    /// The client refused to follow a redirect (a loop, too many hops, another origin): the
+    /// same request would be redirected the same way.
+    RedirectRefused,
+}
+
+impl Outcome {
+    /// Whether the vendor may have acted on the request: anything but a refusal that proves
+    /// it did not (no connection, 429, 4xx). A redirect counts as "may": a `303` is how some
+    /// vendors answer a write they applied.
+    pub fn maybe_applied(self) -> bool {
+        match self {
+            Outcome::ConnectFailed | Outcome::RateLimited | Outcome::ClientError(_) => false,
+            Outcome::TransportFailed
+            | Outcome::TimedOut
+            | Outcome::ServerError(_)
+            | Outcome::RedirectRefused => true,
+        }
+    }
 }
 
 /// What to do after a failed attempt.
@@ -79,30 +101,50 @@ impl RetryPolicy {
     }
 
     /// Decides after attempt number `attempt` (1-based) ended with `outcome`.
-    /// `server_wait` is the wait the vendor asked for (`Retry-After`, reset header), if any.
+    ///
+    /// `repeatable`: sending the request twice does no harm (an idempotent operation, or a
+    /// write with an idempotency key). `server_wait` is the wait the vendor asked for
+    /// (`Retry-After`, reset header), if any; `time_left` is what remains of the operation's
+    /// deadline: a wait that would not end before it is not started.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use erp_runtime::retry::{Decision, Outcome, RetryPolicy};
+    /// let p = RetryPolicy::default();
+    /// let long = Duration::from_secs(60);
+    /// // A POST whose answer did not arrive may have been applied: not repeated...
+    /// assert_eq!(p.decide(1, false, Outcome::TimedOut, None, long), Decision::GiveUp);
+    /// // ...unless an idempotency key makes the repeat harmless.
+    /// assert!(matches!(p.decide(1, true, Outcome::TimedOut, None, long), Decision::RetryAfter(_)));
+    /// ```
     pub fn decide(
         &self,
         attempt: u32,
-        idempotent: bool,
+        repeatable: bool,
         outcome: Outcome,
         server_wait: Option<Duration>,
+        time_left: Duration,
     ) -> Decision {
         if attempt >= self.max_attempts {
             return Decision::GiveUp;
         }
         let retryable = match outcome {
-            Outcome::ConnectFailed | Outcome::RateLimited => true,
-            Outcome::TransportFailed | Outcome::TimedOut | Outcome::ServerError(_) => idempotent,
-            Outcome::ClientError(_) => false,
+            Outcome::RateLimited => true,
+            Outcome::ClientError(_) | Outcome::RedirectRefused => false,
+            other => repeatable || !other.maybe_applied(),
         };
         if !retryable {
             return Decision::GiveUp;
         }
-        match server_wait {
-            Some(wait) if wait > self.max_rate_limit_wait => Decision::GiveUp,
-            Some(wait) => Decision::RetryAfter(wait),
-            None => Decision::RetryAfter(self.backoff(attempt)),
+        let wait = match server_wait {
+            Some(wait) if wait > self.max_rate_limit_wait => return Decision::GiveUp,
+            Some(wait) => wait,
+            None => self.backoff(attempt),
+        };
+        if wait >= time_left {
+            return Decision::GiveUp;
         }
+        Decision::RetryAfter(wait)
     }
 
     /// Backoff after attempt `attempt`: `initial * 2^(attempt-1)`, capped, with "equal jitter"
@@ -138,15 +180,83 @@ pub(crate) fn jitter_fraction() -> f64 {
 mod tests {
     use super::*;
 
+    const FOREVER: Duration = Duration::MAX;
+
     fn policy() -> RetryPolicy {
         RetryPolicy::default()
+    }
+
+    #[test]
+    fn writes_that_may_have_been_applied_are_repeated_only_when_repeatable() {
+        for outcome in [
+            Outcome::TransportFailed,
+            Outcome::TimedOut,
+            Outcome::ServerError(503),
+        ] {
+            assert!(outcome.maybe_applied(), "{outcome:?}");
+            assert_eq!(
+                policy().decide(1, false, outcome, None, FOREVER),
+                Decision::GiveUp,
+                "{outcome:?} without a key"
+            );
+            assert!(
+                matches!(
+                    policy().decide(1, true, outcome, None, FOREVER),
+                    Decision::RetryAfter(_)
+                ),
+                "{outcome:?} with a key"
+            );
+        }
+        for outcome in [Outcome::ConnectFailed, Outcome::RateLimited] {
+            assert!(!outcome.maybe_applied(), "{outcome:?}");
+        }
+    }
+
+    #[test]
+    fn refused_redirects_are_never_retried() {
+        assert_eq!(
+            policy().decide(1, true, Outcome::RedirectRefused, None, FOREVER),
+            Decision::GiveUp
+        );
+    }
+
+    #[test]
+    fn no_wait_outlasts_the_deadline() {
+        let p = policy();
+        let wait = Duration::from_secs(3);
+        assert_eq!(
+            p.decide(
+                1,
+                true,
+                Outcome::RateLimited,
+                Some(wait),
+                Duration::from_secs(2)
+            ),
+            Decision::GiveUp,
+            "a reset after the deadline is not waited for"
+        );
+        assert_eq!(
+            p.decide(
+                1,
+                true,
+                Outcome::RateLimited,
+                Some(wait),
+                Duration::from_secs(4)
+            ),
+            Decision::RetryAfter(wait)
+        );
+        assert_eq!(
+            p.decide(1, true, Outcome::ServerError(500), None, Duration::ZERO),
+            Decision::GiveUp,
+            "no backoff once the deadline has passed"
+        );
     }
 
     #[test]
     fn client_errors_are_never_retried() {
         for status in [400, 401, 403, 404, 409, 422] {
             assert_eq!(
-                policy().decide(1, true, Outcome::ClientError(status), None),
+                policy().decide(1, true, Outcome::ClientError(status), None, FOREVER),
                 Decision::GiveUp
             );
         }
@@ -155,19 +265,19 @@ mod tests {
     #[test]
     fn server_errors_are_retried_only_when_idempotent() {
         assert!(matches!(
-            policy().decide(1, true, Outcome::ServerError(503), None),
+            policy().decide(1, true, Outcome::ServerError(503), None, FOREVER),
             Decision::RetryAfter(_)
         ));
         assert_eq!(
-            policy().decide(1, false, Outcome::ServerError(503), None),
+            policy().decide(1, false, Outcome::ServerError(503), None, FOREVER),
             Decision::GiveUp
         );
         assert_eq!(
-            policy().decide(1, false, Outcome::TimedOut, None),
+            policy().decide(1, false, Outcome::TimedOut, None, FOREVER),
             Decision::GiveUp
         );
         assert_eq!(
-            policy().decide(1, false, Outcome::TransportFailed, None),
+            policy().decide(1, false, Outcome::TransportFailed, None, FOREVER),
             Decision::GiveUp
         );
     }
@@ -175,12 +285,12 @@ mod tests {
     #[test]
     fn unsent_and_rate_limited_requests_are_retried_even_when_not_idempotent() {
         assert!(matches!(
-            policy().decide(1, false, Outcome::ConnectFailed, None),
+            policy().decide(1, false, Outcome::ConnectFailed, None, FOREVER),
             Decision::RetryAfter(_)
         ));
         let wait = Duration::from_secs(3);
         assert_eq!(
-            policy().decide(1, false, Outcome::RateLimited, Some(wait)),
+            policy().decide(1, false, Outcome::RateLimited, Some(wait), FOREVER),
             Decision::RetryAfter(wait)
         );
     }
@@ -192,7 +302,13 @@ mod tests {
             ..policy()
         };
         assert_eq!(
-            p.decide(1, true, Outcome::RateLimited, Some(Duration::from_secs(11))),
+            p.decide(
+                1,
+                true,
+                Outcome::RateLimited,
+                Some(Duration::from_secs(11)),
+                FOREVER
+            ),
             Decision::GiveUp
         );
     }
@@ -201,15 +317,27 @@ mod tests {
     fn attempts_are_bounded() {
         let p = policy();
         assert!(matches!(
-            p.decide(p.max_attempts - 1, true, Outcome::ServerError(500), None),
+            p.decide(
+                p.max_attempts - 1,
+                true,
+                Outcome::ServerError(500),
+                None,
+                FOREVER
+            ),
             Decision::RetryAfter(_)
         ));
         assert_eq!(
-            p.decide(p.max_attempts, true, Outcome::ServerError(500), None),
+            p.decide(
+                p.max_attempts,
+                true,
+                Outcome::ServerError(500),
+                None,
+                FOREVER
+            ),
             Decision::GiveUp
         );
         assert_eq!(
-            RetryPolicy::disabled().decide(1, true, Outcome::ConnectFailed, None),
+            RetryPolicy::disabled().decide(1, true, Outcome::ConnectFailed, None, FOREVER),
             Decision::GiveUp
         );
     }

@@ -1,7 +1,7 @@
 //! The request pipeline: one call from descriptor and [`Request`] to a successful answer, with
 //! URL building, body encoding, authentication, rate-limit waits and retries.
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -14,7 +14,8 @@ use crate::client::Client;
 use crate::decode::{EXCERPT_CHARS, codec_of};
 use crate::descriptor::{BodyKind, Operation, Returns, http_method};
 use crate::envelope;
-use crate::error::{Error, Origin, excerpt};
+use crate::error::{Error, Origin, TimeLimit, excerpt};
+use crate::idempotency;
 use crate::rate_limit::Permit;
 use crate::request::{Body, Request, encode_segment};
 use crate::retry::{Decision, Outcome};
@@ -56,6 +57,46 @@ impl Answer {
 enum Encoded {
     Bytes { bytes: Bytes, content_type: String },
     Form(Vec<(String, String)>),
+}
+
+/// The operation's deadline passed before an answer arrived.
+fn deadline_passed(
+    op: &'static Operation,
+    deadline: Duration,
+    attempts: u32,
+    started: Instant,
+    maybe_applied: bool,
+) -> Error {
+    Error::Timeout {
+        origin: origin(op),
+        limit: TimeLimit::Operation(deadline),
+        attempts,
+        elapsed: started.elapsed(),
+        maybe_applied,
+    }
+}
+
+/// The last attempt's error with what the whole call took: the attempts sent, the time since
+/// the call started, and whether any attempt may have been applied (not only the last one).
+fn with_tries(mut error: Error, sent: u32, took: Duration, any_applied: bool) -> Error {
+    if let Error::Transport {
+        attempts,
+        elapsed,
+        maybe_applied,
+        ..
+    }
+    | Error::Timeout {
+        attempts,
+        elapsed,
+        maybe_applied,
+        ..
+    } = &mut error
+    {
+        *attempts = sent;
+        *elapsed = took;
+        *maybe_applied |= any_applied;
+    }
+    error
 }
 
 pub(crate) fn origin(op: &'static Operation) -> Origin {
@@ -125,6 +166,16 @@ fn encode_body(op: &'static Operation, req: &Request) -> Result<Option<Encoded>,
         },
         _ => return Err(wrong()),
     }))
+}
+
+/// What every attempt of one call sends alike.
+#[derive(Clone, Copy)]
+struct Prepared<'a> {
+    url: &'a str,
+    query: &'a [(String, String)],
+    body: Option<&'a Encoded>,
+    /// The idempotency-key header and the call's key.
+    idempotency: Option<(&'static str, &'a str)>,
 }
 
 enum Attempt {
@@ -206,19 +257,59 @@ impl Client {
             req.query_pairs(op.vendor().booleans)
         };
         let body = encode_body(op, req)?;
+        // One key per call, the same on every attempt, so that the vendor recognises a repeat
+        // of a write it already applied; that is what makes retrying such a write safe.
+        let idempotency = match (op.idempotency_key, &req.idempotency_key) {
+            (None, _) => None,
+            (Some(header), Some(key)) => {
+                if HeaderValue::from_str(key).is_err() || key.is_empty() {
+                    return Err(invalid(
+                        op,
+                        "idempotency_key",
+                        "an idempotency key must be non-empty visible ASCII",
+                    ));
+                }
+                Some((header, key.clone()))
+            }
+            (Some(header), None) => Some((header, idempotency::new_key())),
+        };
+        let repeatable = op.idempotent || idempotency.is_some();
+        let prepared = Prepared {
+            url: &url,
+            query: &query,
+            body: body.as_ref(),
+            idempotency: idempotency.as_ref().map(|(h, k)| (*h, k.as_str())),
+        };
         let policy = &self.config().retry;
+        let deadline = self.config().operation_timeout;
+        let started = Instant::now();
         let mut auth_retried = false;
         let mut attempt = 0;
+        // Requests actually sent (a repeat after a refreshed token included), for errors.
+        let mut sent = 0;
+        let mut any_applied = false;
         loop {
             attempt += 1;
-            let mut permit = self.wait_for_rate_limit(op).await?;
+            let time_left = deadline.saturating_sub(started.elapsed());
+            let mut permit = self.wait_for_rate_limit(op, time_left).await?;
+            let time_left = deadline.saturating_sub(started.elapsed());
+            if time_left.is_zero() {
+                return Err(deadline_passed(op, deadline, sent, started, any_applied));
+            }
+            sent += 1;
             let span = tracing::debug_span!("erp.request", vendor = op.vendor().name, operation = %op.qualified_name(), method = op.method.as_str(), attempt, status = tracing::field::Empty);
-            let result = self
-                .attempt(op, &url, &query, body.as_ref(), &mut permit)
-                .instrument(span.clone())
-                .await;
+            let result = tokio::time::timeout(
+                time_left,
+                self.attempt(op, &prepared, &mut permit, started)
+                    .instrument(span.clone()),
+            )
+            .await;
             // Answered (or failed without an answer): the place in flight is free again.
             drop(permit);
+            let Ok(result) = result else {
+                // The deadline passed while this attempt was under way: it may have been sent.
+                return Err(deadline_passed(op, deadline, sent, started, true));
+            };
             let (outcome, server_wait, error) = match result {
                 Ok(Attempt::Done(answer)) => {
                     span.record("status", answer.status);
@@ -228,10 +319,11 @@ impl Client {
                     status,
                     headers,
                     body,
-                    sent,
+                    sent: credentials,
                 }) => {
                     span.record("status", status);
-                    if status == 401 && !auth_retried && self.auth().invalidate(&sent).await {
+                    if status == 401 && !auth_retried && self.auth().invalidate(&credentials).await
+                    {
                         auth_retried = true;
                         attempt -= 1;
                         continue;
@@ -240,17 +332,21 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
+            any_applied |= outcome.maybe_applied();
             if let (Outcome::RateLimited, Some(wait)) = (outcome, server_wait) {
                 // The vendor said when to come back: every request of this client (all
                 // clones) holds until then, not just this one.
                 self.gate().pause(wait);
             }
-            match policy.decide(attempt, op.idempotent, outcome, server_wait) {
+            let time_left = deadline.saturating_sub(started.elapsed());
+            match policy.decide(attempt, repeatable, outcome, server_wait, time_left) {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(vendor = op.vendor().name, operation = op.name, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(wait).await;
                 }
-                Decision::GiveUp => return Err(error),
+                Decision::GiveUp => {
+                    return Err(with_tries(error, sent, started.elapsed(), any_applied));
+                }
             }
         }
     }
@@ -258,8 +354,13 @@ impl Client {
     /// Takes a permit of every rate-limit window (waiting for it when a window is used up),
     /// or fails without sending when the window fails fast (a daily quota) or its reset is
     /// further away than `max_rate_limit_wait`.
-    async fn wait_for_rate_limit(&self, op: &'static Operation) -> Result<Permit<'_>, Error> {
-        let max_wait = self.config().retry.max_rate_limit_wait;
+    /// The wait is bounded by `time_left` too: no wait outlasts the operation's deadline.
+    async fn wait_for_rate_limit(
+        &self,
+        op: &'static Operation,
+        time_left: Duration,
+    ) -> Result<Permit<'_>, Error> {
+        let max_wait = self.config().retry.max_rate_limit_wait.min(time_left);
         self.gate().acquire(max_wait).await.map_err(|refusal| {
             tracing::info!(
                 vendor = op.vendor().name,
@@ -279,7 +380,12 @@ impl Client {
         })
     }
 
-    fn headers(&self, op: &'static Operation, body: Option<&Encoded>) -> Result<HeaderMap, Error> {
+    fn headers(
+        &self,
+        op: &'static Operation,
+        body: Option<&Encoded>,
+        idempotency: Option<(&'static str, &str)>,
+    ) -> Result<HeaderMap, Error> {
         let mut headers = HeaderMap::new();
         let config_error = |message: String| Error::Config {
             vendor: op.vendor().name,
@@ -301,19 +407,32 @@ impl Client {
             })?;
             headers.insert(CONTENT_TYPE, value);
         }
+        if let Some((name, key)) = idempotency {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| config_error(format!("`{name}` is not a valid header name")))?;
+            let key = HeaderValue::from_str(key).map_err(|_| {
+                config_error("the idempotency key is not a valid header value".into())
+            })?;
+            headers.insert(name, key);
+        }
         Ok(headers)
     }
 
     async fn attempt(
         &self,
         op: &'static Operation,
-        url: &str,
-        query: &[(String, String)],
-        body: Option<&Encoded>,
+        prepared: &Prepared<'_>,
         permit: &mut Permit<'_>,
+        started: Instant,
     ) -> Result<Attempt, Failure> {
+        let Prepared {
+            url,
+            query,
+            body,
+            idempotency,
+        } = *prepared;
         let headers = self
-            .headers(op, body)
+            .headers(op, body, idempotency)
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
         let ctx = AuthContext {
             http: self.http().clone(),
@@ -349,7 +468,7 @@ impl Client {
         let response = builder
             .send()
             .await
-            .map_err(|e| classify::transport(op, e, timeout))?;
+            .map_err(|e| classify::transport(op, e, timeout, started))?;
         let status = response.status().as_u16();
         let url = response.url().to_string();
         let headers = response.headers().clone();
@@ -366,7 +485,7 @@ impl Client {
         let body = response
             .bytes()
             .await
-            .map_err(|e| classify::transport(op, e, timeout))?;
+            .map_err(|e| classify::transport(op, e, timeout, started))?;
         tracing::debug!(status, bytes = body.len(), "response");
         if !success {
             return Ok(Attempt::Failed {

@@ -47,5 +47,7 @@ pub(crate) fn operation(
         paging,
         idempotent: true,
         redact: &[],
+        key: None,
+        idempotency_key: None,
     }))
 }

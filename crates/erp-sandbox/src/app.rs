@@ -1,7 +1,7 @@
 //! The state one sandbox shares with its server: spec, routes, records, rate limiter, faults.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use erp_spec::ir::{AuthScheme, BaseUrl, Grant, Spec};
@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::faults::Faults;
 use crate::oauth::{GrantType, OAuthServer, OAuthSettings};
 use crate::rate_limit::RateLimits;
+use crate::replays::Replays;
 use crate::routes::RouteTable;
 use crate::schema::Schema;
 use crate::store::Store;
@@ -35,6 +36,8 @@ pub(crate) struct App {
     pub shutdown: watch::Sender<bool>,
     /// The latest API requests, for tests that check what a client sent.
     pub log: Mutex<VecDeque<SeenRequest>>,
+    /// The first answers to idempotency keys.
+    replays: Mutex<Replays>,
 }
 
 /// Most requests [`App::log`] keeps (the oldest are dropped first).
@@ -67,8 +70,16 @@ impl App {
             faults: Faults::default(),
             shutdown: watch::Sender::new(false),
             log: Mutex::new(VecDeque::new()),
+            replays: Mutex::new(Replays::default()),
             schema,
         }
+    }
+
+    /// The remembered answers to idempotency keys; held while a keyed request runs, so that
+    /// two requests with one key cannot both be applied.
+    pub(crate) fn replays(&self) -> MutexGuard<'_, Replays> {
+        // Every write leaves the map whole: a panic elsewhere cannot leave it half-written.
+        self.replays.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn spec(&self) -> &Spec {

@@ -37,7 +37,7 @@ fn call(app: &App, method: &str, path: &str, site: &str, body: &str) -> Reply {
             body: body.as_bytes(),
             link_base: &link,
             content_type: Some("application/xml"),
-            accept: None,
+            headers: None,
         },
     )
 }

@@ -18,7 +18,8 @@ use crate::xml::XmlQuirks;
 /// "Next n" faults count down once per request they change. They are checked in this order:
 /// hang, HTML 502, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
 /// 200 body; malformed items and the leniency switches change successful list/get bodies, and
-/// `empty_write_bodies` empties the bodies of successful updates and actions.
+/// `empty_write_bodies` empties the bodies of successful updates and actions;
+/// `lose_answers_next` withholds the answer of a successful write after applying it.
 #[derive(Clone, Debug)]
 pub struct Faults {
     inner: Arc<State>,
@@ -42,6 +43,7 @@ struct State {
     empty_write_bodies: AtomicBool,
     xml_nil_on_values: AtomicBool,
     xml_untyped_leaves_as: Mutex<Option<String>>,
+    lost_answers_next: AtomicU32,
 }
 
 /// The render-time leniency switches, read once per response.
@@ -71,6 +73,7 @@ impl Default for Faults {
                 empty_write_bodies: AtomicBool::new(false),
                 xml_nil_on_values: AtomicBool::new(false),
                 xml_untyped_leaves_as: Mutex::new(None),
+                lost_answers_next: AtomicU32::new(0),
             }),
         }
     }
@@ -178,6 +181,14 @@ impl Faults {
         *self.untyped_leaves_as() = ty;
     }
 
+    /// The next `n` successful writes (requests other than `GET` and `HEAD`) are applied, but
+    /// their answer is never sent: the connection stays open, unanswered, until the sandbox
+    /// shuts down. The client times out not knowing whether the write happened; with an
+    /// idempotency key its retry gets the remembered answer and nothing is applied twice.
+    pub fn lose_answers_next(&self, n: u32) {
+        self.inner.lost_answers_next.store(n, Ordering::SeqCst);
+    }
+
     /// Turns every fault off and sets the request counter back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
@@ -196,6 +207,7 @@ impl Faults {
         s.empty_write_bodies.store(false, Ordering::SeqCst);
         s.xml_nil_on_values.store(false, Ordering::SeqCst);
         *self.untyped_leaves_as() = None;
+        s.lost_answers_next.store(0, Ordering::SeqCst);
     }
 
     /// How many vendor API requests the server received (every request except the
@@ -211,6 +223,10 @@ impl Faults {
     pub(crate) fn take_rate_limit(&self) -> Option<Duration> {
         take(&self.inner.rate_limit_next)
             .then(|| Duration::from_millis(self.inner.rate_limit_retry_ms.load(Ordering::SeqCst)))
+    }
+
+    pub(crate) fn take_lost_answer(&self) -> bool {
+        take(&self.inner.lost_answers_next)
     }
 
     pub(crate) fn take_html_502(&self) -> bool {

@@ -62,6 +62,9 @@
 //!   for an unknown record (`sandbox.not_found`); field changes to the record and to found records; conditions on the
 //!   base URL's variables (a base path segment that is a variable serves any value). Empty XML
 //!   lists take `sandbox.empty_list_root` as their root.
+//! - **Idempotency keys** (see the `replays` module): an operation whose spec declares an
+//!   `idempotency_key` header answers a repeated key with its first answer and applies nothing
+//!   again, as vendors that de-duplicate writes do.
 //! - **Counting without fetching** (Billomat): `HEAD` on a paged list with the same filters answers
 //!   `200` with an empty body and the number of matching records in `X-Total-Count`, with
 //!   authentication and rate limit as for `GET`. Every page-number-paged list of a JSON vendor with
@@ -75,7 +78,7 @@
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
 //!   "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!   "empty_write_bodies": true, "text_answer_next": {"n": 1, "status": 504, "text": "Gateway
+//!   "empty_write_bodies": true, "lose_answers_next": 1, "text_answer_next": {"n": 1, "status": 504, "text": "Gateway
 //!   Time-out"}, "xml_nil_on_values": true, "xml_untyped_leaves_as": "SubscriptionPlan::Version",
 //!   "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`. The two `xml_`
 //!   switches turn on Rails oddities of real answers: `nil="true"` on leaves that hold a value,
@@ -118,6 +121,7 @@ mod query;
 mod rate_limit;
 mod realism;
 mod render;
+mod replays;
 mod reply;
 mod rng;
 mod routes;

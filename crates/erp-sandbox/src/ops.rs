@@ -44,26 +44,52 @@ pub(crate) struct Request<'a> {
     /// The request's URL without its query, for next-page links.
     pub link_base: &'a str,
     pub content_type: Option<&'a str>,
-    /// The `Accept` header.
-    pub accept: Option<&'a str>,
+    /// The request's headers (`None` in unit tests that send none).
+    pub headers: Option<&'a axum::http::HeaderMap>,
+}
+
+impl Request<'_> {
+    /// The `Accept` header, if the request sent one.
+    fn accept(&self) -> Option<&str> {
+        self.headers?
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Routes the request to its operation and runs it.
 pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
     let spec = app.spec();
-    match app
-        .routes
-        .find(request.method, request.path, request.query, request.accept)
-    {
+    match app.routes.find(
+        request.method,
+        request.path,
+        request.query,
+        request.accept(),
+    ) {
         Match::NotFound => errors::not_found(spec),
         Match::MethodNotAllowed(allowed) => errors::method_not_allowed(spec, &allowed),
         Match::Operation { route, params } => {
             let resource = &spec.resources[route.resource];
+            let op = &resource.operations[route.operation];
+            // A key the vendor de-duplicates by: the first answer to it is the answer to all.
+            let key = op
+                .idempotency_key
+                .as_deref()
+                .and_then(|header| request.headers?.get(header)?.to_str().ok());
+            let mut replays = key.map(|key| {
+                let replays = app.replays();
+                (replays, (route.resource, route.operation, key.to_owned()))
+            });
+            if let Some((replays, id)) = &replays
+                && let Some(first) = replays.get(id)
+            {
+                return first.clone();
+            }
             let ctx = Ctx {
                 app,
                 resource_index: route.resource,
                 resource,
-                op: &resource.operations[route.operation],
+                op,
                 params: &params,
                 request,
             };
@@ -86,7 +112,11 @@ pub(crate) fn dispatch(app: &App, request: &Request<'_>) -> Reply {
                 OperationKind::Delete => ctx.delete(),
                 OperationKind::Action => ctx.action(),
             };
-            result.unwrap_or_else(|reply| reply)
+            let reply = result.unwrap_or_else(|reply| reply);
+            if let Some((replays, id)) = &mut replays {
+                replays.remember(id.clone(), &reply);
+            }
+            reply
         }
     }
 }
@@ -972,7 +1002,7 @@ mod tests {
                 body: body.as_bytes(),
                 link_base: path,
                 content_type: Some("application/json"),
-                accept: None,
+                headers: None,
             },
         )
     }

@@ -77,6 +77,14 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             "The request body could not be read (is it larger than 4 MiB?).",
         ),
     };
+    let write = !matches!(parts.method.as_str(), "GET" | "HEAD");
+    if write && (200..300).contains(&reply.status) && app.faults.take_lost_answer() {
+        // The write is applied (and its answer remembered for its idempotency key), but the
+        // answer never leaves: the client cannot tell whether the write happened.
+        let mut shutdown = app.shutdown.subscribe();
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        return Reply::text(503, "the sandbox is shutting down").into_response();
+    }
     reply.into_response()
 }
 
@@ -196,9 +204,7 @@ pub(crate) fn pipeline(
                     content_type: headers
                         .get(axum::http::header::CONTENT_TYPE)
                         .and_then(|v| v.to_str().ok()),
-                    accept: headers
-                        .get(axum::http::header::ACCEPT)
-                        .and_then(|v| v.to_str().ok()),
+                    headers: Some(headers),
                 },
             ),
             None => errors::not_found(spec),

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use erp_descriptor::{self as d, intern};
 
-use crate::ir::{Operation, Resource, Spec};
+use crate::ir::{Operation, OperationKind, Resource, Returns, Spec};
 
 /// A vendor's descriptors, in spec order.
 #[derive(Debug)]
@@ -100,7 +100,37 @@ pub fn operation(spec: &Spec, resource: &'static d::ResourceInfo, op: &Operation
         paging: op.paging,
         idempotent: op.idempotent,
         redact: strings(&sensitive_wire_names(spec, op)),
+        key: item_key(spec, op).map(intern),
+        idempotency_key: op.idempotency_key.as_deref().map(intern),
     }
+}
+
+/// The field that identifies the record a `get` returns: its only path parameter (or, with
+/// none, its only required query parameter, as in `GET /artikels/?id=42`) when the response
+/// model has a field of that wire name. Anything less certain names no key, and the runtime
+/// then checks nothing.
+pub fn item_key<'s>(spec: &'s Spec, op: &'s Operation) -> Option<&'s str> {
+    if op.kind != OperationKind::Get || !matches!(op.returns, Returns::Item | Returns::ItemOrEmpty)
+    {
+        return None;
+    }
+    let param = match op.path_params.as_slice() {
+        [only] => only,
+        [] => {
+            let mut required = op.query.iter().filter(|q| q.required);
+            match (required.next(), required.next()) {
+                (Some(only), None) => only,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let model = spec.model(op.response.as_deref()?)?;
+    model
+        .fields
+        .iter()
+        .find(|f| f.wire_name == param.wire_name)
+        .map(|f| f.wire_name.as_str())
 }
 
 /// Every descriptor of `spec`.

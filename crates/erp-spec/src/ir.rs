@@ -152,6 +152,8 @@ pub struct Wire {
     pub nested_lists: NestedLists,
     /// Headers sent with every request (`Content-Type: application/json` even on a GET).
     pub headers: Vec<(String, String)>,
+    /// The idempotency-key header of every operation that is not idempotent.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -312,6 +314,9 @@ pub struct Operation {
     /// The paging of a list (the vendor's unless overridden; `None` when not paged).
     pub paging: Paging,
     pub idempotent: bool,
+    /// The header of the idempotency key the client sends with this operation, if the vendor
+    /// honours one (the vendor's `wire.idempotency_key` for writes, or the operation's own).
+    pub idempotency_key: Option<String>,
     /// Root key of request and item bodies in `resource_root` envelopes.
     pub root: String,
     /// A condition on the client's base-URL variables, checked before anything is sent.

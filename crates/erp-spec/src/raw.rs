@@ -217,6 +217,16 @@ pub struct RawWire {
     /// Headers sent with every request, e.g. `Content-Type: application/json` even on GETs.
     #[serde(default)]
     pub headers: BTreeMap<Key, Spanned<String>>,
+    /// The idempotency-key header every operation that is not idempotent sends.
+    #[serde(default)]
+    pub idempotency_key: Option<Spanned<RawIdempotencyKey>>,
+}
+
+/// `idempotency_key: {header: Idempotency-Key}`: the vendor recognises a repeated write by a
+/// key the client sends in this header, and answers it without applying it again.
+#[derive(Debug, Deserialize)]
+pub struct RawIdempotencyKey {
+    pub header: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,6 +389,9 @@ pub struct RawOperation {
     pub root: Option<Spanned<String>>,
     #[serde(default)]
     pub idempotent: Option<bool>,
+    /// The idempotency-key header of this operation (replacing the vendor's, in `wire`).
+    #[serde(default)]
+    pub idempotency_key: Option<Spanned<RawIdempotencyKey>>,
     /// A condition on the client's configuration checked before anything is sent.
     #[serde(default)]
     pub requires: Option<Spanned<RawRequires>>,

@@ -326,7 +326,26 @@ impl Validator {
                 )
                 .unwrap_or(ir::NestedLists::Plain),
             headers: self.headers(&w.headers),
+            idempotency_key: w
+                .idempotency_key
+                .as_ref()
+                .map(|k| self.idempotency_header(k)),
         }
+    }
+
+    /// The header of an idempotency key: a valid HTTP header name.
+    fn idempotency_header(&mut self, raw: &Spanned<crate::raw::RawIdempotencyKey>) -> String {
+        let header = &raw.value.header;
+        if http_header_name_invalid(&header.value) {
+            self.err(
+                &header.referenced,
+                format!(
+                    "`idempotency_key.header`: `{}` is not a valid HTTP header name",
+                    header.value
+                ),
+            );
+        }
+        header.value.clone()
     }
 
     /// Extra request headers: valid names, values without line breaks.
@@ -1024,6 +1043,28 @@ impl Validator {
         let idempotent = o
             .idempotent
             .unwrap_or(matches!(method, M::Get | M::Put | M::Delete));
+        let idempotency_key = match &o.idempotency_key {
+            Some(k) => {
+                if idempotent {
+                    self.err(
+                        &k.referenced,
+                        format!("{here}: `idempotency_key` applies to operations that are not idempotent, and this one is (say `idempotent: false` if repeating it is not safe)"),
+                    );
+                }
+                Some(self.idempotency_header(k))
+            }
+            // The vendor's key goes with every write that may not be repeated as it is.
+            None => context.wire.idempotency_key.clone().filter(|_| !idempotent),
+        };
+        if let Some(header) = &idempotency_key
+            && headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(header))
+        {
+            let loc = o.idempotency_key.as_ref().map_or(*at, |k| k.referenced);
+            self.err(
+                &loc,
+                format!("{here}: `{header}` carries the idempotency key, so it cannot also be one of the fixed `headers`"),
+            );
+        }
         Some(ir::Operation {
             name: name.to_owned(),
             rust_name,
@@ -1042,6 +1083,7 @@ impl Validator {
             headers,
             paging,
             idempotent,
+            idempotency_key,
             root: o
                 .root
                 .as_ref()

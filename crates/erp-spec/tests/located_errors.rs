@@ -1260,3 +1260,51 @@ fn a_resource_not_found_answer_may_name_only_path_parameters() {
         "{errors}"
     );
 }
+
+#[test]
+fn idempotency_keys_are_checked_where_they_are_written() {
+    // A vendor-wide key goes to the writes that are not idempotent only.
+    let text = broken(&[(
+        "  nested_lists: wrapped\n",
+        "  nested_lists: wrapped\n  idempotency_key: {header: Idempotency-Key}\n",
+    )]);
+    let spec = erp_spec::parse_str("specs/mini.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let widgets = spec.resource("widgets").expect("widgets");
+    let header = |name: &str| {
+        widgets
+            .operations
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| o.idempotency_key.clone())
+    };
+    assert_eq!(header("create").as_deref(), Some("Idempotency-Key"));
+    assert_eq!(header("get"), None, "a GET needs no key");
+
+    let text = broken(&[(
+        "  nested_lists: wrapped\n",
+        "  nested_lists: wrapped\n  idempotency_key: {header: \"Idem Key\"}\n",
+    )]);
+    assert_error(
+        &text,
+        "idempotency_key: {header:",
+        "`Idem Key` is not a valid HTTP header name",
+    );
+    let text = broken(&[(
+        "        doc: Gets one widget.",
+        "        doc: Gets one widget.\n        idempotency_key: {header: Idempotency-Key}",
+    )]);
+    assert_error(
+        &text,
+        "idempotency_key: {header: Idempotency-Key}",
+        "`idempotency_key` applies to operations that are not idempotent",
+    );
+    let text = broken(&[(
+        "        doc: Creates a widget.",
+        "        doc: Creates a widget.\n        headers: {Idempotency-Key: fixed}\n        idempotency_key: {header: Idempotency-Key}",
+    )]);
+    assert_error(
+        &text,
+        "idempotency_key: {header: Idempotency-Key}",
+        "cannot also be one of the fixed `headers`",
+    );
+}

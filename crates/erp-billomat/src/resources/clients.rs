@@ -30,6 +30,8 @@ pub static AVATAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /clients`: Creates a client; the server assigns the id and client number.
@@ -47,6 +49,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /clients/{id}/customfield`: The client's free metadata field.
@@ -64,6 +68,8 @@ pub static CUSTOMFIELD: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /clients/{id}`: Deletes a client.
@@ -81,6 +87,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /clients/{id}`: Fetches one client.
@@ -98,6 +106,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /clients`: Lists clients, filtered by any of the given parameters, page by page.
@@ -123,6 +133,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /clients/myself`: The client the API key belongs to.
@@ -140,6 +152,8 @@ pub static MYSELF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /clients/{id}`: Updates the fields that are set; unset fields keep their values.
@@ -157,6 +171,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Clients::avatar`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /confirmations/{id}/clear`: Marks the order confirmation as settled.
@@ -47,6 +49,8 @@ pub static CLEAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /confirmations/{id}/complete`: Finalises a draft order confirmation: assigns its number and renders its PDF (`template_id` picks the template).
@@ -64,6 +68,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /confirmations`: Creates an order confirmation.
@@ -81,6 +87,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /confirmations/{id}`: Deletes an order confirmation.
@@ -98,6 +106,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /confirmations/{id}/email`: Sends the order confirmation by e-mail.
@@ -115,6 +125,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /confirmations/{id}`: Fetches one order confirmation.
@@ -132,6 +144,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /confirmations`: Lists order confirmations, filtered by any of the given parameters, page by page.
@@ -157,6 +171,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /confirmations/{id}/mail`: Sends the order confirmation by post (a paid Billomat service).
@@ -174,6 +190,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /confirmations/{id}/pdf`: The order confirmation as a PDF document (base64 in JSON).
@@ -191,6 +209,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /confirmations/{id}/pdf`: The order confirmation's PDF file itself (`Accept: application/pdf`).
@@ -208,6 +228,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /confirmations/{id}/uncancel`: Takes back the cancellation of the order confirmation.
@@ -225,6 +247,8 @@ pub static UNCANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /confirmations/{id}/unclear`: Marks the order confirmation as not settled.
@@ -242,6 +266,8 @@ pub static UNCLEAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /confirmations/{id}`: Changes the fields that are set; the others keep their values.
@@ -259,6 +285,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Confirmations::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /countries`: Lists countries, filtered by any of the given parameters, page by page.
@@ -55,6 +57,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Countries::list`]. Unset fields are not sent; build one with

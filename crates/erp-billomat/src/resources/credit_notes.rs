@@ -30,6 +30,8 @@ pub static CANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /credit-notes/{id}/complete`: Finalises a draft credit note: assigns its number and renders its PDF (`template_id` picks the template).
@@ -47,6 +49,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /credit-notes`: Creates a credit note.
@@ -64,6 +68,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /credit-notes/{id}`: Deletes a credit note.
@@ -81,6 +87,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /credit-notes/{id}/email`: Sends the credit note by e-mail.
@@ -98,6 +106,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /credit-notes/{id}`: Fetches one credit note.
@@ -115,6 +125,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /credit-notes`: Lists credit notes, filtered by any of the given parameters, page by page.
@@ -140,6 +152,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /credit-notes/{id}/mail`: Sends the credit note by post (a paid Billomat service).
@@ -157,6 +171,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /credit-notes/{id}/pdf`: The credit note as a PDF document (base64 in JSON).
@@ -174,6 +190,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /credit-notes/{id}/pdf`: The credit note's PDF file itself (`Accept: application/pdf`).
@@ -191,6 +209,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /credit-notes/{id}/uncancel`: Takes back the cancellation of the credit note.
@@ -208,6 +228,8 @@ pub static UNCANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /credit-notes/{id}`: Changes the fields that are set; the others keep their values.
@@ -225,6 +247,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /credit-notes/{id}/upload-signature`: Uploads the digitally signed PDF of the credit note.
@@ -242,6 +266,8 @@ pub static UPLOAD_SIGNATURE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`CreditNotes::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /delivery-notes`: Creates a delivery note.
@@ -47,6 +49,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /delivery-notes/{id}`: Deletes a delivery note.
@@ -64,6 +68,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /delivery-notes/{id}/email`: Sends the delivery note by e-mail.
@@ -81,6 +87,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /delivery-notes/{id}`: Fetches one delivery note.
@@ -98,6 +106,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /delivery-notes`: Lists delivery notes, filtered by any of the given parameters, page by page.
@@ -123,6 +133,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /delivery-notes/{id}/mail`: Sends the delivery note by post (a paid Billomat service).
@@ -140,6 +152,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /delivery-notes/{id}/pdf`: The delivery note as a PDF document (base64 in JSON).
@@ -157,6 +171,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /delivery-notes/{id}/pdf`: The delivery note's PDF file itself (`Accept: application/pdf`).
@@ -174,6 +190,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /delivery-notes/{id}`: Changes the fields that are set; the others keep their values.
@@ -191,6 +209,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`DeliveryNotes::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /free-texts/{id}`: Deletes a free text.
@@ -47,6 +49,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /free-texts/{id}`: Fetches one free text.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /free-texts`: Lists free texts, filtered by any of the given parameters, page by page.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /free-texts/{id}`: Changes the fields that are set; the others keep their values.
@@ -106,6 +114,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Reusable texts for document titles, intros and notes.

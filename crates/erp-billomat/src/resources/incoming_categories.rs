@@ -30,6 +30,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /incoming-categories`: Lists incoming invoice categories, filtered by any of the given parameters, page by page.
@@ -55,6 +57,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Categories of incoming invoices.

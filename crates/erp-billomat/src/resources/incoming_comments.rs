@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /incoming-comments/{id}`: Deletes an incoming invoice comment.
@@ -47,6 +49,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /incoming-comments/{id}`: Fetches one incoming invoice comment.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /incoming-comments`: Lists the incoming invoice comments of one incoming invoice, page by page.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`IncomingComments::list`]. Unset fields are not sent; build one with

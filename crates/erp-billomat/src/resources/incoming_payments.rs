@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /incoming-payments/{id}`: Deletes an incoming invoice payment.
@@ -47,6 +49,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /incoming-payments/{id}`: Fetches one incoming invoice payment.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /incoming-payments`: Lists incoming invoice payments, filtered by any of the given parameters, page by page.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`IncomingPayments::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /incomings/{id}`: Deletes an incoming invoice.
@@ -47,6 +49,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /incomings/{id}`: Fetches one incoming invoice.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /incomings`: Lists incoming invoices, filtered by any of the given parameters, page by page.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /incomings/{id}/pdf`: The incoming invoice as a PDF document (base64 in JSON).
@@ -106,6 +114,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /incomings/{id}/pdf`: The incoming invoice's PDF file itself (`Accept: application/pdf`).
@@ -123,6 +133,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /incomings/{id}`: Changes the fields that are set; the others keep their values.
@@ -140,6 +152,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Incomings::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{id}/complete`: Finalises a draft invoice: assigns its number and renders its PDF (`template_id` picks the template).
@@ -47,6 +49,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /invoices`: Creates an invoice.
@@ -64,6 +68,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /invoices/{id}`: Deletes an invoice.
@@ -81,6 +87,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /invoices/{id}/email`: Sends the invoice by e-mail.
@@ -98,6 +106,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{id}/encash`: Hands the invoice over to debt collection.
@@ -115,6 +125,8 @@ pub static ENCASH: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /invoices/{id}`: Fetches one invoice.
@@ -132,6 +144,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /invoices`: Lists invoices, filtered by any of the given parameters, page by page.
@@ -157,6 +171,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /invoices/{id}/mail`: Sends the invoice by post (a paid Billomat service).
@@ -174,6 +190,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /invoices/{id}/pdf`: The invoice as a PDF document (base64 in JSON).
@@ -191,6 +209,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /invoices/{id}/pdf`: The invoice's PDF file itself (`Accept: application/pdf`).
@@ -208,6 +228,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /invoices/preset`: A new invoice prefilled from an order confirmation (not stored).
@@ -225,6 +247,8 @@ pub static PRESET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{id}/uncancel`: Takes back the cancellation of the invoice.
@@ -242,6 +266,8 @@ pub static UNCANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{id}`: Changes the fields that are set; the others keep their values.
@@ -259,6 +285,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{id}/upload-signature`: Uploads the digitally signed PDF of the invoice.
@@ -276,6 +304,8 @@ pub static UPLOAD_SIGNATURE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Invoices::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /letters`: Creates a letter.
@@ -47,6 +49,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /letters/{id}`: Deletes a letter.
@@ -64,6 +68,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /letters/{id}/email`: Sends the letter by e-mail.
@@ -81,6 +87,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /letters/{id}`: Fetches one letter.
@@ -98,6 +106,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /letters`: Lists letters, filtered by any of the given parameters, page by page.
@@ -123,6 +133,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /letters/{id}/mail`: Sends the letter by post (a paid Billomat service).
@@ -140,6 +152,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /letters/{id}/pdf`: The letter as a PDF document (base64 in JSON).
@@ -157,6 +171,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /letters/{id}/pdf`: The letter's PDF file itself (`Accept: application/pdf`).
@@ -174,6 +190,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /letters/{id}`: Changes the fields that are set; the others keep their values.
@@ -191,6 +209,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Letters::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/clear`: Marks the offer as settled.
@@ -47,6 +49,8 @@ pub static CLEAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/complete`: Finalises a draft offer: assigns its number and renders its PDF (`template_id` picks the template).
@@ -64,6 +68,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /offers`: Creates an offer.
@@ -81,6 +87,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /offers/{id}`: Deletes an offer.
@@ -98,6 +106,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /offers/{id}/email`: Sends the offer by e-mail.
@@ -115,6 +125,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /offers/{id}`: Fetches one offer.
@@ -132,6 +144,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /offers`: Lists offers, filtered by any of the given parameters, page by page.
@@ -157,6 +171,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/lose`: Marks the offer as declined by the client.
@@ -174,6 +190,8 @@ pub static LOSE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /offers/{id}/mail`: Sends the offer by post (a paid Billomat service).
@@ -191,6 +209,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /offers/{id}/pdf`: The offer as a PDF document (base64 in JSON).
@@ -208,6 +228,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /offers/{id}/pdf`: The offer's PDF file itself (`Accept: application/pdf`).
@@ -225,6 +247,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/uncancel`: Takes back the cancellation of the offer.
@@ -242,6 +266,8 @@ pub static UNCANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/unclear`: Marks the offer as not settled.
@@ -259,6 +285,8 @@ pub static UNCLEAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}`: Changes the fields that are set; the others keep their values.
@@ -276,6 +304,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /offers/{id}/win`: Marks the offer as accepted by the client.
@@ -293,6 +323,8 @@ pub static WIN: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Offers::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /reminders/{id}/complete`: Finalises a draft reminder: assigns its number and renders its PDF (`template_id` picks the template).
@@ -47,6 +49,8 @@ pub static COMPLETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /reminders`: Creates a reminder.
@@ -64,6 +68,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /reminders/{id}`: Deletes a reminder.
@@ -81,6 +87,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /reminders/{id}/email`: Sends the reminder by e-mail.
@@ -98,6 +106,8 @@ pub static EMAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /reminders/{id}`: Fetches one reminder.
@@ -115,6 +125,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /reminders`: Lists reminders, filtered by any of the given parameters, page by page.
@@ -140,6 +152,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /reminders/{id}/mail`: Sends the reminder by post (a paid Billomat service).
@@ -157,6 +171,8 @@ pub static MAIL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /reminders/{id}/pdf`: The reminder as a PDF document (base64 in JSON).
@@ -174,6 +190,8 @@ pub static PDF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /reminders/{id}/pdf`: The reminder's PDF file itself (`Accept: application/pdf`).
@@ -191,6 +209,8 @@ pub static PDF_FILE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /reminders/{id}/uncancel`: Takes back the cancellation of the reminder.
@@ -208,6 +228,8 @@ pub static UNCANCEL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /reminders/{id}`: Changes the fields that are set; the others keep their values.
@@ -225,6 +247,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /reminders/{id}/upload-signature`: Uploads the digitally signed PDF of the reminder.
@@ -242,6 +266,8 @@ pub static UPLOAD_SIGNATURE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Reminders::list`]. Unset fields are not sent; build one with

@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /suppliers/{id}`: Deletes a supplier.
@@ -47,6 +49,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /suppliers/{id}`: Fetches one supplier.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /suppliers`: Lists suppliers, filtered by any of the given parameters, page by page.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /suppliers/{id}`: Changes the fields that are set; the others keep their values.
@@ -106,6 +114,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Suppliers::list`]. Unset fields are not sent; build one with

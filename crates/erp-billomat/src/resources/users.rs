@@ -30,6 +30,8 @@ pub static AVATAR: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /users/{id}`: Fetches one user.
@@ -47,6 +49,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /users`: Lists users, filtered by any of the given parameters, page by page.
@@ -72,6 +76,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /users/myself`: The user the API key belongs to.
@@ -89,6 +95,8 @@ pub static MYSELF: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Users::avatar`]. Unset fields are not sent; build one with

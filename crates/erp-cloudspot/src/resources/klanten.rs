@@ -30,6 +30,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Clients (customers) of the token's company. The API offers no way to fetch a single client.

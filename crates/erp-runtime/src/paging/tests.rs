@@ -79,9 +79,23 @@ fn ids(n: std::ops::Range<u64>) -> Vec<Value> {
     n.map(|i| json!({"id": i})).collect()
 }
 
+const LIMITS: Limits = Limits {
+    page_size: None,
+    max_pages: 100,
+    lenient_totals: false,
+};
+
 async fn run(source: &std::sync::Arc<Canned>, op: &'static Operation) -> (Vec<u64>, Option<Error>) {
+    run_with(source, op, LIMITS).await
+}
+
+async fn run_with(
+    source: &std::sync::Arc<Canned>,
+    op: &'static Operation,
+    limits: Limits,
+) -> (Vec<u64>, Option<Error>) {
     let request = Request::new().query_param("status", "open");
-    let mut stream = stream_pages::<Value, _>(source.clone(), op, request, None);
+    let mut stream = stream_pages::<Value, _>(source.clone(), op, request, limits);
     let mut got = Vec::new();
     while let Some(page) = stream.next().await {
         match page {
@@ -286,6 +300,120 @@ async fn inconsistent_vendors_fail_instead_of_truncating() {
         message.contains("the cursor `x` was already used"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn a_total_that_changes_while_listing_is_an_error_with_what_was_seen() {
+    let with_total = op(
+        ListEnvelope::DataField {
+            key: "items",
+            total: Some("total"),
+        },
+        Paging::PageNumber {
+            page_param: "page",
+            first_page: 1,
+            size: SIZE,
+        },
+    );
+    // 9 records when the listing started, 6 on the second page: 3 may have been skipped.
+    let source = std::sync::Arc::new(Canned::new(vec![
+        json!({"items": ids(0..3), "total": 9}),
+        json!({"items": ids(3..6), "total": 6}),
+    ]));
+    let (got, error) = run(&source, with_total).await;
+    assert_eq!(got.len(), 3, "the consistent first page is handed out");
+    let error = error.expect("an error, not a silent end");
+    let Error::Paging {
+        pages,
+        records,
+        total,
+        ..
+    } = &error
+    else {
+        panic!("expected a paging error, got {error:?}")
+    };
+    assert_eq!((*pages, *records, *total), (2, 3, Some(9)), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("changed from 9 to 6"), "{message}");
+}
+
+#[tokio::test]
+async fn a_next_link_to_the_page_itself_is_an_error() {
+    let body_links = op(
+        ListEnvelope::OData,
+        Paging::NextLink {
+            link: LinkSource::Body("d.__next"),
+            size: None,
+        },
+    );
+    let page = json!({"d": {"results": ids(0..2), "__next": "things"}});
+    let source = std::sync::Arc::new(Canned::new(vec![page.clone(), page]));
+    let (got, error) = run(&source, body_links).await;
+    assert_eq!(got.len(), 2);
+    let message = error.expect("an error, not a silent end").to_string();
+    assert!(message.contains("does not advance"), "{message}");
+}
+
+#[tokio::test]
+async fn lenient_totals_end_the_list_where_the_pages_end() {
+    let with_total = op(
+        ListEnvelope::DataField {
+            key: "items",
+            total: Some("total"),
+        },
+        Paging::PageNumber {
+            page_param: "page",
+            first_page: 1,
+            size: SIZE,
+        },
+    );
+    let source = std::sync::Arc::new(Canned::new(vec![
+        json!({"items": ids(0..3), "total": 9}),
+        json!({"items": ids(3..6), "total": 6}),
+        json!({"items": ids(6..7), "total": 6}),
+    ]));
+    let lenient = Limits {
+        lenient_totals: true,
+        ..LIMITS
+    };
+    let (got, error) = run_with(&source, with_total, lenient).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(got, [0, 1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test]
+async fn an_endless_chain_of_new_links_stops_at_the_page_cap() {
+    let body_links = op(
+        ListEnvelope::OData,
+        Paging::NextLink {
+            link: LinkSource::Body("d.__next"),
+            size: None,
+        },
+    );
+    let pages = (0..5)
+        .map(|i| json!({"d": {"results": ids(i * 2..i * 2 + 2), "__next": format!("things?p={}", i + 1)}}))
+        .collect();
+    let source = std::sync::Arc::new(Canned::new(pages));
+    let capped = Limits {
+        max_pages: 3,
+        ..LIMITS
+    };
+    let (got, error) = run_with(&source, body_links, capped).await;
+    assert_eq!(got.len(), 6, "three pages were handed out");
+    let error = error.expect("an error at the cap");
+    assert!(
+        matches!(
+            error,
+            Error::Paging {
+                problem: PagingProblem::TooManyPages(3),
+                pages: 3,
+                records: 6,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(seen(&source).len(), 3, "no fourth page was requested");
 }
 
 #[test]

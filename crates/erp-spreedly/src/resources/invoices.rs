@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /invoices/{token}/pay.xml`: Pays an invoice with a card (200, the invoice `closed` and its subscriber active).
@@ -47,6 +49,8 @@ pub static PAY: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Invoices of the Payments API, for paying a plan with a card through the API.

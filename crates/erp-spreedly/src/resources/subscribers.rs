@@ -30,6 +30,8 @@ pub static ADD_FEE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/credits.xml`: Adds store credit, or takes it away with a negative amount (201, empty body).
@@ -47,6 +49,8 @@ pub static ADD_STORE_CREDIT: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/allow_free_trial.xml`: Makes the subscriber eligible for a free trial again (404 for an unknown one).
@@ -64,6 +68,8 @@ pub static ALLOW_FREE_TRIAL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /subscribers/{customer-id}/change_subscription_plan.xml`: Moves the subscriber to another plan (200; known from pyspreedly's development version only, the answer body is not documented).
@@ -81,6 +87,8 @@ pub static CHANGE_SUBSCRIPTION_PLAN: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers.xml`: Creates a subscriber (201 with `Location`).
@@ -98,6 +106,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /subscribers/{customer-id}.xml`: Deletes a subscriber (test sites only; 404 for an unknown one).
@@ -115,6 +125,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /subscribers.xml`: Deletes every subscriber of the site (test sites only).
@@ -132,6 +144,8 @@ pub static DELETE_ALL: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /subscribers/{customer-id}.xml`: Fetches one subscriber by customer id; an unknown one is a 404.
@@ -149,6 +163,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["number", "token", "verification-value"],
+    key: Some("customer-id"),
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/complimentary_subscriptions.xml`: Gives an inactive subscriber a complimentary subscription (201).
@@ -166,6 +182,8 @@ pub static GIVE_COMPLIMENTARY_SUBSCRIPTION: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/complimentary_time_extensions.xml`: Extends an active subscriber's time (201).
@@ -183,6 +201,8 @@ pub static GIVE_COMPLIMENTARY_TIME_EXTENSION: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/lifetime_complimentary_subscriptions.xml`: Gives the subscriber a lifetime subscription at a feature level (201).
@@ -200,6 +220,8 @@ pub static GIVE_LIFETIME_COMPLIMENTARY_SUBSCRIPTION: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /subscribers.xml`: Lists every subscriber of the site (one answer, no paging).
@@ -217,6 +239,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/stop_auto_renew.xml`: Stops the subscriber's automatic renewal (200).
@@ -234,6 +258,8 @@ pub static STOP_AUTO_RENEW: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /subscribers/{customer-id}/subscribe_to_free_trial.xml`: Puts the subscriber on a free-trial plan.
@@ -251,6 +277,8 @@ pub static SUBSCRIBE_TO_FREE_TRIAL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /subscribers/{customer-id}.xml`: Changes a subscriber: e-mail, screen name, billing names, the customer id (`new-customer-id`; 403 when taken) and the payment method (`payment-method`, which updates the card on file).
@@ -268,6 +296,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["number", "token", "verification-value"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// The site's subscribers, by your customer id.

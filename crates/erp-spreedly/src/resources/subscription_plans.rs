@@ -30,6 +30,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// The site's subscription plans (set up in Spreedly's web interface).

@@ -39,6 +39,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// The site's transactions (payments, renewals, complimentary time, ...), oldest first.

@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /bills/{token}.xml`: Fetches one bill.
@@ -47,6 +49,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("token"),
+    idempotency_key: None,
 };
 
 /// `GET /bills.xml`: Lists every bill.
@@ -64,6 +68,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /bills/{token}/pay.xml`: Pays a bill (and activates its member).
@@ -81,6 +87,8 @@ pub static PAY: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Bills, addressed by a server-made token.

@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /members/{id}/credits.xml`: Adds (or takes) credit.
@@ -47,6 +49,8 @@ pub static CREDIT: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `DELETE /members/{id}.xml`: Deletes a member (test sites only).
@@ -64,6 +68,8 @@ pub static DELETE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /members/{id}.xml`: Fetches one member.
@@ -81,6 +87,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /members.xml`: Lists every member.
@@ -98,6 +106,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /members/{id}/trials.xml`: Starts a trial of a plan.
@@ -115,6 +125,8 @@ pub static START_TRIAL: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `PUT /members/{id}.xml`: Updates (and may rename) a member.
@@ -132,6 +144,8 @@ pub static UPDATE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Members::list`]. Unset fields are not sent; build one with

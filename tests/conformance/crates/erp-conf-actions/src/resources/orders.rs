@@ -30,6 +30,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /orders/{token}.xml`: Fetches one order.
@@ -47,6 +49,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: Some("token"),
+    idempotency_key: None,
 };
 
 /// `GET /orders.xml`: Lists every order.
@@ -64,6 +68,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Orders, each naming its member inline (who is created when unknown).

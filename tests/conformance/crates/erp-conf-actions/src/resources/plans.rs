@@ -30,6 +30,8 @@ pub static LIST: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Plans (server-numbered).

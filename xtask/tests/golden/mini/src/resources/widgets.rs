@@ -30,6 +30,8 @@ pub static ARCHIVE: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &[],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `POST /widgets`: Creates a widget.
@@ -47,6 +49,8 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["secret_code"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// `GET /widgets/{id}`: Gets one widget.
@@ -64,6 +68,8 @@ pub static GET: Operation = Operation {
     paging: Paging::None,
     idempotent: true,
     redact: &["secret_code"],
+    key: Some("id"),
+    idempotency_key: None,
 };
 
 /// `GET /widgets`: Lists widgets.
@@ -89,6 +95,8 @@ pub static LIST: Operation = Operation {
     },
     idempotent: true,
     redact: &["secret_code"],
+    key: None,
+    idempotency_key: None,
 };
 
 /// Optional parameters of [`Widgets::list`]. Unset fields are not sent; build one with
