@@ -184,6 +184,24 @@ impl Billomat {
         resources::Clients::new(&self.client)
     }
 
+    /// Comments and history entries of order confirmations.
+    #[cfg(feature = "confirmations")]
+    pub fn confirmation_comments(&self) -> resources::ConfirmationComments<'_> {
+        resources::ConfirmationComments::new(&self.client)
+    }
+
+    /// Lines of order confirmations.
+    #[cfg(feature = "confirmations")]
+    pub fn confirmation_items(&self) -> resources::ConfirmationItems<'_> {
+        resources::ConfirmationItems::new(&self.client)
+    }
+
+    /// Tags on order confirmations.
+    #[cfg(feature = "confirmations")]
+    pub fn confirmation_tags(&self) -> resources::ConfirmationTags<'_> {
+        resources::ConfirmationTags::new(&self.client)
+    }
+
     /// Order confirmations to clients.
     #[cfg(feature = "confirmations")]
     pub fn confirmations(&self) -> resources::Confirmations<'_> {
@@ -242,6 +260,24 @@ impl Billomat {
     #[cfg(feature = "settings")]
     pub fn currencies(&self) -> resources::Currencies<'_> {
         resources::Currencies::new(&self.client)
+    }
+
+    /// Comments and history entries of delivery notes.
+    #[cfg(feature = "delivery-notes")]
+    pub fn delivery_note_comments(&self) -> resources::DeliveryNoteComments<'_> {
+        resources::DeliveryNoteComments::new(&self.client)
+    }
+
+    /// Lines of delivery notes.
+    #[cfg(feature = "delivery-notes")]
+    pub fn delivery_note_items(&self) -> resources::DeliveryNoteItems<'_> {
+        resources::DeliveryNoteItems::new(&self.client)
+    }
+
+    /// Tags on delivery notes.
+    #[cfg(feature = "delivery-notes")]
+    pub fn delivery_note_tags(&self) -> resources::DeliveryNoteTags<'_> {
+        resources::DeliveryNoteTags::new(&self.client)
     }
 
     /// Delivery notes.
@@ -344,6 +380,18 @@ impl Billomat {
     #[cfg(feature = "invoices")]
     pub fn invoices(&self) -> resources::Invoices<'_> {
         resources::Invoices::new(&self.client)
+    }
+
+    /// Comments and history entries of letters.
+    #[cfg(feature = "letters")]
+    pub fn letter_comments(&self) -> resources::LetterComments<'_> {
+        resources::LetterComments::new(&self.client)
+    }
+
+    /// Tags on letters.
+    #[cfg(feature = "letters")]
+    pub fn letter_tags(&self) -> resources::LetterTags<'_> {
+        resources::LetterTags::new(&self.client)
     }
 
     /// Letters to clients.

@@ -639,6 +639,117 @@ pub struct Confirmation {
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
 }
 
+/// An order confirmation comment. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "confirmations")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConfirmationComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// Id of the order confirmation.
+    ///
+    /// Required.
+    pub confirmation_id: i64,
+    /// When the offer comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An order confirmation item. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "confirmations")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConfirmationItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// Id of the order confirmation.
+    ///
+    /// Required.
+    pub confirmation_id: i64,
+    /// When the offer item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<i64>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// An order confirmation tag. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "confirmations")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConfirmationTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the order confirmation.
+    ///
+    /// Required.
+    pub confirmation_id: i64,
+    /// When the offer tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
 /// A contact person of a client.
 #[cfg(feature = "clients")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1060,6 +1171,117 @@ pub struct DeliveryNote {
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A delivery note comment. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "delivery-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryNoteComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the offer comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the delivery note.
+    ///
+    /// Required.
+    pub delivery_note_id: i64,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A delivery note item. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "delivery-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryNoteItem {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Id of the article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<i64>,
+    /// When the offer item was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the delivery note.
+    ///
+    /// Required.
+    pub delivery_note_id: i64,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<i64>,
+    /// Quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<erp_runtime::Decimal>,
+    /// Discount, absolute or in percent (`10` or `10%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduction: Option<String>,
+    /// Name of the tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_name: Option<String>,
+    /// Tax rate in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<erp_runtime::Decimal>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Unit of the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A delivery note tag. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "delivery-notes")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryNoteTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the offer tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the delivery note.
+    ///
+    /// Required.
+    pub delivery_note_id: i64,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1850,6 +2072,64 @@ pub struct Letter {
     /// Id of the template the document is rendered with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A letter comment. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "letters")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LetterComment {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// Comment.
+    ///
+    /// Required.
+    pub comment: String,
+    /// When the offer comment was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the letter.
+    ///
+    /// Required.
+    pub letter_id: i64,
+    /// Public.
+    ///
+    /// Required.
+    pub public: bool,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
+/// A letter tag. Known from billomapy, not from Billomat's documentation (unverified).
+#[cfg(feature = "letters")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LetterTag {
+    /// Id assigned by Billomat.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
+    /// When the offer tag was created.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Id of the letter.
+    ///
+    /// Required.
+    pub letter_id: i64,
+    /// Name.
+    ///
+    /// Required.
+    pub name: String,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,

@@ -302,6 +302,62 @@ const RESOURCES: &[(&str, &str, &str, &str, &str)] = &[
         "confirmations",
     ),
     (
+        "confirmation-items",
+        "order confirmation item",
+        "order confirmation items",
+        "Lines of order confirmations.",
+        "confirmations",
+    ),
+    (
+        "confirmation-comments",
+        "order confirmation comment",
+        "order confirmation comments",
+        "Comments and history entries of order confirmations.",
+        "confirmations",
+    ),
+    (
+        "confirmation-tags",
+        "order confirmation tag",
+        "order confirmation tags",
+        "Tags on order confirmations.",
+        "confirmations",
+    ),
+    (
+        "delivery-note-items",
+        "delivery note item",
+        "delivery note items",
+        "Lines of delivery notes.",
+        "delivery-notes",
+    ),
+    (
+        "delivery-note-comments",
+        "delivery note comment",
+        "delivery note comments",
+        "Comments and history entries of delivery notes.",
+        "delivery-notes",
+    ),
+    (
+        "delivery-note-tags",
+        "delivery note tag",
+        "delivery note tags",
+        "Tags on delivery notes.",
+        "delivery-notes",
+    ),
+    (
+        "letter-comments",
+        "letter comment",
+        "letter comments",
+        "Comments and history entries of letters.",
+        "letters",
+    ),
+    (
+        "letter-tags",
+        "letter tag",
+        "letter tags",
+        "Tags on letters.",
+        "letters",
+    ),
+    (
         "reminders",
         "reminder",
         "reminders",
@@ -719,6 +775,7 @@ pub fn plan(catalogue: &Catalogue, existing_enums: &BTreeMap<String, BTreeSet<St
             b.endpoint(slug, endpoint, &names);
         }
     }
+    b.billomapy_only();
     b.finish()
 }
 
@@ -731,7 +788,171 @@ struct Builder {
     resources: BTreeMap<String, BTreeMap<String, Operation>>,
 }
 
+/// Resources billomapy (and billomat4j) use that Billomat's documentation lacks
+/// (billomat.md §10): each is shaped like its offer counterpart, with the parent's id.
+/// (resource, counterpart, parent id field, parent resource, has an update)
+const BILLOMAPY_ONLY: &[(&str, &str, &str, &str, bool)] = &[
+    (
+        "confirmation-items",
+        "offer-items",
+        "confirmation_id",
+        "confirmations",
+        true,
+    ),
+    (
+        "confirmation-comments",
+        "offer-comments",
+        "confirmation_id",
+        "confirmations",
+        true,
+    ),
+    (
+        "confirmation-tags",
+        "offer-tags",
+        "confirmation_id",
+        "confirmations",
+        false,
+    ),
+    (
+        "delivery-note-items",
+        "offer-items",
+        "delivery_note_id",
+        "delivery-notes",
+        true,
+    ),
+    (
+        "delivery-note-comments",
+        "offer-comments",
+        "delivery_note_id",
+        "delivery-notes",
+        true,
+    ),
+    (
+        "delivery-note-tags",
+        "offer-tags",
+        "delivery_note_id",
+        "delivery-notes",
+        false,
+    ),
+    (
+        "letter-comments",
+        "offer-comments",
+        "letter_id",
+        "letters",
+        true,
+    ),
+    ("letter-tags", "offer-tags", "letter_id", "letters", false),
+];
+
+/// Comment resources billomapy updates with `PUT` although the documentation lists none.
+const BILLOMAPY_COMMENT_UPDATES: &[&str] =
+    &["invoice-comments", "offer-comments", "credit-note-comments"];
+
+/// Said of every operation known only from billomapy.
+const FROM_BILLOMAPY: &str =
+    "Known from billomapy, not from Billomat's documentation (unverified).";
+
 impl Builder {
+    /// The resources and updates billomapy uses beyond the documentation.
+    fn billomapy_only(&mut self) {
+        let id = |n: &Nouns| Param {
+            name: "id".to_owned(),
+            ty: "integer".to_owned(),
+            required: false,
+            doc: format!("Id of the {}.", n.one),
+            filter: None,
+            rust_name: None,
+        };
+        let update = |n: &Nouns, model: &str| Operation {
+            name: "update".to_owned(),
+            doc: format!("Changes the fields that are set. {FROM_BILLOMAPY}"),
+            path: Some("/{id}".to_owned()),
+            path_params: vec![id(n)],
+            request: Some(model.to_owned()),
+            response: Some(model.to_owned()),
+            returns: Some("item_or_empty".to_owned()),
+            ..Default::default()
+        };
+        for resource in BILLOMAPY_COMMENT_UPDATES {
+            let n = nouns(resource);
+            let model = model_name(resource);
+            if let Some(ops) = self.resources.get_mut(*resource) {
+                ops.entry("update".to_owned())
+                    .or_insert_with(|| update(&n, &model));
+            }
+        }
+        for (resource, counterpart, parent, parent_resource, updates) in BILLOMAPY_ONLY {
+            if self.resources.contains_key(*resource) {
+                continue;
+            }
+            let n = nouns(resource);
+            let model = model_name(resource);
+            let Some(mut shape) = self.plan.models.get(&model_name(counterpart)).cloned() else {
+                continue;
+            };
+            for f in &mut shape.fields {
+                if f.name == "offer_id" {
+                    f.name = (*parent).to_owned();
+                    f.doc = format!(
+                        "Id of the {}.",
+                        noun_of_stem(parent.trim_end_matches("_id"))
+                    );
+                    f.references = Some((*parent_resource).to_owned());
+                }
+            }
+            shape.doc = format!("{} {}. {FROM_BILLOMAPY}", humanize(article(&n.one)), n.one);
+            self.plan.models.insert(model.clone(), shape);
+            let mut ops = BTreeMap::new();
+            let mut list = Operation {
+                name: "list".to_owned(),
+                doc: format!(
+                    "Lists the {} of one {}, page by page. {FROM_BILLOMAPY}",
+                    n.many,
+                    noun_of_stem(parent.trim_end_matches("_id"))
+                ),
+                response: Some(model.clone()),
+                ..Default::default()
+            };
+            list.query.push(filter_param(parent, &n, true));
+            ops.insert("list".to_owned(), list);
+            ops.insert(
+                "get".to_owned(),
+                Operation {
+                    name: "get".to_owned(),
+                    doc: format!("Fetches one {}. {FROM_BILLOMAPY}", n.one),
+                    path: Some("/{id}".to_owned()),
+                    path_params: vec![id(&n)],
+                    response: Some(model.clone()),
+                    ..Default::default()
+                },
+            );
+            ops.insert(
+                "create".to_owned(),
+                Operation {
+                    name: "create".to_owned(),
+                    doc: format!("Creates {} {}. {FROM_BILLOMAPY}", article(&n.one), n.one),
+                    request: Some(model.clone()),
+                    response: Some(model.clone()),
+                    ..Default::default()
+                },
+            );
+            if *updates {
+                ops.insert("update".to_owned(), update(&n, &model));
+            }
+            ops.insert(
+                "delete".to_owned(),
+                Operation {
+                    name: "delete".to_owned(),
+                    doc: format!("Deletes {} {}. {FROM_BILLOMAPY}", article(&n.one), n.one),
+                    path: Some("/{id}".to_owned()),
+                    path_params: vec![id(&n)],
+                    ..Default::default()
+                },
+            );
+            self.resources.insert((*resource).to_owned(), ops);
+        }
+    }
+
     fn row(&mut self, page: &str, e: &catalogue::Endpoint, outcome: Outcome) {
         self.rows.push(Row {
             page: page.to_owned(),

@@ -99,6 +99,25 @@ pub static LIST: Operation = Operation {
     idempotency_key: None,
 };
 
+/// `PUT /credit-note-comments/{id}`: Changes the fields that are set.
+pub static UPDATE: Operation = Operation {
+    resource: &RESOURCE,
+    name: "update",
+    method: Method::Put,
+    path: "/credit-note-comments/{id}",
+    root: "credit-note-comment",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
+    returns: Returns::ItemOrEmpty,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+    key: None,
+    idempotency_key: None,
+};
+
 /// Optional parameters of [`CreditNoteComments::list`]. Unset fields are not sent; build one with
 /// `CreditNoteCommentsListQuery { field: Some(..), ..Default::default() }`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -190,6 +209,19 @@ impl<'a> CreditNoteComments<'a> {
                     .query_param("credit_note_id", credit_note_id)
                     .query(query),
             )
+            .await
+    }
+
+    /// Changes the fields that are set. Known from billomapy, not from Billomat's documentation (unverified).
+    ///
+    /// `PUT /credit-note-comments/{id}`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
+    pub async fn update(
+        &self,
+        id: i64,
+        body: &crate::models::CreditNoteComment,
+    ) -> erp_runtime::Result<Option<crate::models::CreditNoteComment>> {
+        self.client
+            .item_or_empty(&UPDATE, Request::new().path("id", id).body(body))
             .await
     }
 }

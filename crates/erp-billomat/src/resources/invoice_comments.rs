@@ -99,6 +99,25 @@ pub static LIST: Operation = Operation {
     idempotency_key: None,
 };
 
+/// `PUT /invoice-comments/{id}`: Changes the fields that are set.
+pub static UPDATE: Operation = Operation {
+    resource: &RESOURCE,
+    name: "update",
+    method: Method::Put,
+    path: "/invoice-comments/{id}",
+    root: "invoice-comment",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
+    returns: Returns::ItemOrEmpty,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+    key: None,
+    idempotency_key: None,
+};
+
 /// Optional parameters of [`InvoiceComments::list`]. Unset fields are not sent; build one with
 /// `InvoiceCommentsListQuery { field: Some(..), ..Default::default() }`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -190,6 +209,19 @@ impl<'a> InvoiceComments<'a> {
                     .query_param("invoice_id", invoice_id)
                     .query(query),
             )
+            .await
+    }
+
+    /// Changes the fields that are set. Known from billomapy, not from Billomat's documentation (unverified).
+    ///
+    /// `PUT /invoice-comments/{id}`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
+    pub async fn update(
+        &self,
+        id: i64,
+        body: &crate::models::InvoiceComment,
+    ) -> erp_runtime::Result<Option<crate::models::InvoiceComment>> {
+        self.client
+            .item_or_empty(&UPDATE, Request::new().path("id", id).body(body))
             .await
     }
 }

@@ -65,6 +65,27 @@ pub mod clients;
 #[cfg(feature = "clients")]
 pub use clients::Clients;
 
+/// Comments and history entries of order confirmations.
+#[cfg(feature = "confirmations")]
+pub mod confirmation_comments;
+
+#[cfg(feature = "confirmations")]
+pub use confirmation_comments::ConfirmationComments;
+
+/// Lines of order confirmations.
+#[cfg(feature = "confirmations")]
+pub mod confirmation_items;
+
+#[cfg(feature = "confirmations")]
+pub use confirmation_items::ConfirmationItems;
+
+/// Tags on order confirmations.
+#[cfg(feature = "confirmations")]
+pub mod confirmation_tags;
+
+#[cfg(feature = "confirmations")]
+pub use confirmation_tags::ConfirmationTags;
+
 /// Order confirmations to clients.
 #[cfg(feature = "confirmations")]
 pub mod confirmations;
@@ -134,6 +155,27 @@ pub mod currencies;
 
 #[cfg(feature = "settings")]
 pub use currencies::Currencies;
+
+/// Comments and history entries of delivery notes.
+#[cfg(feature = "delivery-notes")]
+pub mod delivery_note_comments;
+
+#[cfg(feature = "delivery-notes")]
+pub use delivery_note_comments::DeliveryNoteComments;
+
+/// Lines of delivery notes.
+#[cfg(feature = "delivery-notes")]
+pub mod delivery_note_items;
+
+#[cfg(feature = "delivery-notes")]
+pub use delivery_note_items::DeliveryNoteItems;
+
+/// Tags on delivery notes.
+#[cfg(feature = "delivery-notes")]
+pub mod delivery_note_tags;
+
+#[cfg(feature = "delivery-notes")]
+pub use delivery_note_tags::DeliveryNoteTags;
 
 /// Delivery notes.
 #[cfg(feature = "delivery-notes")]
@@ -253,6 +295,20 @@ pub mod invoices;
 
 #[cfg(feature = "invoices")]
 pub use invoices::Invoices;
+
+/// Comments and history entries of letters.
+#[cfg(feature = "letters")]
+pub mod letter_comments;
+
+#[cfg(feature = "letters")]
+pub use letter_comments::LetterComments;
+
+/// Tags on letters.
+#[cfg(feature = "letters")]
+pub mod letter_tags;
+
+#[cfg(feature = "letters")]
+pub use letter_tags::LetterTags;
 
 /// Letters to clients.
 #[cfg(feature = "letters")]

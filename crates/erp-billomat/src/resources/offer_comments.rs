@@ -99,6 +99,25 @@ pub static LIST: Operation = Operation {
     idempotency_key: None,
 };
 
+/// `PUT /offer-comments/{id}`: Changes the fields that are set.
+pub static UPDATE: Operation = Operation {
+    resource: &RESOURCE,
+    name: "update",
+    method: Method::Put,
+    path: "/offer-comments/{id}",
+    root: "offer-comment",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
+    returns: Returns::ItemOrEmpty,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+    key: None,
+    idempotency_key: None,
+};
+
 /// Optional parameters of [`OfferComments::list`]. Unset fields are not sent; build one with
 /// `OfferCommentsListQuery { field: Some(..), ..Default::default() }`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -190,6 +209,19 @@ impl<'a> OfferComments<'a> {
                     .query_param("offer_id", offer_id)
                     .query(query),
             )
+            .await
+    }
+
+    /// Changes the fields that are set. Known from billomapy, not from Billomat's documentation (unverified).
+    ///
+    /// `PUT /offer-comments/{id}`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
+    pub async fn update(
+        &self,
+        id: i64,
+        body: &crate::models::OfferComment,
+    ) -> erp_runtime::Result<Option<crate::models::OfferComment>> {
+        self.client
+            .item_or_empty(&UPDATE, Request::new().path("id", id).body(body))
             .await
     }
 }
