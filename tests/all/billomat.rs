@@ -309,3 +309,121 @@ async fn an_update_answered_with_an_empty_body_is_none() {
         "the change was applied"
     );
 }
+
+/// An invoice's life as the sandbox declares it (specs/billomat.yaml, billomat.md §4.6): a draft
+/// gains lines and totals, completes to OPEN, refuses deletion, is paid in two parts to PAID,
+/// refuses a second completion, and is cancelled and uncancelled.
+#[tokio::test]
+async fn an_invoice_goes_from_draft_through_payments_to_paid() {
+    use erp_billomat::models::{Complete, Invoice, InvoiceItem, InvoicePayment, InvoiceStatus};
+    use erp_runtime::Decimal;
+    let sandbox = start("billomat", options(5)).await;
+    let api = billomat(&sandbox);
+    let money = |text: &str| text.parse::<Decimal>().expect("decimal");
+    let client = api
+        .clients()
+        .create(&Client {
+            name: Some("Life Cycle GmbH".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("client");
+    let invoices = api.invoices();
+    let draft = invoices
+        .create(&Invoice {
+            client_id: client.id.expect("client id"),
+            ..Default::default()
+        })
+        .await
+        .expect("draft");
+    let id = draft.id.expect("invoice id");
+    assert_eq!(draft.status, Some(InvoiceStatus::Draft));
+    assert_eq!(draft.total_gross, Some(Decimal::ZERO), "{draft:?}");
+
+    api.invoice_items()
+        .create(&InvoiceItem {
+            invoice_id: id,
+            title: Some("Beratung".into()),
+            quantity: Some(money("2")),
+            unit_price: Some(money("10.00")),
+            tax_rate: Some(money("19")),
+            ..Default::default()
+        })
+        .await
+        .expect("line");
+    let with_line = invoices.get(id).await.expect("get");
+    assert_eq!(with_line.total_net, Some(money("20.00")));
+    assert_eq!(with_line.total_gross, Some(money("23.80")));
+    assert_eq!(with_line.open_amount, Some(money("23.80")));
+
+    let early = api
+        .invoice_payments()
+        .create(&InvoicePayment {
+            invoice_id: id,
+            amount: money("5"),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a draft takes no payment");
+    assert_eq!(early.status(), Some(422));
+
+    invoices
+        .complete(id, &Complete::default())
+        .await
+        .expect("complete");
+    assert_eq!(
+        invoices.get(id).await.expect("get").status,
+        Some(InvoiceStatus::Open)
+    );
+    let kept = invoices
+        .delete(id)
+        .await
+        .expect_err("only drafts are deleted");
+    assert!(
+        kept.to_string()
+            .contains("Only a draft invoice can be deleted."),
+        "{kept}"
+    );
+    let again = invoices
+        .complete(id, &Complete::default())
+        .await
+        .expect_err("completed once");
+    assert_eq!(again.status(), Some(422));
+
+    let pay = |amount: &str| InvoicePayment {
+        invoice_id: id,
+        amount: money(amount),
+        ..Default::default()
+    };
+    api.invoice_payments()
+        .create(&pay("10.00"))
+        .await
+        .expect("part");
+    let part = invoices.get(id).await.expect("get");
+    assert_eq!(part.status, Some(InvoiceStatus::Open));
+    assert_eq!(part.paid_amount, Some(money("10.00")));
+    assert_eq!(part.open_amount, Some(money("13.80")));
+    api.invoice_payments()
+        .create(&pay("13.80"))
+        .await
+        .expect("rest");
+    let paid = invoices.get(id).await.expect("get");
+    assert_eq!(paid.status, Some(InvoiceStatus::Paid));
+    assert_eq!(paid.open_amount, Some(Decimal::ZERO));
+
+    invoices.cancel(id).await.expect("cancel");
+    assert_eq!(
+        invoices.get(id).await.expect("get").status,
+        Some(InvoiceStatus::Canceled)
+    );
+    invoices.uncancel(id).await.expect("uncancel");
+    assert_eq!(
+        invoices.get(id).await.expect("get").status,
+        Some(InvoiceStatus::Open)
+    );
+
+    let file = invoices.pdf_file(id).await.expect("pdf file");
+    assert_eq!(file.content_type.as_deref(), Some("application/pdf"));
+    assert!(!file.bytes.is_empty());
+    sandbox.shutdown().await;
+}

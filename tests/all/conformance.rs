@@ -647,7 +647,7 @@ impl Vendor {
         let key = key_field(spec, &resource.name);
         let request_model = model(spec, create.request.as_ref()).ok_or("create names no model")?;
         // A create may refuse the records it references as the vendor does (a disabled plan):
-        // each refusal must be one the operation declares, and one of the first few records
+        // each refusal must be one the operation declares, and one of the first twenty records
         // referenced must be accepted.
         let mut nth = 0;
         let (body, created) = loop {
@@ -656,7 +656,7 @@ impl Vendor {
                 .await?
             {
                 Ok(done) => break done,
-                Err(e) if nth < 5 && self.declared_refusal(resource, create, &e) => nth += 1,
+                Err(e) if nth < 20 && self.declared_refusal(resource, create, &e) => nth += 1,
                 Err(e) => return Err(fail(e)),
             }
         };
@@ -912,7 +912,11 @@ impl Vendor {
                         .iter()
                         .find(|r| id_of(r, key) == id_of(record, key))
                         .ok_or("the record is gone")?;
-                    for a in declared.set.iter().filter(|a| a.target.is_none()) {
+                    for a in declared
+                        .set
+                        .iter()
+                        .filter(|a| a.target.is_none() && a.when.is_none())
+                    {
                         let wanted = match &a.value {
                             Term::Bool(b) => b.to_string(),
                             Term::Text(t) => t.clone(),

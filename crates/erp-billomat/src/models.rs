@@ -662,9 +662,8 @@ pub struct ConfirmationComment {
     #[serde(default, skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -852,20 +851,20 @@ pub struct Country {
 /// A tax-free country. Unset fields are left out of create and update requests.
 #[cfg(feature = "settings")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct CountryTax {
     /// Id assigned by Billomat.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub id: Option<i64>,
     /// Country code.
-    ///
-    /// Required.
-    pub country_code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
     /// When the tax-free country was created.
     ///
     /// Set by the vendor; never sent on create or update.
-    #[serde(default, skip_serializing)]
+    #[serde(skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
@@ -969,9 +968,8 @@ pub struct CreditNoteComment {
     /// Required.
     pub credit_note_id: i64,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1199,9 +1197,8 @@ pub struct DeliveryNoteComment {
     /// Required.
     pub delivery_note_id: i64,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1363,18 +1360,16 @@ pub struct EmailTemplate {
     #[serde(default, skip_serializing)]
     pub id: Option<i64>,
     /// Bcc.
-    ///
-    /// Required.
-    pub bcc: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bcc: Option<bool>,
     /// When the e-mail template was created.
     ///
     /// Set by the vendor; never sent on create or update.
     #[serde(default, skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Is default.
-    ///
-    /// Required.
-    pub is_default: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
     /// Name.
     ///
     /// Required.
@@ -1796,9 +1791,22 @@ pub struct Invoice {
     /// ISO 4217 currency code (the account's currency when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
     /// Date of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// Whether the invoice went to the digital archive.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub dig_proceeded: Option<bool>,
+    /// Cash discount amount.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub discount_amount: Option<erp_runtime::Decimal>,
     /// Last day of the cash discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_date: Option<erp_runtime::chrono::NaiveDate>,
@@ -1823,6 +1831,11 @@ pub struct Invoice {
     /// Id of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<i64>,
+    /// The invoice's number as printed (`RE1`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub invoice_number: Option<String>,
     /// Label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -1844,6 +1857,16 @@ pub struct Invoice {
     /// Id of the offer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<i64>,
+    /// What is still to be paid.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub open_amount: Option<erp_runtime::Decimal>,
+    /// What has been paid.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub paid_amount: Option<erp_runtime::Decimal>,
     /// Accepted payment types (comma list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_types: Option<String>,
@@ -1856,18 +1879,58 @@ pub struct Invoice {
     /// Discount, absolute or in percent (`10` or `10%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<String>,
+    /// Where the invoice is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<InvoiceStatus>,
     /// Date of supply or service (a date or a text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply_date: Option<String>,
     /// What `supply_date` holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supply_date_type: Option<SupplyDateType>,
+    /// The invoice's taxes by rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub taxes: Vec<InvoiceTax>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Gross total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Gross total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross_unreduced: Option<erp_runtime::Decimal>,
+    /// Net total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Net total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net_unreduced: Option<erp_runtime::Decimal>,
+    /// Total of the discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_reduction: Option<erp_runtime::Decimal>,
+    /// When the invoice was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1896,9 +1959,8 @@ pub struct InvoiceComment {
     /// Required.
     pub invoice_id: i64,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1935,9 +1997,8 @@ pub struct InvoiceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<String>,
     /// Whether the tax rate was set by hand.
-    ///
-    /// Required.
-    pub tax_changed_manually: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_changed_manually: Option<bool>,
     /// Name of the tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_name: Option<String>,
@@ -2027,6 +2088,71 @@ pub struct InvoiceTag {
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
 }
 
+/// The tax of one rate on a document.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct InvoiceTax {
+    /// Tax amount.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount: Option<erp_runtime::Decimal>,
+    /// Gross amount at this rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_gross: Option<erp_runtime::Decimal>,
+    /// Gross amount unrounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_gross_plain: Option<erp_runtime::Decimal>,
+    /// Gross amount rounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_gross_rounded: Option<erp_runtime::Decimal>,
+    /// Net amount taxed at this rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_net: Option<erp_runtime::Decimal>,
+    /// Net amount unrounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_net_plain: Option<erp_runtime::Decimal>,
+    /// Net amount rounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_net_rounded: Option<erp_runtime::Decimal>,
+    /// Tax amount unrounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_plain: Option<erp_runtime::Decimal>,
+    /// Tax amount rounded.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub amount_rounded: Option<erp_runtime::Decimal>,
+    /// Name of the tax.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub name: Option<String>,
+    /// Rate in percent.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub rate: Option<erp_runtime::Decimal>,
+    /// Members the vendor sent that the spec does not describe (never sent back).
+    #[serde(flatten, skip_serializing)]
+    pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
+}
+
 /// A letter. Unset fields are left out of create and update requests.
 #[cfg(feature = "letters")]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -2100,9 +2226,8 @@ pub struct LetterComment {
     /// Required.
     pub letter_id: i64,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -2235,9 +2360,8 @@ pub struct OfferComment {
     /// Required.
     pub offer_id: i64,
     /// Public.
-    ///
-    /// Required.
-    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -2803,9 +2927,8 @@ pub struct ReminderText {
     /// Required.
     pub name: String,
     /// Sorting.
-    ///
-    /// Required.
-    pub sorting: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorting: Option<i64>,
     /// Subject.
     ///
     /// Required.
@@ -3292,9 +3415,8 @@ pub struct Tax {
     #[serde(default, skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Is default.
-    ///
-    /// Required.
-    pub is_default: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
     /// Name.
     ///
     /// Required.
@@ -3513,6 +3635,32 @@ erp_runtime::impl_wire_enum!(
     FreeTextType { Confirmation = "CONFIRMATION", Correction = "CORRECTION", CreditNote =
     "CREDIT_NOTE", DeliveryNote = "DELIVERY_NOTE", Invoice = "INVOICE", Letter =
     "LETTER", Offer = "OFFER" }
+);
+
+/// Where an invoice is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "invoices")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InvoiceStatus {
+    /// `CANCELED`: Cancelled.
+    Canceled,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// `OPEN`: Completed and not yet paid.
+    Open,
+    /// `OVERDUE`: Open past its due date.
+    Overdue,
+    /// `PAID`: Paid in full.
+    Paid,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "invoices")]
+erp_runtime::impl_wire_enum!(
+    InvoiceStatus { Canceled = "CANCELED", Draft = "DRAFT", Open = "OPEN", Overdue =
+    "OVERDUE", Paid = "PAID" }
 );
 
 /// Whether prices are net or gross.

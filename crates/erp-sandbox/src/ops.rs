@@ -681,6 +681,12 @@ impl<'a> Ctx<'a> {
         }
         let changes = self.sandbox().is_some_and(|s| !s.set.is_empty());
         let found = self.apply(&mut record, &fields, found);
+        if changes
+            && id.is_some()
+            && let Some(model) = self.model_of(name)
+        {
+            realism::on_update(&self.app.schema, model, &mut record, &store, &now());
+        }
         let record = Value::Object(record);
         if let Some(id) = id.filter(|_| changes) {
             store.update(name, id, |stored| *stored = record.clone());
@@ -844,6 +850,7 @@ impl<'a> Ctx<'a> {
         let values: Vec<(Option<&String>, &String, Value)> = sandbox
             .set
             .iter()
+            .filter(|a| a.when.as_ref().is_none_or(|c| env.holds(c)))
             .map(|a| (a.target.as_ref(), &a.field, env.term(&a.value)))
             .collect();
         let mut found = env.found;
@@ -912,9 +919,13 @@ impl<'a> Ctx<'a> {
                 }
                 store.insert(resource, id, Value::Object(record));
             } else if sandbox.set.iter().any(|a| a.target.as_ref() == Some(name)) {
-                store.update(resource, f.id, |stored| {
-                    *stored = Value::Object(f.record.clone())
-                });
+                // The found record changed: its server computations follow (an invoice's gross
+                // total after a new line), as for an update of it.
+                let mut record = f.record.clone();
+                if let Some(model) = self.model_of(resource) {
+                    realism::on_update(&self.app.schema, model, &mut record, store, &now());
+                }
+                store.update(resource, f.id, |stored| *stored = Value::Object(record));
             }
         }
     }

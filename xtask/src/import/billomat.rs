@@ -1467,7 +1467,8 @@ impl Builder {
         Field {
             name: f.name.clone(),
             ty,
-            required: f.required && !read_only,
+            // A field with a default may be left out, whatever the documentation's flag says.
+            required: f.required && !read_only && f.default.is_none(),
             read_only,
             sensitive: SENSITIVE.contains(&f.name.as_str()),
             doc,

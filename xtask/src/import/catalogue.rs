@@ -34,6 +34,9 @@ pub struct Field {
     pub ty: Option<String>,
     #[serde(default)]
     pub required: bool,
+    /// What the server fills in when the field is not sent (German prose or a value).
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

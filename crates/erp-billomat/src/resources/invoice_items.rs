@@ -15,7 +15,7 @@ pub static RESOURCE: ResourceInfo = ResourceInfo {
     wire_plural: "invoice-items",
 };
 
-/// `POST /invoice-items`: Creates an invoice item.
+/// `POST /invoice-items`: Creates an invoice item; the invoice's totals grow by the line.
 pub static CREATE: Operation = Operation {
     resource: &RESOURCE,
     name: "create",
@@ -131,7 +131,7 @@ impl<'a> InvoiceItems<'a> {
         Self { client }
     }
 
-    /// Creates an invoice item.
+    /// Creates an invoice item; the invoice's totals grow by the line.
     ///
     /// `POST /invoice-items`.
     pub async fn create(

@@ -15,7 +15,7 @@ pub static RESOURCE: ResourceInfo = ResourceInfo {
     wire_plural: "invoice-payments",
 };
 
-/// `POST /invoice-payments`: Creates an invoice payment.
+/// `POST /invoice-payments`: Records a payment of an open or overdue invoice; one that covers what is open (or says `mark_invoice_as_paid`) makes the invoice PAID.
 pub static CREATE: Operation = Operation {
     resource: &RESOURCE,
     name: "create",
@@ -133,7 +133,7 @@ impl<'a> InvoicePayments<'a> {
         Self { client }
     }
 
-    /// Creates an invoice payment.
+    /// Records a payment of an open or overdue invoice; one that covers what is open (or says `mark_invoice_as_paid`) makes the invoice PAID.
     ///
     /// `POST /invoice-payments`.
     pub async fn create(

@@ -72,7 +72,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /invoices/{id}`: Deletes an invoice.
+/// `DELETE /invoices/{id}`: Deletes an invoice; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -395,7 +395,7 @@ impl<'a> Invoices<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes an invoice.
+    /// Deletes an invoice; only drafts can be deleted.
     ///
     /// `DELETE /invoices/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

@@ -107,4 +107,7 @@ pub struct Assignment {
     /// Wire name of the field.
     pub field: String,
     pub value: Term,
+    /// Written only when this holds (`'PAID' if invoice.open_amount <= body.amount`), read
+    /// before any write like the value.
+    pub when: Option<Cond>,
 }

@@ -591,7 +591,9 @@ impl Validator {
                 (None, key.name.clone())
             }
         };
-        let term = match Term::parse(&value.value) {
+        // `<value> if <condition>`: the last ` if ` outside quotes splits them.
+        let (text, condition) = split_if(&value.value);
+        let term = match Term::parse(text) {
             Ok(t) => t,
             Err(e) => {
                 self.err(
@@ -604,11 +606,30 @@ impl Validator {
                 return None;
             }
         };
-        self.operands(term.operands(), names, &value.referenced)
+        let when = match condition.map(Cond::parse) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                self.err(
+                    &value.referenced,
+                    format!(
+                        "{}: the condition of `{}` cannot be read: {e}",
+                        names.what, key.name
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut operands = term.operands();
+        if let Some(c) = &when {
+            operands.extend(c.operands());
+        }
+        self.operands(operands, names, &value.referenced)
             .then_some(Assignment {
                 target,
                 field,
                 value: term,
+                when,
             })
     }
 
@@ -787,5 +808,38 @@ mod tests {
             e.contains("`on_create: 'yes'` does not fit a `boolean` field"),
             "{e}"
         );
+    }
+}
+
+/// `'PAID' if open <= 0` -> (`'PAID'`, `Some("open <= 0")`); a text without ` if ` outside
+/// quotes is all value.
+fn split_if(text: &str) -> (&str, Option<&str>) {
+    let mut quoted = false;
+    let mut split = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted && text[i..].starts_with(" if ") => split = Some(i),
+            _ => {}
+        }
+    }
+    match split {
+        Some(i) => (text[..i].trim(), Some(text[i + 4..].trim())),
+        None => (text, None),
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_if;
+
+    #[test]
+    fn a_condition_follows_the_last_if_outside_quotes() {
+        assert_eq!(
+            split_if("'PAID' if open <= 0"),
+            ("'PAID'", Some("open <= 0"))
+        );
+        assert_eq!(split_if("'a if b'"), ("'a if b'", None));
+        assert_eq!(split_if("total - paid"), ("total - paid", None));
     }
 }
