@@ -2,6 +2,7 @@
 //! One test binary for the whole workspace keeps link time down.
 
 mod billomat;
+mod body_cap;
 mod cloudspot;
 mod conformance;
 mod fixtures;

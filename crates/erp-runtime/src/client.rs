@@ -9,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
 use crate::auth::Auth;
-use crate::body::{Binary, ByteStream, file_name};
+use crate::body::{Binary, ByteStream, file_name, read_capped};
 use crate::config::{ClientBuilder, Config};
 use crate::decode;
 use crate::descriptor::{Operation, VendorInfo};
@@ -141,10 +141,14 @@ impl Client {
         let (content_type, file_name) = file_facts(&answer);
         let bytes = match answer.body {
             AnswerBody::Full(bytes) => bytes,
-            AnswerBody::Unread(response) => response
-                .bytes()
-                .await
-                .map_err(|e| crate::classify::transport(op, e, self.config().request_timeout).2)?,
+            AnswerBody::Unread(response) => {
+                let config = self.config();
+                let limit = config.max_response_bytes;
+                read_capped(response, limit).await.map_err(|e| {
+                    let timeout = config.request_timeout;
+                    crate::classify::unread_body(op, answer.status, e, limit, timeout).2
+                })?
+            }
         };
         Ok(Binary {
             content_type,

@@ -22,6 +22,18 @@ pub struct Config {
     /// Items per page for paged lists; `None` uses the vendor's default. Clamped to the
     /// vendor's maximum.
     pub page_size: Option<u64>,
+    /// Largest response body read into memory, in bytes; a larger one fails with
+    /// [`Error::ResponseTooLarge`] as soon as it is announced or read past the cap. Default
+    /// [`Config::DEFAULT_MAX_RESPONSE_BYTES`]. Streamed downloads ([`crate::ByteStream`]) are
+    /// not held in memory and have no cap.
+    pub max_response_bytes: u64,
+}
+
+impl Config {
+    /// 64 MiB: above the largest documented answer of the supported vendors (list pages of a
+    /// few MB, Exact Online's 38 MB maximum), small enough that a hostile or broken server
+    /// cannot exhaust memory.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
 impl Default for Config {
@@ -32,6 +44,7 @@ impl Default for Config {
             user_agent: concat!("erp-clients/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             page_size: None,
+            max_response_bytes: Config::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -141,6 +154,12 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
+    /// Caps the size of a response body held in memory (see [`Config::max_response_bytes`]).
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_response_bytes = bytes;
+        self
+    }
+
     /// Uses this HTTP client instead of building one (its own timeouts then apply).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -162,6 +181,11 @@ impl<C: From<Client>> ClientBuilder<C> {
         if self.config.retry.max_attempts == 0 {
             return Err(config_error(
                 "retry.max_attempts must be at least 1".to_owned(),
+            ));
+        }
+        if self.config.max_response_bytes == 0 {
+            return Err(config_error(
+                "max_response_bytes must be at least 1".to_owned(),
             ));
         }
         let http = match self.http {

@@ -33,6 +33,21 @@ pub enum Error {
         source: Option<reqwest::Error>,
     },
 
+    /// The answer's body is larger than the client's cap ([`crate::Config::max_response_bytes`]):
+    /// it was refused when announced (`Content-Length`) or as soon as more than `limit` bytes
+    /// arrived, so memory stays bounded. A retry would get the same body, so none is made.
+    #[error("{origin}: the response body (HTTP {status}) exceeds the cap of {limit} bytes: {}", match announced { Some(n) => format!("{n} bytes announced, none read"), None => format!("stopped after reading {read} bytes") })]
+    ResponseTooLarge {
+        origin: Origin,
+        status: u16,
+        /// The cap, in bytes.
+        limit: u64,
+        /// Bytes read before stopping (0 when the announced length was refused).
+        read: u64,
+        /// The `Content-Length` the server announced, when that alone exceeded the cap.
+        announced: Option<u64>,
+    },
+
     /// No complete answer arrived within the configured time.
     #[error("{origin}: no response within {after:?}")]
     Timeout { origin: Origin, after: Duration },
@@ -183,7 +198,8 @@ impl Error {
         match self {
             Error::Api { status, .. }
             | Error::NotFound { status, .. }
-            | Error::Unauthorized { status, .. } => Some(*status),
+            | Error::Unauthorized { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             _ => None,
         }

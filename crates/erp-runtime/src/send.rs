@@ -8,7 +8,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::auth::{AuthContext, AuthTarget};
-use crate::body::form_pairs;
+use crate::body::{form_pairs, read_capped};
 use crate::classify::{self, Failure};
 use crate::client::Client;
 use crate::decode::{EXCERPT_CHARS, codec_of};
@@ -363,10 +363,10 @@ impl Client {
                 body: AnswerBody::Unread(response),
             }));
         }
-        let body = response
-            .bytes()
+        let limit = self.config().max_response_bytes;
+        let body = read_capped(response, limit)
             .await
-            .map_err(|e| classify::transport(op, e, timeout))?;
+            .map_err(|e| classify::unread_body(op, status, e, limit, timeout))?;
         tracing::debug!(status, bytes = body.len(), "response");
         if !success {
             return Ok(Attempt::Failed {
