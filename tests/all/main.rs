@@ -7,5 +7,6 @@ mod cloudspot;
 mod conformance;
 mod fixtures;
 mod rate_limits;
+mod redirects;
 mod resilience;
 mod spreedly;

@@ -83,7 +83,7 @@ pub struct ClientBuilder<C = Client> {
     variables: BTreeMap<String, String>,
     auth: Option<Arc<dyn Auth>>,
     config: Config,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     _client: PhantomData<fn() -> C>,
 }
 
@@ -160,8 +160,48 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
-    /// Uses this HTTP client instead of building one (its own timeouts then apply).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Builds the HTTP client from this reqwest builder instead of the default one: its own
+    /// settings (timeouts, proxy, TLS roots, pool) apply, except two that the runtime always
+    /// sets, because they decide where credentials go: redirects are followed only within the
+    /// origin they start from, and no `Referer` is sent.
+    ///
+    /// It takes a builder, not a finished `reqwest::Client`, on purpose: a finished client's
+    /// redirect policy cannot be read or changed, and reqwest's default one follows a
+    /// redirect to another host with every credential header except `Authorization` (an API
+    /// key header, the body of a 307/308, a `Referer`), which no check after the answer can
+    /// take back.
+    ///
+    /// ```
+    /// # use erp_runtime::{auth::NoAuth, descriptor::*, Client};
+    /// # static VENDOR: VendorInfo = VendorInfo {
+    /// #     name: "demo", title: "Demo", base_url: "https://example.com/api",
+    /// #     base_url_variables: &[], booleans: BoolEncoding::Native,
+    /// #     nested_lists: NestedLists::Plain,
+    /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+    /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
+    /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// # };
+    /// let http = reqwest::Client::builder().pool_max_idle_per_host(4);
+    /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(http).build()?;
+    /// # Ok::<(), erp_runtime::Error>(())
+    /// ```
+    ///
+    /// A finished client is refused at compile time:
+    ///
+    /// ```compile_fail
+    /// # use erp_runtime::{auth::NoAuth, descriptor::*, Client};
+    /// # static VENDOR: VendorInfo = VendorInfo {
+    /// #     name: "demo", title: "Demo", base_url: "https://example.com/api",
+    /// #     base_url_variables: &[], booleans: BoolEncoding::Native,
+    /// #     nested_lists: NestedLists::Plain,
+    /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+    /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
+    /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// # };
+    /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(reqwest::Client::new()).build()?;
+    /// # Ok::<(), erp_runtime::Error>(())
+    /// ```
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
@@ -193,11 +233,11 @@ impl<C: From<Client>> ClientBuilder<C> {
             None => reqwest::Client::builder()
                 .connect_timeout(self.config.connect_timeout)
                 .timeout(self.config.request_timeout)
-                .user_agent(self.config.user_agent.clone())
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
+                .user_agent(self.config.user_agent.clone()),
         };
+        let http = credential_safe(http, same_origin_redirects())
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
         Ok(C::from(Client::from_parts(
             self.vendor,
             base_url,
@@ -290,6 +330,17 @@ fn check_scheme(url: &str) -> Result<(), String> {
         }
         other => Err(format!("base URL `{url}` has unsupported scheme `{other}`")),
     }
+}
+
+/// The two settings of every HTTP client that carries credentials, applied last so that no
+/// other setting of a caller's builder can undo them: `redirects` decides which redirect
+/// may be followed (reqwest re-sends every header but `Authorization` and `Cookie`, and the
+/// body on a 307/308), and no `Referer` tells another server which URL was called.
+pub(crate) fn credential_safe(
+    builder: reqwest::ClientBuilder,
+    redirects: reqwest::redirect::Policy,
+) -> reqwest::ClientBuilder {
+    builder.redirect(redirects).referer(false)
 }
 
 /// Redirects are followed only within the origin they start from (same scheme, host and port):
