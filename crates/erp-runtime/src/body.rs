@@ -78,6 +78,17 @@ impl Multipart {
         self
     }
 
+    /// The text of every field (not file) named in `names`, for redaction.
+    pub(crate) fn texts_named<'a>(
+        &'a self,
+        names: &'a [&str],
+    ) -> impl Iterator<Item = String> + 'a {
+        self.parts
+            .iter()
+            .filter(|p| p.file_name.is_none() && names.contains(&p.name.as_str()))
+            .filter_map(|p| std::str::from_utf8(&p.data).ok().map(str::to_owned))
+    }
+
     /// Number of parts.
     pub fn len(&self) -> usize {
         self.parts.len()

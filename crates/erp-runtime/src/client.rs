@@ -17,6 +17,7 @@ use crate::envelope::{self, Shape};
 use crate::error::Error;
 use crate::paging::{self, Items, Pages};
 use crate::rate_limit::Gate;
+use crate::redact::{Redactor, SeenCredentials};
 use crate::request::Request;
 use crate::send::{Answer, AnswerBody, origin};
 
@@ -37,6 +38,8 @@ struct Inner {
     auth: Arc<dyn Auth>,
     config: Config,
     gate: Gate,
+    /// The credentials sent so far, scrubbed from every error and log line.
+    credentials: Arc<SeenCredentials>,
 }
 
 impl std::fmt::Debug for Client {
@@ -72,6 +75,7 @@ impl Client {
                 auth,
                 config,
                 gate: Gate::new(vendor.rate_limits),
+                credentials: Arc::default(),
             }),
         }
     }
@@ -106,6 +110,15 @@ impl Client {
         &self.inner.gate
     }
 
+    pub(crate) fn credentials(&self) -> &SeenCredentials {
+        &self.inner.credentials
+    }
+
+    /// Scrubs the sensitive values of `req` and the credentials sent from an error.
+    pub(crate) fn redactor(&self, op: &'static Operation, req: &Request) -> Redactor {
+        Redactor::new(op, req, Arc::clone(&self.inner.credentials))
+    }
+
     /// Calls an operation that returns one object.
     pub async fn item<T: DeserializeOwned>(
         &self,
@@ -113,7 +126,7 @@ impl Client {
         req: Request,
     ) -> Result<T, Error> {
         let answer = self.send(op, &req, None).await?;
-        decode_item(op, &answer)
+        decode_item(op, &answer).map_err(|e| answer.redactor.error(e))
     }
 
     /// Calls an operation that returns one object or, as some vendors do after a write, an
@@ -127,7 +140,9 @@ impl Client {
         if answer.bytes().iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        decode_item(op, &answer).map(Some)
+        decode_item(op, &answer)
+            .map(Some)
+            .map_err(|e| answer.redactor.error(e))
     }
 
     /// Calls an operation whose answer carries no data the caller needs.
@@ -205,7 +220,10 @@ impl Client {
         op: &'static Operation,
         req: Request,
     ) -> Items<T> {
+        let redactor = self.redactor(op, &req);
         paging::items(self.clone(), op, req)
+            .map_err(move |e| redactor.error(e))
+            .boxed()
     }
 
     /// Lazily streams the pages of a list (with the totals the vendor reports).
@@ -214,7 +232,10 @@ impl Client {
         op: &'static Operation,
         req: Request,
     ) -> Pages<T> {
+        let redactor = self.redactor(op, &req);
         paging::pages(self.clone(), op, req)
+            .map_err(move |e| redactor.error(e))
+            .boxed()
     }
 
     /// Fetches every item of a list into memory. Meant for small lists; use [`Client::items`]

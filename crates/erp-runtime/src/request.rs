@@ -1,6 +1,6 @@
 //! The parts of one call that generated code fills in: path parameters, query, body.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -9,7 +9,7 @@ use crate::body::Multipart;
 use crate::descriptor::BoolEncoding;
 
 /// The body of one call, before the operation's body kind encodes it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Body {
     /// A model (structured or form fields).
     Value(Value),
@@ -36,12 +36,48 @@ pub(crate) enum Body {
 /// assert_eq!(req.query_pairs(erp_runtime::descriptor::BoolEncoding::Native),
 ///            vec![("name".to_owned(), "acme".to_owned()), ("tags".to_owned(), "a,b".to_owned()), ("page".to_owned(), "2".to_owned())]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Request {
     pub(crate) path_params: Vec<(&'static str, String)>,
     pub(crate) query: Vec<(String, Value)>,
     pub(crate) body: Option<Body>,
     pub(crate) invalid: Option<(String, String)>,
+}
+
+impl fmt::Debug for Body {
+    // Only the kind and size: which members are sensitive depends on the operation, which a
+    // body does not know, so no value of it is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Value(value) => {
+                let members = value.as_object().map_or(0, serde_json::Map::len);
+                write!(f, "Value({members} members, not shown)")
+            }
+            Body::Multipart(form) => write!(f, "Multipart({form:?})"),
+            Body::Bytes {
+                bytes,
+                content_type,
+            } => write!(f, "Bytes({} bytes, {content_type:?})", bytes.len()),
+        }
+    }
+}
+
+/// Shows path and query parameters, but of the body only its kind and size.
+///
+/// ```
+/// let req = erp_runtime::Request::new().path("id", 7).body(&serde_json::json!({"bank_iban": "DE89370400440532013000"}));
+/// let shown = format!("{req:?}");
+/// assert!(shown.contains("\"id\"") && !shown.contains("DE89"), "{shown}");
+/// ```
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("path_params", &self.path_params)
+            .field("query", &self.query)
+            .field("body", &self.body)
+            .field("invalid", &self.invalid)
+            .finish()
+    }
 }
 
 impl Request {

@@ -16,20 +16,21 @@ use crate::descriptor::{BodyKind, Operation, Returns, http_method};
 use crate::envelope;
 use crate::error::{Error, Origin, excerpt};
 use crate::rate_limit::Permit;
+use crate::redact::Redactor;
 use crate::request::{Body, Request, encode_segment};
 use crate::retry::{Decision, Outcome};
 
 /// A successful (2xx) answer.
-#[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     /// The URL that answered, against which relative next-page links resolve.
     pub url: String,
     pub body: AnswerBody,
+    /// Scrubs the call's sensitive values from errors made while decoding the body.
+    pub redactor: Redactor,
 }
 
-#[derive(Debug)]
 pub(crate) enum AnswerBody {
     /// Read whole.
     Full(Bytes),
@@ -52,7 +53,6 @@ impl Answer {
 }
 
 /// A request body encoded for the wire.
-#[derive(Debug)]
 enum Encoded {
     Bytes { bytes: Bytes, content_type: String },
     Form(Vec<(String, String)>),
@@ -193,6 +193,25 @@ impl Client {
         req: &Request,
         link: Option<&str>,
     ) -> Result<Answer, Error> {
+        let redactor = self.redactor(op, req);
+        match self.send_scrubbing(op, req, link, &redactor).await {
+            Ok(mut answer) => {
+                answer.redactor = redactor;
+                Ok(answer)
+            }
+            Err(e) => Err(redactor.error(e)),
+        }
+    }
+
+    /// [`Client::send`]; errors logged on the way are scrubbed by `redactor`, the caller
+    /// scrubs the one returned.
+    async fn send_scrubbing(
+        &self,
+        op: &'static Operation,
+        req: &Request,
+        link: Option<&str>,
+        redactor: &Redactor,
+    ) -> Result<Answer, Error> {
         if let Some((field, message)) = &req.invalid {
             return Err(invalid(op, field, message.clone()));
         }
@@ -240,6 +259,8 @@ impl Client {
                 }
                 Err(failure) => failure,
             };
+            // Before the retry log line shows it.
+            let error = redactor.error(error);
             if let (Outcome::RateLimited, Some(wait)) = (outcome, server_wait) {
                 // The vendor said when to come back: every request of this client (all
                 // clones) holds until then, not just this one.
@@ -324,6 +345,7 @@ impl Client {
             .authorize(&ctx, &mut sent)
             .await
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
+        self.credentials().remember(&sent);
         let mut builder = self
             .http()
             .request(http_method(op.method), url)
@@ -361,6 +383,7 @@ impl Client {
                 headers,
                 url,
                 body: AnswerBody::Unread(response),
+                redactor: Redactor::none(),
             }));
         }
         let limit = self.config().max_response_bytes;
@@ -381,6 +404,7 @@ impl Client {
             headers,
             url,
             body: AnswerBody::Full(body),
+            redactor: Redactor::none(),
         }))
     }
 }
