@@ -6,6 +6,7 @@ mod body_cap;
 mod cloudspot;
 mod conformance;
 mod fixtures;
+mod hygiene;
 mod rate_limits;
 mod redirects;
 mod resilience;

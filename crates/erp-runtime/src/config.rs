@@ -71,9 +71,14 @@ impl Default for Config {
 /// let missing = Client::builder(&VENDOR).auth(erp_runtime::auth::NoAuth).build();
 /// assert!(missing.unwrap_err().to_string().contains("account"));
 ///
-/// let leaky = Client::builder(&VENDOR).base_url("https://me:pw@acme.example.com/api?api_key=k").auth(erp_runtime::auth::NoAuth).build();
+/// let leaky = Client::builder(&VENDOR).base_url("https://me:pw@acme.example.com/api?api_key=k#frag").auth(erp_runtime::auth::NoAuth).build();
 /// let message = leaky.unwrap_err().to_string();
-/// assert!(!message.contains("pw") && !message.contains("api_key"), "{message}");
+/// assert!(!message.contains("pw") && !message.contains("api_key") && !message.contains("frag"), "{message}");
+///
+/// let tidy: Client = Client::builder(&VENDOR).base_url(" HTTPS://Acme.Example.com:443/api// ").auth(erp_runtime::auth::NoAuth).build()?;
+/// assert_eq!(tidy.base_url(), "https://acme.example.com/api");
+/// let escape = Client::builder(&VENDOR).base_url("https://acme.example.com/api/../admin").auth(erp_runtime::auth::NoAuth).build();
+/// assert!(escape.unwrap_err().to_string().contains("`..`"));
 /// # Ok::<(), erp_runtime::Error>(())
 /// ```
 #[must_use]
@@ -216,8 +221,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             Some(url) => url,
             None => resolve_template(self.vendor, &self.variables)?,
         };
-        let base_url = base_url.trim_end_matches('/').to_owned();
-        check_scheme(&base_url).map_err(config_error)?;
+        let base_url = normalise_base_url(&base_url).map_err(config_error)?;
         if self.config.retry.max_attempts == 0 {
             return Err(config_error(
                 "retry.max_attempts must be at least 1".to_owned(),
@@ -290,15 +294,46 @@ fn resolve_template(
     Ok(url)
 }
 
+/// The base URL as requests use it: surrounding whitespace and trailing slashes removed,
+/// scheme and host in their canonical form (`HTTPS://API.Example.com:443/v1/` becomes
+/// `https://api.example.com/v1`), checked by [`check_scheme`]. A `.` or `..` path segment is
+/// refused rather than resolved: `/api/../admin` would silently send every call (with its
+/// credentials) to `/admin`, which is surely not what was meant.
+fn normalise_base_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or("", |(_, path)| path);
+    let dot_segment = path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    });
+    if dot_segment {
+        let shown = crate::error::shown_url(raw);
+        let shown = shown.split('?').next().unwrap_or_default();
+        return Err(format!(
+            "base URL `{shown}` has a `.` or `..` path segment; give the path it stands for"
+        ));
+    }
+    let parsed = check_scheme(raw)?;
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
 /// Credentials must not travel in clear text, except to this machine (sandbox, tests).
-fn check_scheme(url: &str) -> Result<(), String> {
+fn check_scheme(url: &str) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid base URL: {e}"))?;
-    // Credentials can hide in a URL (`user:pw@host`, `?api_key=`): never echo those parts.
+    // Credentials can hide in a URL (`user:pw@host`, `?api_key=`): never echo those parts,
+    // nor the fragment.
     let url = {
         let mut shown = parsed.clone();
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         shown.set_query(None);
+        shown.set_fragment(None);
         shown.to_string()
     };
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -312,7 +347,7 @@ fn check_scheme(url: &str) -> Result<(), String> {
         ));
     }
     match parsed.scheme() {
-        "https" => Ok(()),
+        "https" => Ok(parsed),
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
             let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -321,7 +356,7 @@ fn check_scheme(url: &str) -> Result<(), String> {
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback());
             if loopback {
-                Ok(())
+                Ok(parsed)
             } else {
                 Err(format!(
                     "base URL `{url}` must use https (plain http is allowed only for loopback addresses)"

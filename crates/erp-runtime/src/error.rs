@@ -229,6 +229,21 @@ impl Error {
     }
 }
 
+/// A URL as an error may show it: without its fragment and without user name and password
+/// (`https://user:pw@host/` is how credentials hide in a URL). Works on relative links too.
+pub(crate) fn shown_url(url: &str) -> String {
+    let url = url.split('#').next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{tail}")
+}
+
 /// Shortens a body for an error message, on a character boundary, with whitespace collapsed.
 pub fn excerpt(body: &str, max_chars: usize) -> String {
     let collapsed: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -279,6 +294,16 @@ mod tests {
             e.to_string(),
             "billomat clients.get: HTTP 502 (body: <html>Bad gateway</html>)"
         );
+    }
+
+    #[test]
+    fn shown_urls_lose_userinfo_and_fragment() {
+        assert_eq!(
+            shown_url("https://me:pw@api.example.com/x?page=2#top"),
+            "https://api.example.com/x?page=2"
+        );
+        assert_eq!(shown_url("/items?page=2#frag"), "/items?page=2");
+        assert_eq!(shown_url("https://a@b@host"), "https://host");
     }
 
     #[test]

@@ -244,6 +244,7 @@ fn judge(
         }
         Paging::NextLink { .. } => match &facts.next_link {
             Some(link) if !history.tokens.insert(link.clone()) => {
+                let link = crate::error::shown_url(link);
                 return Verdict::Fail(format!("the next link `{link}` was already followed"));
             }
             Some(link) => Next::Link(link.clone()),

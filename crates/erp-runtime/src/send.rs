@@ -14,7 +14,7 @@ use crate::client::Client;
 use crate::decode::{EXCERPT_CHARS, codec_of};
 use crate::descriptor::{BodyKind, Operation, Returns, http_method};
 use crate::envelope;
-use crate::error::{Error, Origin, excerpt};
+use crate::error::{Error, Origin, excerpt, shown_url};
 use crate::rate_limit::Permit;
 use crate::redact::Redactor;
 use crate::request::{Body, Request, encode_segment};
@@ -173,7 +173,7 @@ impl Client {
             origin: origin(op),
             path: "next link".to_owned(),
             message: m.to_owned(),
-            excerpt: excerpt(link, EXCERPT_CHARS),
+            excerpt: excerpt(&shown_url(link), EXCERPT_CHARS),
         };
         let base = reqwest::Url::parse(self.base_url()).map_err(|_| bad("invalid base URL"))?;
         let next = base.join(link).map_err(|_| bad("invalid next-page link"))?;
@@ -406,5 +406,28 @@ impl Client {
             body: AnswerBody::Full(body),
             redactor: Redactor::none(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_server::{Reply, client, get_item, serve};
+
+    #[tokio::test]
+    async fn a_refused_next_link_is_shown_without_userinfo_and_fragment() {
+        let addr = serve(|_| Reply::json(200, "{}")).await;
+        let client = client(addr, crate::auth::NoAuth);
+        let link = "https://me:pa55word@elsewhere.example/items?page=2#section";
+        let err = client
+            .send(get_item(), &crate::Request::new(), Some(link))
+            .await
+            .err()
+            .expect("another origin is refused");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("elsewhere.example/items?page=2"), "{shown}");
+        assert!(
+            !shown.contains("pa55word") && !shown.contains("section"),
+            "{shown}"
+        );
     }
 }
