@@ -140,3 +140,37 @@ async fn a_redirect_within_the_origin_is_followed_by_every_client() {
         "{moved:?}"
     );
 }
+
+#[tokio::test]
+async fn the_token_endpoint_never_redirects_the_client_secret() {
+    use erp_runtime::oauth2::{ClientAuth, Flow, OAuth2, OAuth2Config};
+    let elsewhere = hostile::serve(|_| {
+        Answer::json(
+            200,
+            r#"{"access_token":"stolen","token_type":"Bearer","expires_in":3600}"#,
+        )
+    })
+    .await;
+    for status in [301, 302, 307, 308] {
+        for client_auth in [ClientAuth::RequestBody, ClientAuth::BasicHeader] {
+            let target = format!("{}/stolen", elsewhere.url());
+            let origin = hostile::serve(move |_| Answer::redirect(status, &target)).await;
+            let config = OAuth2Config::new("demo", format!("{}/token", origin.url()), "my-app")
+                .client_secret(PASSWORD)
+                .client_auth(client_auth)
+                .flow(Flow::ClientCredentials);
+            let auth = OAuth2::builder(config)
+                .http_client(reqwest::Client::builder())
+                .build()
+                .unwrap();
+            let err = auth.access_token().await.unwrap_err();
+            let case = format!("{status}, {client_auth:?}: {err}");
+            assert_eq!(origin.received().len(), 1, "{case}");
+            assert!(
+                elsewhere.received().is_empty(),
+                "{case}: {:?}",
+                elsewhere.received()
+            );
+        }
+    }
+}
