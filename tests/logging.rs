@@ -102,6 +102,8 @@ const IBAN: &str = "DE89370400440532013000";
 /// A sensitive value whose URL and form encodings differ from it.
 const ACCOUNT: &str = "12 34/56+78&9";
 const KEY: &str = "KEY-0123-planted-secret";
+/// A sensitive value the vendor sends that the client did not: only its field name tells.
+const OTHER_IBAN: &str = "DE12500105170648489890";
 
 /// Every spelling of a planted value that must not appear: as sent, cut short, and in the
 /// encodings a server may echo it in.
@@ -114,6 +116,8 @@ const PLANTED: &[&str] = &[
     "12%2034%2F56%2B78%269",
     "12 34/56+78&amp;9",
     KEY,
+    OTHER_IBAN,
+    "DE1250010517",
 ];
 
 /// One failure mode: what the vendor answers to a write carrying the planted values.
@@ -211,6 +215,33 @@ fn modes() -> Vec<Mode> {
             401,
             "text/plain",
             format!("unknown API key {KEY}"),
+        ),
+        mode(
+            "200 cut off after another record's IBAN",
+            200,
+            "application/json",
+            format!(r#"{{"client":{{"id":"1","bank_iban" : "{OTHER_IBAN}","name":"Ac"#),
+        ),
+        mode(
+            "200 cut off inside another record's IBAN",
+            200,
+            "application/json",
+            format!(
+                r#"{{"client":{{"id":"1","bank_iban":"{}"#,
+                &OTHER_IBAN[..14]
+            ),
+        ),
+        mode(
+            "XML body naming another IBAN",
+            400,
+            "application/xml",
+            format!("<client><bank_iban>{OTHER_IBAN}</bank_iban></client>"),
+        ),
+        mode(
+            "form body naming another IBAN",
+            400,
+            "text/plain",
+            format!("name=x&bank_iban={OTHER_IBAN}&y=1"),
         ),
         mode(
             "long 400 that the excerpt cuts",
@@ -312,6 +343,8 @@ fn no_sensitive_value_or_credential_reaches_display_debug_or_logs() {
     // The errors still say what went wrong, only without the values; and the retry of the
     // 502 was logged, so the log was looked at.
     let of = |name: &str| shown.iter().find(|(n, ..)| *n == name).unwrap();
+    let form = &of("form body naming another IBAN").1;
+    assert!(form.ends_with("name=x&bank_iban=[redacted]&y=1"), "{form}");
     let plain = &of("plain-text 400").1;
     assert!(
         plain.ends_with("HTTP 400: invalid bank_iban [redacted]"),

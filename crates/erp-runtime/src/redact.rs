@@ -106,6 +106,9 @@ fn credential_parts(value: &str, out: &mut Vec<String>) {
 /// Scrubs the sensitive values of one call from its errors.
 #[derive(Debug, Clone)]
 pub(crate) struct Redactor {
+    /// The wire names of the operation's sensitive fields: a value the vendor sends (another
+    /// record's IBAN in a cut-off body) is known only by the name before it.
+    names: &'static [&'static str],
     /// The sensitive values of the request body.
     request: Arc<[String]>,
     credentials: Arc<SeenCredentials>,
@@ -122,6 +125,7 @@ impl Redactor {
         }
         values.retain(|v| !v.is_empty());
         Redactor {
+            names: op.redact,
             request: values.into(),
             credentials,
         }
@@ -130,6 +134,7 @@ impl Redactor {
     /// A redactor that scrubs nothing, until `send` puts the call's own in place.
     pub(crate) fn none() -> Self {
         Redactor {
+            names: &[],
             request: Arc::new([]),
             credentials: Arc::default(),
         }
@@ -143,16 +148,17 @@ impl Redactor {
             .cloned()
             .chain(self.credentials.values())
             .collect();
-        if values.is_empty() {
+        if values.is_empty() && self.names.is_empty() {
             return error;
         }
         let spellings = spellings(&values);
+        let clean = |text: &str| scrub(&scrub_named(text, self.names), &spellings);
         let scrub_opt = |text: &mut Option<String>| {
             if let Some(text) = text {
-                *text = scrub(text, &spellings);
+                *text = clean(text);
             }
         };
-        let scrub = |text: &mut String| *text = scrub(text, &spellings);
+        let scrub = |text: &mut String| *text = clean(text);
         match &mut error {
             Error::Transport { message, .. }
             | Error::NotAllowed { message, .. }
@@ -317,6 +323,75 @@ fn cut_off_tail(mut text: String, spellings: &[String]) -> String {
     text
 }
 
+/// `text` with the value after each sensitive name replaced, in the syntaxes a body that
+/// did not parse may still show: `"name": "v"` (JSON), `<name>v</name>` (XML), `name=v`
+/// (forms, query strings). A value cut off by the end of the text goes too.
+fn scrub_named(text: &str, names: &[&str]) -> String {
+    let mut text = text.to_owned();
+    for name in names.iter().filter(|n| !n.is_empty()) {
+        let name = name.to_ascii_lowercase();
+        let mut out = String::with_capacity(text.len());
+        let lower = text.to_ascii_lowercase();
+        let bytes = lower.as_bytes();
+        let mut from = 0;
+        let mut search = 0;
+        while let Some(found) = lower[search..].find(&name) {
+            let start = search + found;
+            search = start + name.len();
+            let Some((value_start, value_end)) = value_after(bytes, start, name.len()) else {
+                continue;
+            };
+            out.push_str(&text[from..value_start]);
+            out.push_str(REDACTED);
+            from = value_end;
+            search = search.max(value_end);
+        }
+        out.push_str(&text[from..]);
+        text = out;
+    }
+    text
+}
+
+/// Where the value after the name at `text[start..start + len]` lies, if a separator
+/// follows it. Every delimiter is ASCII, so the positions are character boundaries.
+fn value_after(text: &[u8], start: usize, len: usize) -> Option<(usize, usize)> {
+    let before = start.checked_sub(1).map(|i| text[i]);
+    if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    let skip_space = |mut i: usize| {
+        while text.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = start + len;
+    if matches!(text.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    i = skip_space(i);
+    let separator = *text.get(i)?;
+    let xml = separator == b'>' && before == Some(b'<');
+    if !(separator == b':' || separator == b'=' || xml) {
+        return None;
+    }
+    i = skip_space(i + 1);
+    let (value_start, ends): (usize, &[u8]) = match text.get(i) {
+        Some(q @ (b'"' | b'\'')) if !xml => (i + 1, std::slice::from_ref(q)),
+        _ if xml => (i, b"<"),
+        _ => (i, b"&,;}]< \t\r\n"),
+    };
+    let mut end = value_start;
+    while end < text.len() && !ends.contains(&text[end]) {
+        // A quoted value may hold an escaped quote.
+        end += if text[end] == b'\\' { 2 } else { 1 };
+    }
+    let end = end.min(text.len());
+    // Scrubbing twice (a retried error, then the returned one) must not eat the marker's `]`.
+    let done = text[value_start..].starts_with(REDACTED.as_bytes());
+    (end > value_start && !done).then_some((value_start, end))
+}
+
 /// RFC 3986 percent-encoding of everything but unreserved characters; `form` writes a space
 /// as `+` (`application/x-www-form-urlencoded`).
 fn percent_encode(value: &str, form: bool) -> String {
@@ -383,6 +458,33 @@ mod tests {
             scrubbed("pin 12 of 4123", &["12"]),
             "pin [redacted] of 4123"
         );
+    }
+
+    #[test]
+    fn values_after_a_sensitive_name_go_in_every_syntax() {
+        let names = ["bank_iban"];
+        for (text, expected) in [
+            (
+                r#"{"bank_iban" : "DE12", "x":1}"#,
+                r#"{"bank_iban" : "[redacted]", "x":1}"#,
+            ),
+            (
+                r#"{"bank_iban":"DE12\"5"}"#,
+                r#"{"bank_iban":"[redacted]"}"#,
+            ),
+            (r#"{"bank_iban":"DE1250"#, r#"{"bank_iban":"[redacted]"#),
+            (
+                "<bank_iban>DE12</bank_iban>",
+                "<bank_iban>[redacted]</bank_iban>",
+            ),
+            ("a=1&bank_iban=DE12&b=2", "a=1&bank_iban=[redacted]&b=2"),
+            ("invalid bank_iban DE12", "invalid bank_iban DE12"),
+            ("my_bank_iban=x", "my_bank_iban=x"),
+            ("bank_iban=[redacted]&y", "bank_iban=[redacted]&y"),
+            (r#""bank_iban":"[redacted]""#, r#""bank_iban":"[redacted]""#),
+        ] {
+            assert_eq!(scrub_named(text, &names), expected, "{text}");
+        }
     }
 
     #[test]
