@@ -10,6 +10,7 @@
 //! cut off inside it). Errors pass through here before they are logged or returned.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -32,8 +33,16 @@ const SHORT: usize = 4;
 const REMEMBERED_CREDENTIALS: usize = 8;
 
 /// The credentials a client has sent, shared by its clones.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct SeenCredentials(Mutex<VecDeque<Vec<String>>>);
+
+// Hand-written: a derived `Debug` would print the very values this type exists to hide.
+impl fmt::Debug for SeenCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sets = self.0.lock().map_or(0, |seen| seen.len());
+        write!(f, "SeenCredentials({sets} sets, not shown)")
+    }
+}
 
 impl SeenCredentials {
     /// Remembers the secret values of one attempt's credentials.
@@ -104,7 +113,7 @@ fn credential_parts(value: &str, out: &mut Vec<String>) {
 }
 
 /// Scrubs the sensitive values of one call from its errors.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Redactor {
     /// The wire names of the operation's sensitive fields: a value the vendor sends (another
     /// record's IBAN in a cut-off body) is known only by the name before it.
@@ -112,6 +121,16 @@ pub(crate) struct Redactor {
     /// The sensitive values of the request body.
     request: Arc<[String]>,
     credentials: Arc<SeenCredentials>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redactor")
+            .field("names", &self.names)
+            .field("values", &self.request.len())
+            .field("credentials", &self.credentials)
+            .finish()
+    }
 }
 
 impl Redactor {
@@ -485,6 +504,18 @@ mod tests {
         ] {
             assert_eq!(scrub_named(text, &names), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn the_redactor_itself_prints_no_value() {
+        let seen = Arc::new(SeenCredentials::default());
+        let mut sent = AuthTarget::default();
+        sent.query.push(("api_key".into(), "s3cret-key".into()));
+        seen.remember(&sent);
+        let op = crate::test_server::get_item();
+        let req = Request::new().body(&serde_json::json!({"x": "y"}));
+        let shown = format!("{:?}", Redactor::new(op, &req, seen));
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 
     #[test]
