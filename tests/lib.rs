@@ -7,6 +7,8 @@ use std::time::Duration;
 use erp_sandbox::{RunningSandbox, Sandbox, SandboxOptions};
 use serde_json::{Value, json};
 
+pub mod hostile;
+
 /// The loopback address with an ephemeral port.
 pub fn ephemeral() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))

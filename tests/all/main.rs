@@ -2,9 +2,12 @@
 //! One test binary for the whole workspace keeps link time down.
 
 mod billomat;
+mod body_cap;
 mod cloudspot;
 mod conformance;
 mod fixtures;
+mod hygiene;
 mod rate_limits;
+mod redirects;
 mod resilience;
 mod spreedly;

@@ -78,6 +78,17 @@ impl Multipart {
         self
     }
 
+    /// The text of every field (not file) named in `names`, for redaction.
+    pub(crate) fn texts_named<'a>(
+        &'a self,
+        names: &'a [&str],
+    ) -> impl Iterator<Item = String> + 'a {
+        self.parts
+            .iter()
+            .filter(|p| p.file_name.is_none() && names.contains(&p.name.as_str()))
+            .filter_map(|p| std::str::from_utf8(&p.data).ok().map(str::to_owned))
+    }
+
     /// Number of parts.
     pub fn len(&self) -> usize {
         self.parts.len()
@@ -187,6 +198,47 @@ pub(crate) fn form_pairs(
         }
     }
     Ok(pairs)
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The body is larger than the cap: announced so (`announced`), or more than the cap
+    /// arrived (`read` bytes, counting the chunk that crossed it).
+    TooLarge {
+        read: u64,
+        announced: Option<u64>,
+    },
+    Transport(reqwest::Error),
+}
+
+/// Reads a whole body, but never more than `limit` bytes: a `Content-Length` above the cap is
+/// refused before anything is read, and a body without one (chunked) is cut off at the first
+/// chunk that crosses the cap. The buffer is reserved once for an announced length (no
+/// copies while it grows), which the check above keeps within the cap too.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<Bytes, ReadError> {
+    if let Some(announced) = response.content_length().filter(|n| *n > limit) {
+        return Err(ReadError::TooLarge {
+            read: 0,
+            announced: Some(announced),
+        });
+    }
+    let expected = response.content_length().unwrap_or(0).min(limit);
+    let mut body = bytes::BytesMut::with_capacity(usize::try_from(expected).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        let read = body.len() as u64 + chunk.len() as u64;
+        if read > limit {
+            return Err(ReadError::TooLarge {
+                read,
+                announced: None,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// A whole binary download (a PDF).

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderMap;
 
+use crate::body::ReadError;
 use crate::decode::{EXCERPT_CHARS, codec_of, redacted_excerpt};
 use crate::descriptor::Operation;
 use crate::envelope;
@@ -132,6 +133,32 @@ fn plain_text_message(text: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A body that could not be read whole: over the cap (a retry would get the same body) or
+/// broken off.
+pub(crate) fn unread_body(
+    op: &'static Operation,
+    status: u16,
+    e: ReadError,
+    limit: u64,
+    timeout: Duration,
+    started: Instant,
+) -> Failure {
+    match e {
+        ReadError::TooLarge { read, announced } => (
+            Outcome::ClientError(status),
+            None,
+            Error::ResponseTooLarge {
+                origin: origin(op),
+                status,
+                limit,
+                read,
+                announced,
+            },
+        ),
+        ReadError::Transport(e) => transport(op, e, timeout, started),
+    }
 }
 
 /// A request that got no complete answer, as the error of one attempt (the send loop fills in

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::Auth;
-use crate::body::{Binary, ByteStream, file_name};
+use crate::body::{Binary, ByteStream, file_name, read_capped};
 use crate::config::{ClientBuilder, Config};
 use crate::decode;
 use crate::descriptor::{Operation, VendorInfo};
@@ -19,6 +19,7 @@ use crate::envelope::{self, Shape};
 use crate::error::Error;
 use crate::paging::{self, Items, Pages};
 use crate::rate_limit::Gate;
+use crate::redact::{Redactor, SeenCredentials};
 use crate::request::Request;
 use crate::send::{Answer, AnswerBody, origin};
 
@@ -39,6 +40,8 @@ struct Inner {
     auth: Arc<dyn Auth>,
     config: Config,
     gate: Gate,
+    /// The credentials sent so far, scrubbed from every error and log line.
+    credentials: Arc<SeenCredentials>,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,6 +77,7 @@ impl Client {
                 auth,
                 config,
                 gate: Gate::new(vendor.rate_limits),
+                credentials: Arc::default(),
             }),
         }
     }
@@ -108,6 +112,15 @@ impl Client {
         &self.inner.gate
     }
 
+    pub(crate) fn credentials(&self) -> &SeenCredentials {
+        &self.inner.credentials
+    }
+
+    /// Scrubs the sensitive values of `req` and the credentials sent from an error.
+    pub(crate) fn redactor(&self, op: &'static Operation, req: &Request) -> Redactor {
+        Redactor::new(op, req, Arc::clone(&self.inner.credentials))
+    }
+
     /// Calls an operation that returns one object.
     pub async fn item<T: DeserializeOwned>(
         &self,
@@ -115,7 +128,7 @@ impl Client {
         req: Request,
     ) -> Result<T, Error> {
         let answer = self.send(op, &req, None).await?;
-        decode_item(op, &answer, &req)
+        decode_item(op, &answer, &req).map_err(|e| answer.redactor.error(e))
     }
 
     /// Calls an operation that returns one object or, as some vendors do after a write, an
@@ -129,7 +142,9 @@ impl Client {
         if answer.bytes().iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        decode_item(op, &answer, &req).map(Some)
+        decode_item(op, &answer, &req)
+            .map(Some)
+            .map_err(|e| answer.redactor.error(e))
     }
 
     /// Calls an operation whose answer carries no data the caller needs.
@@ -144,9 +159,14 @@ impl Client {
         let (content_type, file_name) = file_facts(&answer);
         let bytes = match answer.body {
             AnswerBody::Full(bytes) => bytes,
-            AnswerBody::Unread(response) => response.bytes().await.map_err(|e| {
-                crate::classify::transport(op, e, self.config().request_timeout, started).2
-            })?,
+            AnswerBody::Unread(response) => {
+                let config = self.config();
+                let limit = config.max_response_bytes;
+                read_capped(response, limit).await.map_err(|e| {
+                    let timeout = config.request_timeout;
+                    crate::classify::unread_body(op, answer.status, e, limit, timeout, started).2
+                })?
+            }
         };
         Ok(Binary {
             content_type,
@@ -204,7 +224,10 @@ impl Client {
         op: &'static Operation,
         req: Request,
     ) -> Items<T> {
+        let redactor = self.redactor(op, &req);
         paging::items(self.clone(), op, req)
+            .map_err(move |e| redactor.error(e))
+            .boxed()
     }
 
     /// Lazily streams the pages of a list (with the totals the vendor reports).
@@ -213,7 +236,10 @@ impl Client {
         op: &'static Operation,
         req: Request,
     ) -> Pages<T> {
+        let redactor = self.redactor(op, &req);
         paging::pages(self.clone(), op, req)
+            .map_err(move |e| redactor.error(e))
+            .boxed()
     }
 
     /// Fetches every item of a list into memory. Meant for small lists; use [`Client::items`]

@@ -35,6 +35,18 @@ pub struct Config {
     /// end — for accounts that change while they are listed, where "what the pages held" is
     /// good enough. Repeated links and cursors and the page cap fail either way.
     pub lenient_totals: bool,
+    /// Largest response body read into memory, in bytes; a larger one fails with
+    /// [`Error::ResponseTooLarge`] as soon as it is announced or read past the cap. Default
+    /// [`Config::DEFAULT_MAX_RESPONSE_BYTES`]. Streamed downloads ([`crate::ByteStream`]) are
+    /// not held in memory and have no cap.
+    pub max_response_bytes: u64,
+}
+
+impl Config {
+    /// 64 MiB: above the largest documented answer of the supported vendors (list pages of a
+    /// few MB, Exact Online's 38 MB maximum), small enough that a hostile or broken server
+    /// cannot exhaust memory.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 }
 
 impl Default for Config {
@@ -48,6 +60,7 @@ impl Default for Config {
             page_size: None,
             max_pages: 100_000,
             lenient_totals: false,
+            max_response_bytes: Config::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -74,9 +87,14 @@ impl Default for Config {
 /// let missing = Client::builder(&VENDOR).auth(erp_runtime::auth::NoAuth).build();
 /// assert!(missing.unwrap_err().to_string().contains("account"));
 ///
-/// let leaky = Client::builder(&VENDOR).base_url("https://me:pw@acme.example.com/api?api_key=k").auth(erp_runtime::auth::NoAuth).build();
+/// let leaky = Client::builder(&VENDOR).base_url("https://me:pw@acme.example.com/api?api_key=k#frag").auth(erp_runtime::auth::NoAuth).build();
 /// let message = leaky.unwrap_err().to_string();
-/// assert!(!message.contains("pw") && !message.contains("api_key"), "{message}");
+/// assert!(!message.contains("pw") && !message.contains("api_key") && !message.contains("frag"), "{message}");
+///
+/// let tidy: Client = Client::builder(&VENDOR).base_url(" HTTPS://Acme.Example.com:443/api// ").auth(erp_runtime::auth::NoAuth).build()?;
+/// assert_eq!(tidy.base_url(), "https://acme.example.com/api");
+/// let escape = Client::builder(&VENDOR).base_url("https://acme.example.com/api/../admin").auth(erp_runtime::auth::NoAuth).build();
+/// assert!(escape.unwrap_err().to_string().contains("`..`"));
 /// # Ok::<(), erp_runtime::Error>(())
 /// ```
 #[must_use]
@@ -86,7 +104,7 @@ pub struct ClientBuilder<C = Client> {
     variables: BTreeMap<String, String>,
     auth: Option<Arc<dyn Auth>>,
     config: Config,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     _client: PhantomData<fn() -> C>,
 }
 
@@ -177,8 +195,54 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
-    /// Uses this HTTP client instead of building one (its own timeouts then apply).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Caps the size of a response body held in memory (see [`Config::max_response_bytes`]).
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.config.max_response_bytes = bytes;
+        self
+    }
+
+    /// Builds the HTTP client from this reqwest builder instead of the default one: its own
+    /// settings (timeouts, proxy, TLS roots, pool) apply, except two that the runtime always
+    /// sets, because they decide where credentials go: redirects are followed only within the
+    /// origin they start from, and no `Referer` is sent.
+    ///
+    /// It takes a builder, not a finished `reqwest::Client`, on purpose: a finished client's
+    /// redirect policy cannot be read or changed, and reqwest's default one follows a
+    /// redirect to another host with every credential header except `Authorization` (an API
+    /// key header, the body of a 307/308, a `Referer`), which no check after the answer can
+    /// take back.
+    ///
+    /// ```
+    /// # use erp_runtime::{auth::NoAuth, descriptor::*, Client};
+    /// # static VENDOR: VendorInfo = VendorInfo {
+    /// #     name: "demo", title: "Demo", base_url: "https://example.com/api",
+    /// #     base_url_variables: &[], booleans: BoolEncoding::Native,
+    /// #     nested_lists: NestedLists::Plain,
+    /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+    /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
+    /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// # };
+    /// let http = reqwest::Client::builder().pool_max_idle_per_host(4);
+    /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(http).build()?;
+    /// # Ok::<(), erp_runtime::Error>(())
+    /// ```
+    ///
+    /// A finished client is refused at compile time:
+    ///
+    /// ```compile_fail
+    /// # use erp_runtime::{auth::NoAuth, descriptor::*, Client};
+    /// # static VENDOR: VendorInfo = VendorInfo {
+    /// #     name: "demo", title: "Demo", base_url: "https://example.com/api",
+    /// #     base_url_variables: &[], booleans: BoolEncoding::Native,
+    /// #     nested_lists: NestedLists::Plain,
+    /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
+    /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
+    /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// # };
+    /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(reqwest::Client::new()).build()?;
+    /// # Ok::<(), erp_runtime::Error>(())
+    /// ```
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
@@ -193,8 +257,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             Some(url) => url,
             None => resolve_template(self.vendor, &self.variables)?,
         };
-        let base_url = base_url.trim_end_matches('/').to_owned();
-        check_scheme(&base_url).map_err(config_error)?;
+        let base_url = normalise_base_url(&base_url).map_err(config_error)?;
         if self.config.retry.max_attempts == 0 {
             return Err(config_error(
                 "retry.max_attempts must be at least 1".to_owned(),
@@ -205,16 +268,21 @@ impl<C: From<Client>> ClientBuilder<C> {
                 "operation_timeout and max_pages must be greater than zero".to_owned(),
             ));
         }
+        if self.config.max_response_bytes == 0 {
+            return Err(config_error(
+                "max_response_bytes must be at least 1".to_owned(),
+            ));
+        }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.config.connect_timeout)
                 .timeout(self.config.request_timeout)
-                .user_agent(self.config.user_agent.clone())
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?,
+                .user_agent(self.config.user_agent.clone()),
         };
+        let http = credential_safe(http, same_origin_redirects())
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
         Ok(C::from(Client::from_parts(
             self.vendor,
             base_url,
@@ -267,15 +335,46 @@ fn resolve_template(
     Ok(url)
 }
 
+/// The base URL as requests use it: surrounding whitespace and trailing slashes removed,
+/// scheme and host in their canonical form (`HTTPS://API.Example.com:443/v1/` becomes
+/// `https://api.example.com/v1`), checked by [`check_scheme`]. A `.` or `..` path segment is
+/// refused rather than resolved: `/api/../admin` would silently send every call (with its
+/// credentials) to `/admin`, which is surely not what was meant.
+fn normalise_base_url(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let after_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or("", |(_, path)| path);
+    let dot_segment = path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    });
+    if dot_segment {
+        let shown = crate::error::shown_url(raw);
+        let shown = shown.split('?').next().unwrap_or_default();
+        return Err(format!(
+            "base URL `{shown}` has a `.` or `..` path segment; give the path it stands for"
+        ));
+    }
+    let parsed = check_scheme(raw)?;
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
 /// Credentials must not travel in clear text, except to this machine (sandbox, tests).
-fn check_scheme(url: &str) -> Result<(), String> {
+fn check_scheme(url: &str) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid base URL: {e}"))?;
-    // Credentials can hide in a URL (`user:pw@host`, `?api_key=`): never echo those parts.
+    // Credentials can hide in a URL (`user:pw@host`, `?api_key=`): never echo those parts,
+    // nor the fragment.
     let url = {
         let mut shown = parsed.clone();
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         shown.set_query(None);
+        shown.set_fragment(None);
         shown.to_string()
     };
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -289,7 +388,7 @@ fn check_scheme(url: &str) -> Result<(), String> {
         ));
     }
     match parsed.scheme() {
-        "https" => Ok(()),
+        "https" => Ok(parsed),
         "http" => {
             let host = parsed.host_str().unwrap_or_default();
             let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -298,7 +397,7 @@ fn check_scheme(url: &str) -> Result<(), String> {
                     .parse::<std::net::IpAddr>()
                     .is_ok_and(|ip| ip.is_loopback());
             if loopback {
-                Ok(())
+                Ok(parsed)
             } else {
                 Err(format!(
                     "base URL `{url}` must use https (plain http is allowed only for loopback addresses)"
@@ -307,6 +406,17 @@ fn check_scheme(url: &str) -> Result<(), String> {
         }
         other => Err(format!("base URL `{url}` has unsupported scheme `{other}`")),
     }
+}
+
+/// The two settings of every HTTP client that carries credentials, applied last so that no
+/// other setting of a caller's builder can undo them: `redirects` decides which redirect
+/// may be followed (reqwest re-sends every header but `Authorization` and `Cookie`, and the
+/// body on a 307/308), and no `Referer` tells another server which URL was called.
+pub(crate) fn credential_safe(
+    builder: reqwest::ClientBuilder,
+    redirects: reqwest::redirect::Policy,
+) -> reqwest::ClientBuilder {
+    builder.redirect(redirects).referer(false)
 }
 
 /// Redirects are followed only within the origin they start from (same scheme, host and port):

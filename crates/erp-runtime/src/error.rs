@@ -42,6 +42,21 @@ pub enum Error {
         elapsed: Duration,
     },
 
+    /// The answer's body is larger than the client's cap ([`crate::Config::max_response_bytes`]):
+    /// it was refused when announced (`Content-Length`) or as soon as more than `limit` bytes
+    /// arrived, so memory stays bounded. A retry would get the same body, so none is made.
+    #[error("{origin}: the response body (HTTP {status}) exceeds the cap of {limit} bytes: {}", match announced { Some(n) => format!("{n} bytes announced, none read"), None => format!("stopped after reading {read} bytes") })]
+    ResponseTooLarge {
+        origin: Origin,
+        status: u16,
+        /// The cap, in bytes.
+        limit: u64,
+        /// Bytes read before stopping (0 when the announced length was refused).
+        read: u64,
+        /// The `Content-Length` the server announced, when that alone exceeded the cap.
+        announced: Option<u64>,
+    },
+
     /// No complete answer arrived in time: within the per-attempt limit on the last attempt,
     /// or before the operation's deadline (all attempts and waits together).
     #[error("{origin}: {}", timed_out(limit, *attempts, *elapsed))]
@@ -264,7 +279,8 @@ impl Error {
         match self {
             Error::Api { status, .. }
             | Error::NotFound { status, .. }
-            | Error::Unauthorized { status, .. } => Some(*status),
+            | Error::Unauthorized { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             _ => None,
         }
@@ -311,7 +327,10 @@ impl Error {
             Error::Transport { maybe_applied, .. } | Error::Timeout { maybe_applied, .. } => {
                 *maybe_applied
             }
-            Error::Api { status, .. } => !(400..500).contains(status),
+            // Answered: a client error was refused, anything else may have been acted on.
+            Error::Api { status, .. } | Error::ResponseTooLarge { status, .. } => {
+                !(400..500).contains(status)
+            }
             Error::Decode { .. } | Error::UnexpectedContent { .. } => true,
             Error::NotFound { .. }
             | Error::Unauthorized { .. }
@@ -332,6 +351,21 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// A URL as an error may show it: without its fragment and without user name and password
+/// (`https://user:pw@host/` is how credentials hide in a URL). Works on relative links too.
+pub(crate) fn shown_url(url: &str) -> String {
+    let url = url.split('#').next().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{tail}")
 }
 
 /// Shortens a body for an error message, on a character boundary, with whitespace collapsed.
@@ -384,6 +418,16 @@ mod tests {
             e.to_string(),
             "billomat clients.get: HTTP 502 (body: <html>Bad gateway</html>)"
         );
+    }
+
+    #[test]
+    fn shown_urls_lose_userinfo_and_fragment() {
+        assert_eq!(
+            shown_url("https://me:pw@api.example.com/x?page=2#top"),
+            "https://api.example.com/x?page=2"
+        );
+        assert_eq!(shown_url("/items?page=2#frag"), "/items?page=2");
+        assert_eq!(shown_url("https://a@b@host"), "https://host");
     }
 
     #[test]

@@ -23,7 +23,9 @@
 //!   [`rate_limit`] meters every declared window on the client side (shared by all clones of
 //!   a client), so concurrent calls wait their turn instead of earning 429s;
 //! - [`Error`]: one typed error whose `Display` always carries the vendor's own message;
-//! - [`Secret`]: credentials that never print.
+//! - [`Secret`]: credentials that never print; every error is scrubbed of the values of the
+//!   `sensitive` fields and the credentials a call sent, in whatever spelling a server echoes
+//!   them, before it is logged or returned.
 //!
 //! Each request runs in a `tracing` span `erp.request` with vendor, operation, attempt and
 //! status; credentials are never logged.
@@ -45,6 +47,7 @@ pub mod lenient;
 pub mod oauth2;
 pub mod paging;
 pub mod rate_limit;
+mod redact;
 pub mod request;
 pub mod retry;
 mod secret;

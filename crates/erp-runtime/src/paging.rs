@@ -318,7 +318,9 @@ fn judge(
                 Next::Fail(PagingProblem::LinkNotAdvancing(String::new()))
             }
             Some(link) if !history.tokens.insert(link.clone()) => {
-                return Verdict::Fail(PagingProblem::LinkNotAdvancing(link.clone()));
+                return Verdict::Fail(PagingProblem::LinkNotAdvancing(crate::error::shown_url(
+                    link,
+                )));
             }
             Some(link) => Next::Link(link.clone()),
             None => finish(facts, history),

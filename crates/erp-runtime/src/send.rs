@@ -8,29 +8,30 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument;
 
 use crate::auth::{AuthContext, AuthTarget};
-use crate::body::form_pairs;
+use crate::body::{form_pairs, read_capped};
 use crate::classify::{self, Failure};
 use crate::client::Client;
 use crate::decode::{EXCERPT_CHARS, codec_of};
 use crate::descriptor::{BodyKind, Operation, Returns, http_method};
 use crate::envelope;
-use crate::error::{Error, Origin, TimeLimit, excerpt};
+use crate::error::{Error, Origin, TimeLimit, excerpt, shown_url};
 use crate::idempotency;
 use crate::rate_limit::Permit;
+use crate::redact::Redactor;
 use crate::request::{Body, Request, encode_segment};
 use crate::retry::{Decision, Outcome};
 
 /// A successful (2xx) answer.
-#[derive(Debug)]
 pub(crate) struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     /// The URL that answered, against which relative next-page links resolve.
     pub url: String,
     pub body: AnswerBody,
+    /// Scrubs the call's sensitive values from errors made while decoding the body.
+    pub redactor: Redactor,
 }
 
-#[derive(Debug)]
 pub(crate) enum AnswerBody {
     /// Read whole.
     Full(Bytes),
@@ -53,7 +54,6 @@ impl Answer {
 }
 
 /// A request body encoded for the wire.
-#[derive(Debug)]
 enum Encoded {
     Bytes { bytes: Bytes, content_type: String },
     Form(Vec<(String, String)>),
@@ -224,7 +224,7 @@ impl Client {
             origin: origin(op),
             path: "next link".to_owned(),
             message: m.to_owned(),
-            excerpt: excerpt(link, EXCERPT_CHARS),
+            excerpt: excerpt(&shown_url(link), EXCERPT_CHARS),
         };
         let base = reqwest::Url::parse(self.base_url()).map_err(|_| bad("invalid base URL"))?;
         let next = base.join(link).map_err(|_| bad("invalid next-page link"))?;
@@ -243,6 +243,25 @@ impl Client {
         op: &'static Operation,
         req: &Request,
         link: Option<&str>,
+    ) -> Result<Answer, Error> {
+        let redactor = self.redactor(op, req);
+        match self.send_scrubbing(op, req, link, &redactor).await {
+            Ok(mut answer) => {
+                answer.redactor = redactor;
+                Ok(answer)
+            }
+            Err(e) => Err(redactor.error(e)),
+        }
+    }
+
+    /// [`Client::send`]; errors logged on the way are scrubbed by `redactor`, the caller
+    /// scrubs the one returned.
+    async fn send_scrubbing(
+        &self,
+        op: &'static Operation,
+        req: &Request,
+        link: Option<&str>,
+        redactor: &Redactor,
     ) -> Result<Answer, Error> {
         if let Some((field, message)) = &req.invalid {
             return Err(invalid(op, field, message.clone()));
@@ -333,6 +352,8 @@ impl Client {
                 Err(failure) => failure,
             };
             any_applied |= outcome.maybe_applied();
+            // Before the retry log line shows it.
+            let error = redactor.error(error);
             if let (Outcome::RateLimited, Some(wait)) = (outcome, server_wait) {
                 // The vendor said when to come back: every request of this client (all
                 // clones) holds until then, not just this one.
@@ -443,6 +464,7 @@ impl Client {
             .authorize(&ctx, &mut sent)
             .await
             .map_err(|e| (Outcome::ClientError(0), None, e))?;
+        self.credentials().remember(&sent);
         let mut builder = self
             .http()
             .request(http_method(op.method), url)
@@ -480,12 +502,13 @@ impl Client {
                 headers,
                 url,
                 body: AnswerBody::Unread(response),
+                redactor: Redactor::none(),
             }));
         }
-        let body = response
-            .bytes()
+        let limit = self.config().max_response_bytes;
+        let body = read_capped(response, limit)
             .await
-            .map_err(|e| classify::transport(op, e, timeout, started))?;
+            .map_err(|e| classify::unread_body(op, status, e, limit, timeout, started))?;
         tracing::debug!(status, bytes = body.len(), "response");
         if !success {
             return Ok(Attempt::Failed {
@@ -500,6 +523,30 @@ impl Client {
             headers,
             url,
             body: AnswerBody::Full(body),
+            redactor: Redactor::none(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_server::{Reply, client, get_item, serve};
+
+    #[tokio::test]
+    async fn a_refused_next_link_is_shown_without_userinfo_and_fragment() {
+        let addr = serve(|_| Reply::json(200, "{}")).await;
+        let client = client(addr, crate::auth::NoAuth);
+        let link = "https://me:pa55word@elsewhere.example/items?page=2#section";
+        let err = client
+            .send(get_item(), &crate::Request::new(), Some(link))
+            .await
+            .err()
+            .expect("another origin is refused");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("elsewhere.example/items?page=2"), "{shown}");
+        assert!(
+            !shown.contains("pa55word") && !shown.contains("section"),
+            "{shown}"
+        );
     }
 }

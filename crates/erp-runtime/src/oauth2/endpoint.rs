@@ -108,7 +108,17 @@ pub(super) async fn request(session: &Session, grant: Grant<'_>) -> Result<Token
         .await
         .map_err(|e| transport(vendor, &e))?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|e| transport(vendor, &e))?;
+    // Token answers are small; the cap keeps a hostile endpoint from exhausting memory.
+    let body = crate::body::read_capped(response, TOKEN_ANSWER_CAP)
+        .await
+        .map_err(|e| match e {
+            crate::body::ReadError::Transport(e) => transport(vendor, &e),
+            crate::body::ReadError::TooLarge { .. } => auth_error(
+                vendor,
+                AuthErrorKind::InvalidResponse,
+                format!("the token endpoint's answer exceeds {TOKEN_ANSWER_CAP} bytes"),
+            ),
+        })?;
     let received_at = session.clock.now();
     if (200..300).contains(&status) {
         parse_tokens(vendor, &body, sent_at, received_at)
@@ -122,6 +132,9 @@ pub(super) async fn request(session: &Session, grant: Grant<'_>) -> Result<Token
         ))
     }
 }
+
+/// Largest token endpoint answer read: a token set is a few kB even with an ID token.
+const TOKEN_ANSWER_CAP: u64 = 1024 * 1024;
 
 fn transport(vendor: &'static str, e: &reqwest::Error) -> Error {
     let message = if e.is_timeout() {

@@ -255,7 +255,7 @@ pub struct OAuth2Builder {
     config: OAuth2Config,
     store: Option<Arc<dyn TokenStore>>,
     clock: Option<Arc<dyn Clock>>,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
 }
 
 impl OAuth2Builder {
@@ -271,10 +271,11 @@ impl OAuth2Builder {
         self
     }
 
-    /// The HTTP client for the token endpoint. The default follows no redirects (a redirect
-    /// could carry the secrets of the form to another host) and has the runtime's default
-    /// timeouts.
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// Builds the HTTP client for the token endpoint from this reqwest builder. Whatever it
+    /// sets, the client follows no redirects (a redirect could carry the secrets of the form
+    /// to another host) and sends no `Referer`; see [`crate::ClientBuilder::http_client`] for
+    /// why this takes a builder. The default has the runtime's default timeouts.
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
@@ -298,11 +299,11 @@ impl OAuth2Builder {
                     .connect_timeout(defaults.connect_timeout)
                     .timeout(defaults.request_timeout)
                     .user_agent(defaults.user_agent)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?
             }
         };
+        let http = crate::config::credential_safe(http, reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
