@@ -2,8 +2,9 @@
 //!
 //! `cargo run --example tour` starts a sandbox per vendor on 127.0.0.1 (ephemeral ports) and
 //! walks through listing with paging, get, create, update, delete, a vendor error and a
-//! rate-limit wait, and a Spreedly subscriber from free trial to a paid invoice, then prints a
-//! summary. Nothing leaves this machine.
+//! rate-limit wait, a Billomat invoice from draft to paid (with its PDF), and a Spreedly
+//! subscriber from free trial to a paid invoice, then prints a summary. Nothing leaves this
+//! machine.
 
 use std::time::{Duration, Instant};
 
@@ -237,7 +238,85 @@ async fn billomat(summary: &mut Summary) -> Result<()> {
             waited.elapsed().as_secs_f64()
         ),
     );
+    invoice_life(&api, any_id, summary).await?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// An invoice from draft to paid: a line, completion, its PDF, two payments.
+async fn invoice_life(api: &Billomat, client_id: i64, summary: &mut Summary) -> Result<()> {
+    use erp_billomat::models::{Complete, Invoice, InvoiceItem, InvoicePayment};
+    let money = |text: &str| text.parse::<erp_runtime::Decimal>();
+    let invoice = api
+        .invoices()
+        .create(&Invoice {
+            client_id,
+            title: Some("Beratung Dezember".into()),
+            ..Default::default()
+        })
+        .await?;
+    let id = invoice.id.ok_or("invoice without id")?;
+    api.invoice_items()
+        .create(&InvoiceItem {
+            invoice_id: id,
+            title: Some("Beratung".into()),
+            quantity: Some(money("8")?),
+            unit_price: Some(money("95.00")?),
+            tax_rate: Some(money("19")?),
+            ..Default::default()
+        })
+        .await?;
+    let draft = api.invoices().get(id).await?;
+    summary.add(
+        "billomat invoices.create + item",
+        format!(
+            "#{id} {:?}, net {} gross {}",
+            draft.status.ok_or("no status")?,
+            draft.total_net.unwrap_or_default(),
+            draft.total_gross.unwrap_or_default()
+        ),
+    );
+    api.invoices().complete(id, &Complete::default()).await?;
+    let open = api.invoices().get(id).await?;
+    summary.add(
+        "billomat invoices.complete",
+        format!(
+            "#{id} {:?} as {}",
+            open.status.ok_or("no status")?,
+            open.invoice_number.unwrap_or_default()
+        ),
+    );
+    let pdf = api.invoices().pdf_file(id).await?;
+    summary.add(
+        "billomat invoices.pdf_file",
+        format!(
+            "{} bytes of {}, starts with {:?}",
+            pdf.bytes.len(),
+            pdf.content_type.as_deref().unwrap_or("?"),
+            String::from_utf8_lossy(&pdf.bytes[..pdf.bytes.len().min(8)])
+        ),
+    );
+    let gross = open.total_gross.ok_or("no gross total")?;
+    let first = money("500.00")?;
+    for amount in [first, gross - first] {
+        api.invoice_payments()
+            .create(&InvoicePayment {
+                invoice_id: id,
+                amount,
+                ..Default::default()
+            })
+            .await?;
+    }
+    let paid = api.invoices().get(id).await?;
+    summary.add(
+        "billomat invoice-payments.create",
+        format!(
+            "paid {} in two payments: #{id} is {:?}, {} open",
+            paid.paid_amount.unwrap_or_default(),
+            paid.status.ok_or("no status")?,
+            paid.open_amount.unwrap_or_default()
+        ),
+    );
     Ok(())
 }
 

@@ -117,6 +117,7 @@ mod oauth;
 mod ops;
 mod ordered_json;
 mod paging;
+mod pdf;
 mod query;
 mod rate_limit;
 mod realism;

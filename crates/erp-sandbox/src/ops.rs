@@ -132,18 +132,6 @@ fn extension(content_type: &str) -> &str {
     }
 }
 
-/// A deterministic document of about 64 KiB (several chunks on the wire, so streaming is real).
-fn document(title: &str) -> Vec<u8> {
-    let mut out = format!("%PDF-1.4\n% {title}\n").into_bytes();
-    let mut line = 0u32;
-    while out.len() < 64 * 1024 {
-        out.extend_from_slice(format!("% line {line:05} of the sandbox document\n").as_bytes());
-        line += 1;
-    }
-    out.extend_from_slice(b"%%EOF\n");
-    out
-}
-
 /// The current time as the vendor writes datetimes.
 fn now() -> String {
     chrono::Local::now()
@@ -320,12 +308,15 @@ impl<'a> Ctx<'a> {
             a => a,
         };
         let file = format!("{}.{}", self.resource.name, extension(content_type));
-        Ok(
-            Reply::bytes(200, content_type, document(&title)).with_header(
-                "Content-Disposition",
-                format!("attachment; filename=\"{file}-{id}\""),
-            ),
+        Ok(Reply::bytes(
+            200,
+            content_type, // About 64 KiB: several chunks on the wire, so streaming is real.
+            crate::pdf::document(&title, 64 * 1024),
         )
+        .with_header(
+            "Content-Disposition",
+            format!("attachment; filename=\"{file}-{id}\""),
+        ))
     }
 
     /// The reply of a write: the record in the item envelope, or an empty body.
