@@ -1378,37 +1378,26 @@ impl Builder {
     }
 
     fn pdf_model(&mut self) {
+        let fields = [
+            ("id", "integer", "Id of the PDF."),
+            ("created", "datetime", "When the PDF was rendered."),
+            ("filename", "string", "File name."),
+            ("mimetype", "string", "Media type (`application/pdf`)."),
+            ("filesize", "integer", "Size in bytes."),
+            ("base64file", "bytes", "The PDF, base64-encoded."),
+        ];
         self.plan
             .models
             .entry("Pdf".to_owned())
             .or_insert_with(|| Model {
                 doc: "A document's PDF as Billomat sends it in JSON.".to_owned(),
-                fields: vec![
-                    Field {
+                fields: fields
+                    .iter()
+                    .map(|(name, ty, doc)| Field {
                         read_only: true,
-                        ..plain("id", "integer", "Id of the PDF.")
-                    },
-                    Field {
-                        read_only: true,
-                        ..plain("created", "datetime", "When the PDF was rendered.")
-                    },
-                    Field {
-                        read_only: true,
-                        ..plain("filename", "string", "File name.")
-                    },
-                    Field {
-                        read_only: true,
-                        ..plain("mimetype", "string", "Media type (`application/pdf`).")
-                    },
-                    Field {
-                        read_only: true,
-                        ..plain("filesize", "integer", "Size in bytes.")
-                    },
-                    Field {
-                        read_only: true,
-                        ..plain("base64file", "bytes", "The PDF, base64-encoded.")
-                    },
-                ],
+                        ..plain(name, ty, doc)
+                    })
+                    .collect(),
             });
     }
 
