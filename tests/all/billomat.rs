@@ -427,3 +427,34 @@ async fn an_invoice_goes_from_draft_through_payments_to_paid() {
     assert!(!file.bytes.is_empty());
     sandbox.shutdown().await;
 }
+
+/// A registered app's headers go out only when the caller configures them (billomapy sends
+/// `X-AppId` and `X-AppSecret` empty on every request, billomat.md §2).
+#[tokio::test]
+async fn app_headers_are_sent_only_when_configured() {
+    use erp_clients_tests::hostile::{Answer, serve};
+    let server = serve(|_| Answer::json(200, r#"{"client":{"id":"1"}}"#)).await;
+    let plain = Billomat::builder("mycompany")
+        .base_url(format!("{}/api", server.url()))
+        .auth(Billomat::credentials("key-1"))
+        .build()
+        .expect("client");
+    plain.clients().get(1).await.expect("get");
+    let app = Billomat::builder("mycompany")
+        .base_url(format!("{}/api", server.url()))
+        .auth(
+            Billomat::credentials("key-1")
+                .header("X-AppId", "app-7")
+                .header("X-AppSecret", "secret-7"),
+        )
+        .build()
+        .expect("client");
+    app.clients().get(1).await.expect("get");
+    let seen = server.received();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].header("x-billomatapikey"), Some("key-1"));
+    assert_eq!(seen[0].header("x-appid"), None, "{}", seen[0].text());
+    assert_eq!(seen[0].header("x-appsecret"), None);
+    assert_eq!(seen[1].header("x-appid"), Some("app-7"));
+    assert_eq!(seen[1].header("x-appsecret"), Some("secret-7"));
+}
