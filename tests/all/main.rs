@@ -5,6 +5,7 @@ mod billomat;
 mod body_cap;
 mod cloudspot;
 mod conformance;
+mod fault_matrix;
 mod fixtures;
 mod hygiene;
 mod rate_limits;
