@@ -7,6 +7,7 @@ mod cloudspot;
 mod conformance;
 mod fault_matrix;
 mod fixtures;
+mod fuzz;
 mod hygiene;
 mod rate_limits;
 mod redirects;
