@@ -37,7 +37,7 @@ fn workspace() -> PathBuf {
 }
 
 /// Every spec of a folder, parsed and validated, in file order.
-fn specs_in(folder: &str) -> Vec<ir::Spec> {
+pub(crate) fn specs_in(folder: &str) -> Vec<ir::Spec> {
     let dir = workspace().join(folder);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -56,11 +56,11 @@ fn specs_in(folder: &str) -> Vec<ir::Spec> {
 }
 
 /// One vendor under test.
-struct Vendor {
-    spec: ir::Spec,
-    d: Descriptors,
-    sandbox: RunningSandbox,
-    client: Client,
+pub(crate) struct Vendor {
+    pub(crate) spec: ir::Spec,
+    pub(crate) d: Descriptors,
+    pub(crate) sandbox: RunningSandbox,
+    pub(crate) client: Client,
     /// What the driver saw, one line per check, for the matrix.
     passed: Vec<String>,
 }
@@ -86,12 +86,12 @@ fn fail(what: impl std::fmt::Display) -> String {
 }
 
 /// A `'static` name for the runtime's request builder (spec names are interned once).
-fn name(text: &str) -> &'static str {
+pub(crate) fn name(text: &str) -> &'static str {
     intern(text)
 }
 
 /// A record's field as text (canonical values are typed, the wire may send strings).
-fn text(value: Option<&Value>) -> Option<String> {
+pub(crate) fn text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -101,18 +101,18 @@ fn text(value: Option<&Value>) -> Option<String> {
 }
 
 /// The field that addresses a resource's records: `id`, or the key its `sandbox:` part declares.
-fn key_field<'s>(spec: &'s ir::Spec, resource: &str) -> &'s str {
+pub(crate) fn key_field<'s>(spec: &'s ir::Spec, resource: &str) -> &'s str {
     spec.sandbox
         .key(resource)
         .map_or("id", |k| k.field.as_str())
 }
 
 /// What addresses a record (its `id`, or the resource's declared key).
-fn id_of(item: &Value, key: &str) -> Option<String> {
+pub(crate) fn id_of(item: &Value, key: &str) -> Option<String> {
     text(item.get(key))
 }
 
-fn model<'s>(spec: &'s ir::Spec, name: Option<&String>) -> Option<&'s ir::Model> {
+pub(crate) fn model<'s>(spec: &'s ir::Spec, name: Option<&String>) -> Option<&'s ir::Model> {
     name.and_then(|n| spec.model(n))
 }
 
@@ -265,11 +265,16 @@ async fn oauth2_session(spec: &ir::Spec, sandbox: &RunningSandbox, wrong: bool) 
 }
 
 async fn start(spec: ir::Spec) -> Vendor {
+    start_with(spec, RECORDS).await
+}
+
+/// A vendor's sandbox seeded with `records` records per resource, and a client for it.
+pub(crate) async fn start_with(spec: ir::Spec, records: usize) -> Vendor {
     // Room for every check of a large vendor (Billomat's ~60 resources take about a thousand
     // calls, its quota is 300 per quarter hour): the vendor's own quota is tested in
     // `rate_limits.rs`; a 429 here is the fault the "429 waited out" check injects.
     let options = erp_sandbox::SandboxOptions {
-        seed_records: RECORDS,
+        seed_records: records,
         rate_limit: spec
             .rate_limits
             .first()
@@ -306,7 +311,7 @@ async fn client_for(
         .expect("client")
 }
 
-async fn builder_for(
+pub(crate) async fn builder_for(
     spec: &ir::Spec,
     d: &Descriptors,
     sandbox: &RunningSandbox,
@@ -373,7 +378,7 @@ impl Vendor {
         body
     }
 
-    fn op(&self, resource: &ir::Resource, op: &ir::Operation) -> &'static Operation {
+    pub(crate) fn op(&self, resource: &ir::Resource, op: &ir::Operation) -> &'static Operation {
         self.d
             .operation(&resource.name, &op.name)
             .expect("a descriptor for every operation")
@@ -381,7 +386,7 @@ impl Vendor {
 
     /// The request of `op` addressing `record` (path and required query parameters from its
     /// fields of the same names).
-    fn address(
+    pub(crate) fn address(
         &self,
         resource: &ir::Resource,
         op: &ir::Operation,
@@ -721,7 +726,7 @@ impl Vendor {
 
     /// The body of a create; a key the client chooses is sent, `client_key`, which no record
     /// has yet.
-    fn create_body(
+    pub(crate) fn create_body(
         &self,
         resource: &ir::Resource,
         request_model: &ir::Model,
@@ -942,7 +947,7 @@ impl Vendor {
     }
 
     /// The first list (or get) of the vendor: the call the failure checks repeat.
-    fn probe(&self) -> Option<(&ir::Resource, &ir::Operation)> {
+    pub(crate) fn probe(&self) -> Option<(&ir::Resource, &ir::Operation)> {
         self.spec.resources.iter().find_map(|r| {
             r.operations
                 .iter()

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::codec::{self, Codec};
-use crate::descriptor::{Operation, WireFormat};
+use crate::descriptor::{ItemEnvelope, ListEnvelope, Operation, WireFormat};
 use crate::envelope::{self, Shape};
 use crate::error::{Error, excerpt};
 use crate::lenient::{self, Leniency};
@@ -84,18 +84,55 @@ pub(crate) fn structured<'a>(
         .success_error_paths
         .iter()
         .any(|p| envelope::lookup(tree, p).is_some_and(|v| !v.is_null()))
+        || is_error_document(op, &decoded, shape)
     {
+        // A JSON body's data is still raw text: its messages are in the whole body.
+        let whole = decoded.whole();
         let (message, code) =
-            envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, tree);
+            envelope::error_details(vendor.error_message_paths, vendor.error_code_paths, &whole);
         return Err(Error::Api {
             origin: origin(op),
             status,
             message,
             code,
-            body_excerpt: redacted_excerpt(&decoded.whole(), op.redact),
+            body_excerpt: redacted_excerpt(&whole, op.redact),
         });
     }
     Ok(decoded)
+}
+
+/// Whether a 2xx body is the vendor's error document where nothing else tells it from data:
+/// the envelope takes any root element as the data (`<errors><error>…</error></errors>` read
+/// as a record named `errors`), or a bare item is expected to show its key (a `get`). Such a
+/// body is one only when every top-level member is where the vendor's errors put their
+/// message or code (the first step of `errors.error`, or `message`), none is the data's own
+/// root or key, and a message is there.
+fn is_error_document(op: &'static Operation, body: &Body<'_>, shape: Shape) -> bool {
+    let vendor = op.vendor();
+    let unnamed = match shape {
+        Shape::List => vendor.list_envelope == ListEnvelope::AnyRoot,
+        Shape::Item => match vendor.item_envelope {
+            ItemEnvelope::AnyRoot => true,
+            ItemEnvelope::Bare => op.key.is_some(),
+            _ => false,
+        },
+    };
+    let Some(members) = body.tree.as_object().filter(|m| !m.is_empty()) else {
+        return false;
+    };
+    let error_member = |name: &str| {
+        (vendor.error_message_paths.iter())
+            .chain(vendor.error_code_paths)
+            .any(|p| p.split('.').next() == Some(name))
+    };
+    let data_member =
+        |name: &str| name == op.root || name == op.resource.wire_plural || op.key == Some(name);
+    // Only a body named like an error document is read whole.
+    unnamed
+        && members.keys().all(|k| error_member(k) && !data_member(k))
+        && envelope::error_details(vendor.error_message_paths, &[], &body.whole())
+            .0
+            .is_some()
 }
 
 /// An error about the shape of a body.
@@ -220,6 +257,77 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn an_error_document_is_no_record_where_any_root_is_the_data() {
+        let vendor = || VendorInfo {
+            list_envelope: ListEnvelope::AnyRoot,
+            item_envelope: ItemEnvelope::AnyRoot,
+            error_message_paths: &["errors.error"],
+            ..crate::testing::vendor()
+        };
+        let body = br#"{"errors": {"error": "Customer id is taken"}}"#;
+        for (returns, shape) in [(Returns::Item, Shape::Item), (Returns::List, Shape::List)] {
+            let op = crate::testing::operation(vendor(), Paging::None, returns);
+            let err = structured(op, 200, None, body, shape).unwrap_err();
+            assert!(matches!(err, Error::Api { status: 200, .. }), "{err:?}");
+            assert!(err.to_string().contains("Customer id is taken"), "{err}");
+            // A record under another root, or an `errors` root without a message, is data.
+            let record = br#"{"subscriber": {"errors": {"error": "x"}}}"#;
+            assert!(structured(op, 200, None, record, shape).is_ok());
+            let empty = br#"{"errors": {"count": 0}}"#;
+            assert!(structured(op, 200, None, empty, shape).is_ok());
+        }
+        // A bare get expects its key: a body of nothing but the vendor's message is no record.
+        let get = |key| {
+            let op = crate::testing::operation(
+                VendorInfo {
+                    error_code_paths: &["code"],
+                    ..crate::testing::vendor()
+                },
+                Paging::None,
+                Returns::Item,
+            );
+            &*Box::leak(Box::new(Operation { key, ..*op }))
+        };
+        let message = br#"{"message": "Try again later", "code": "BUSY"}"#;
+        let err = structured(get(Some("id")), 200, None, message, Shape::Item).unwrap_err();
+        assert_eq!(err.vendor_message(), Some("Try again later"));
+        assert!(structured(get(None), 200, None, message, Shape::Item).is_ok());
+        let record = br#"{"id": 7, "message": "Try again later"}"#;
+        assert!(structured(get(Some("id")), 200, None, record, Shape::Item).is_ok());
+        // Where the envelope names the data's place, the shape alone decides.
+        let op = crate::testing::operation(
+            VendorInfo {
+                error_message_paths: &["errors.error"],
+                ..crate::testing::vendor()
+            },
+            Paging::None,
+            Returns::Item,
+        );
+        assert!(structured(op, 200, None, body, Shape::Item).is_ok());
+    }
+
+    #[test]
+    fn a_root_that_is_no_list_stays_in_the_excerpt() {
+        let op = crate::testing::operation(
+            VendorInfo {
+                list_envelope: ListEnvelope::AnyRoot,
+                ..crate::testing::vendor()
+            },
+            Paging::None,
+            Returns::List,
+        );
+        let op: &'static Operation = Box::leak(Box::new(Operation {
+            format: WireFormat::Xml,
+            ..*op
+        }));
+        let body = b"<result><count type=\"integer\">3</count></result>";
+        let err =
+            crate::paging::decode_page::<Value>(op, body, "https://example.com/api").unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+        assert!(err.to_string().contains("count"), "{err}");
     }
 
     #[test]

@@ -115,6 +115,14 @@ fn elements(node: Option<Node<'_>>) -> Vec<Item<'_>> {
     }
 }
 
+/// Returns a tree node taken from a top-level member that turned out not to be the data, so
+/// that the error's excerpt still shows it (a raw node's text is in the body's text anyway).
+fn put_back(body: &mut Body<'_>, member: &str, node: Node<'_>) {
+    if let (Node::Tree(value), Some(map)) = (node, body.tree.as_object_mut()) {
+        map.insert(member.to_owned(), value);
+    }
+}
+
 /// The name of the only member of an object body.
 fn only_member(body: &Value) -> Result<String, String> {
     match body {
@@ -153,7 +161,10 @@ pub(crate) fn list<'a>(op: &Operation, body: &mut Body<'a>) -> Result<ListBody<'
             }
             match body.take(key).map(as_list) {
                 Some(Ok(items)) => Ok(listed(items, key, meta)),
-                Some(Err(_)) => Err(format!("expected `{key}` to be an array")),
+                Some(Err(node)) => {
+                    put_back(body, key, node);
+                    Err(format!("expected `{key}` to be an array"))
+                }
                 None => Err(format!("expected an object with a `{key}` member")),
             }
         }
@@ -191,7 +202,12 @@ pub(crate) fn list<'a>(op: &Operation, body: &mut Body<'a>) -> Result<ListBody<'
             let name = only_member(&body.tree)?;
             match body.take(&name).map(as_list) {
                 Some(Ok(items)) => Ok(listed(items, name, PageMeta::default())),
-                _ => Err(format!("expected the root member `{name}` to be a list")),
+                other => {
+                    if let Some(Err(node)) = other {
+                        put_back(body, &name, node);
+                    }
+                    Err(format!("expected the root member `{name}` to be a list"))
+                }
             }
         }
         ListEnvelope::OData => {

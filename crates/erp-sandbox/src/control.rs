@@ -6,7 +6,7 @@
 //! {"reset": true, "rate_limit_next": 2, "retry_in_seconds": 3, "html_502_next": 1, "hang": false,
 //!  "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!  "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!  "empty_write_bodies": true, "lose_answers_next": 1}
+//!  "empty_write_bodies": true, "lose_answers_next": 1, "truncate_next": 1}
 //! ```
 //!
 //! `xml_nil_on_values` (a switch) and `xml_untyped_leaves_as` (a `type` name, or `null` for
@@ -149,11 +149,12 @@ struct Changes {
     untyped_leaves_as: Option<Option<String>>,
 }
 
-const COUNTERS: [&str; 4] = [
+const COUNTERS: [&str; 5] = [
     "html_502_next",
     "malformed_next",
     "errors_in_success_next",
     "lose_answers_next",
+    "truncate_next",
 ];
 const SWITCHES: [&str; 7] = [
     "hang",
@@ -181,6 +182,7 @@ impl Changes {
                 "html_502_next" => faults.html_502_next(*n),
                 "malformed_next" => faults.malformed_next(*n),
                 "lose_answers_next" => faults.lose_answers_next(*n),
+                "truncate_next" => faults.truncate_next(*n),
                 _ => faults.errors_in_success_next(*n),
             }
         }

@@ -19,7 +19,8 @@ use crate::xml::XmlQuirks;
 /// hang, HTML 502, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
 /// 200 body; malformed items and the leniency switches change successful list/get bodies, and
 /// `empty_write_bodies` empties the bodies of successful updates and actions;
-/// `lose_answers_next` withholds the answer of a successful write after applying it.
+/// `lose_answers_next` withholds the answer of a successful write after applying it;
+/// `truncate_next` cuts any answer off after half its body.
 #[derive(Clone, Debug)]
 pub struct Faults {
     inner: Arc<State>,
@@ -44,6 +45,7 @@ struct State {
     xml_nil_on_values: AtomicBool,
     xml_untyped_leaves_as: Mutex<Option<String>>,
     lost_answers_next: AtomicU32,
+    truncate_next: AtomicU32,
 }
 
 /// The render-time leniency switches, read once per response.
@@ -74,6 +76,7 @@ impl Default for Faults {
                 xml_nil_on_values: AtomicBool::new(false),
                 xml_untyped_leaves_as: Mutex::new(None),
                 lost_answers_next: AtomicU32::new(0),
+                truncate_next: AtomicU32::new(0),
             }),
         }
     }
@@ -189,6 +192,13 @@ impl Faults {
         self.inner.lost_answers_next.store(n, Ordering::SeqCst);
     }
 
+    /// The next `n` answers (of any request, after it was handled: a write is applied) are cut
+    /// off: their status and headers are sent, then the first half of their body, then the
+    /// connection is dropped, as when a server or proxy dies mid-answer.
+    pub fn truncate_next(&self, n: u32) {
+        self.inner.truncate_next.store(n, Ordering::SeqCst);
+    }
+
     /// Turns every fault off and sets the request counter back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
@@ -208,6 +218,7 @@ impl Faults {
         s.xml_nil_on_values.store(false, Ordering::SeqCst);
         *self.untyped_leaves_as() = None;
         s.lost_answers_next.store(0, Ordering::SeqCst);
+        s.truncate_next.store(0, Ordering::SeqCst);
     }
 
     /// How many vendor API requests the server received (every request except the
@@ -227,6 +238,10 @@ impl Faults {
 
     pub(crate) fn take_lost_answer(&self) -> bool {
         take(&self.inner.lost_answers_next)
+    }
+
+    pub(crate) fn take_truncated(&self) -> bool {
+        take(&self.inner.truncate_next)
     }
 
     pub(crate) fn take_html_502(&self) -> bool {
@@ -308,6 +323,7 @@ impl Faults {
             "hang": *s.hang.borrow(),
             "malformed_next": s.malformed_next.load(Ordering::SeqCst),
             "errors_in_success_next": s.errors_in_success_next.load(Ordering::SeqCst),
+            "truncate_next": s.truncate_next.load(Ordering::SeqCst),
             "unknown_enum_values": s.unknown_enum_values.load(Ordering::SeqCst),
             "numbers_as_strings": s.numbers_as_strings.load(Ordering::SeqCst),
             "nulls_for_optionals": s.nulls_for_optionals.load(Ordering::SeqCst),
@@ -334,6 +350,10 @@ mod tests {
         faults.rate_limit_next(1, Duration::from_millis(1500));
         assert_eq!(clone.take_rate_limit(), Some(Duration::from_millis(1500)));
         assert_eq!(clone.take_rate_limit(), None);
+        faults.truncate_next(1);
+        assert!(clone.take_truncated());
+        assert!(!clone.take_truncated());
+        faults.truncate_next(3);
         faults.numbers_as_strings(true);
         faults.hang(true);
         faults.empty_write_bodies(true);
@@ -345,6 +365,7 @@ mod tests {
         assert_eq!(clone.leniency(), Leniency::default());
         assert!(!clone.hanging());
         assert!(!clone.empty_write_bodies_on());
+        assert!(!clone.take_truncated());
         assert_eq!(clone.requests_seen(), 0);
     }
 }

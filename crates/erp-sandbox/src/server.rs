@@ -85,7 +85,33 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         let _ = shutdown.wait_for(|stop| *stop).await;
         return Reply::text(503, "the sandbox is shutting down").into_response();
     }
+    if app.faults.take_truncated() {
+        return truncated(reply.into_response()).await;
+    }
     reply.into_response()
+}
+
+/// `response` with its status and headers, the first half of its body, then a broken
+/// connection (the body stream fails, so the server drops it mid-answer).
+async fn truncated(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    // A stream has no length: the answer is chunked and ends without its last chunk.
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = vec![
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: answer cut off",
+        )),
+    ];
+    Response::from_parts(
+        parts,
+        axum::body::Body::from_stream(futures::stream::iter(chunks)),
+    )
 }
 
 /// Whether the request asks for the vendor's format: by `Accept`, or by the spec's format

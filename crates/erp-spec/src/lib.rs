@@ -31,6 +31,20 @@ pub use error::{SpecError, SpecErrors};
 /// How many misspelt required keys one parse reports before it stops (each costs a re-parse).
 const MAX_REPAIRS: usize = 32;
 
+/// How deep the YAML of a spec may nest (mappings and sequences). Specs nest about ten levels;
+/// the parser's own default (64) lets a document exhaust a 2 MiB thread stack in a debug build
+/// before it is refused.
+pub const MAX_YAML_DEPTH: usize = 32;
+
+/// The YAML parser's options for spec texts: nesting beyond [`MAX_YAML_DEPTH`] is an error.
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_YAML_DEPTH;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
 /// Parses and validates one spec from text. `source` names the file in error messages.
 ///
 /// serde stops at the first required key it misses. When that key is misspelt (an unknown
@@ -54,7 +68,7 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
             .iter()
             .filter_map(|path| cx.unknown_key(path))
             .collect();
-        match serde_saphyr::from_str::<raw::RawSpec>(&text) {
+        match serde_saphyr::from_str_with_options::<raw::RawSpec>(&text, yaml_options()) {
             Ok(raw) => {
                 found.extend(vendor_name_matches_file(source, &raw.vendor.value.name));
                 match validate::validate(source, raw) {

@@ -38,7 +38,7 @@ pub(crate) struct Entry {
 
 /// Parses `text` into a tree; `None` when it is not YAML (the spec parse reports why).
 pub(crate) fn tree(text: &str) -> Option<Node> {
-    serde_saphyr::from_str(text).ok()
+    serde_saphyr::from_str_with_options(text, crate::yaml_options()).ok()
 }
 
 impl Node {

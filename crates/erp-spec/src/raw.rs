@@ -94,13 +94,14 @@ pub fn unknown_keys(text: &str) -> Vec<Vec<String>> {
     let _reset = Reset;
     let mut unknown = Vec::new();
     // The parse error itself is the caller's to report, from its own parse.
-    let _ = serde_saphyr::with_deserializer_from_str(text, |d| {
-        serde_ignored::deserialize::<_, _, RawSpec>(d, |path| {
-            if let Some(path) = segments(&path) {
-                unknown.push(path);
-            }
-        })
-    });
+    let _ =
+        serde_saphyr::with_deserializer_from_str_with_options(text, crate::yaml_options(), |d| {
+            serde_ignored::deserialize::<_, _, RawSpec>(d, |path| {
+                if let Some(path) = segments(&path) {
+                    unknown.push(path);
+                }
+            })
+        });
     unknown
 }
 
