@@ -308,15 +308,13 @@ impl<'a> Ctx<'a> {
             a => a,
         };
         let file = format!("{}.{}", self.resource.name, extension(content_type));
-        Ok(Reply::bytes(
-            200,
-            content_type, // About 64 KiB: several chunks on the wire, so streaming is real.
-            crate::pdf::document(&title, 64 * 1024),
+        // About 64 KiB: several chunks on the wire, so streaming is real.
+        Ok(
+            Reply::bytes(200, content_type, crate::pdf::document(&title, 64 * 1024)).with_header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{file}-{id}\""),
+            ),
         )
-        .with_header(
-            "Content-Disposition",
-            format!("attachment; filename=\"{file}-{id}\""),
-        ))
     }
 
     /// The reply of a write: the record in the item envelope, or an empty body.
@@ -723,9 +721,7 @@ impl<'a> Ctx<'a> {
             }
             _ => false,
         };
-        let unaddressed =
-            self.op.path_params.is_empty() && self.op.query.iter().all(|q| !q.required);
-        if !(answers_record && unaddressed) {
+        if !(answers_record && self.op.addresses_nothing()) {
             return None;
         }
         store.records(&self.resource.name).next().map(|(id, _)| id)

@@ -348,11 +348,9 @@ impl Resource {
     /// Whether the resource is one record read without an id: a `get` with no path parameter
     /// and no required query parameter (Billomat's `settings`).
     pub fn is_singleton(&self) -> bool {
-        self.operations.iter().any(|o| {
-            o.kind == OperationKind::Get
-                && o.path_params.is_empty()
-                && o.query.iter().all(|q| !q.required)
-        })
+        self.operations
+            .iter()
+            .any(|o| o.kind == OperationKind::Get && o.addresses_nothing())
     }
 
     /// The model of the resource's records: the response of its list or get, else any model
@@ -375,6 +373,12 @@ impl Resource {
 }
 
 impl Operation {
+    /// Whether the operation names no record: no path parameter and no required query
+    /// parameter (a singleton's `get`, Billomat's `clients/myself`).
+    pub fn addresses_nothing(&self) -> bool {
+        self.path_params.is_empty() && self.query.iter().all(|q| !q.required)
+    }
+
     /// UpperCamel name of the generated query struct, if the operation has query parameters.
     pub fn query_type_name(&self, resource: &Resource) -> String {
         use heck::ToUpperCamelCase;

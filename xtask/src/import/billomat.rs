@@ -962,6 +962,7 @@ impl Builder {
         });
     }
 
+    /// Adds `op` to the resource and a coverage row naming it.
     fn add(
         &mut self,
         page: &str,
@@ -970,9 +971,23 @@ impl Builder {
         op: Operation,
         note: Option<String>,
     ) {
-        let ops = self.resources.entry(resource.to_owned()).or_default();
         let name = op.name.clone();
-        match ops.get_mut(&name) {
+        self.insert(resource, op);
+        self.row(
+            page,
+            e,
+            Outcome::Operation {
+                resource: resource.to_owned(),
+                operation: name,
+                note,
+            },
+        );
+    }
+
+    /// Adds `op` to the resource's operations.
+    fn insert(&mut self, resource: &str, op: Operation) {
+        let ops = self.resources.entry(resource.to_owned()).or_default();
+        match ops.get_mut(&op.name) {
             // A second list form (`?invoice_id=` beside the plain list, `&actionkey=`) adds its
             // parameters to the one list.
             // A parameter is required only when every form has it.
@@ -988,18 +1003,9 @@ impl Builder {
                 }
             }
             None => {
-                ops.insert(name.clone(), op);
+                ops.insert(op.name.clone(), op);
             }
         }
-        self.row(
-            page,
-            e,
-            Outcome::Operation {
-                resource: resource.to_owned(),
-                operation: name,
-                note,
-            },
-        );
     }
 
     fn endpoint(&mut self, page: &str, e: &catalogue::Endpoint, names: &BTreeSet<String>) {
@@ -1180,8 +1186,7 @@ impl Builder {
                         file.returns = Some("bytes".to_owned());
                         file.accept = Some("application/pdf".to_owned());
                         // One catalogue endpoint, two operations: its row names `pdf`.
-                        self.add(page, e, &resource, file, None);
-                        self.rows.pop();
+                        self.insert(&resource, file);
                         note = Some("also as the raw file: `pdf_file`".to_owned());
                     }
                     ("GET", "avatar" | "thumb") => {
