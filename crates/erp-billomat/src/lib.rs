@@ -73,6 +73,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         }],
         error_message_paths: &["errors.error"],
         error_code_paths: &[],
+        request_id_header: None,
     }
 };
 

@@ -64,6 +64,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         rate_limits: &[],
         error_message_paths: &["message"],
         error_code_paths: &["status"],
+        request_id_header: None,
     }
 };
 

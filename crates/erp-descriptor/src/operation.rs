@@ -48,6 +48,9 @@ pub struct VendorInfo {
     /// Dotted paths to the vendor's error message, tried in order.
     pub error_message_paths: &'static [&'static str],
     pub error_code_paths: &'static [&'static str],
+    /// The response header that carries the vendor's id of a request (`X-Request-Id`); errors
+    /// of an answered call show it, so that the vendor's support can find the request.
+    pub request_id_header: Option<&'static str>,
 }
 
 /// One resource of a vendor: a group of operations on the same kind of record.
@@ -88,7 +91,9 @@ pub struct Operation {
     /// For a `get`: the wire name of the field that identifies the returned record; the
     /// request's path or query parameter of the same name holds the value asked for. The
     /// runtime answers only with a record whose field holds that value, so a vendor that
-    /// ignores the parameter cannot hand back another record.
+    /// ignores the parameter cannot hand back another record. For a `create`: the field the
+    /// new record shows its key in, so that a 2xx body holding only the vendor's error members
+    /// (and no key) is read as the vendor's error, not as the created record.
     pub key: Option<&'static str>,
     /// The header that carries an idempotency key (`Idempotency-Key`), when the vendor honours
     /// one for this operation. The runtime sends one key per call, the same on every retry,

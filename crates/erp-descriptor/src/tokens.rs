@@ -301,6 +301,7 @@ impl Emit for VendorInfo {
             rate_limits,
             error_message_paths,
             error_code_paths,
+            request_id_header,
         } = self;
         let (base_url_variables, nested_lists) = (base_url_variables.emit(), nested_lists.emit());
         let (booleans, list_envelope, item_envelope, request_envelope) = (
@@ -312,6 +313,7 @@ impl Emit for VendorInfo {
         let (success_error_paths, rate_limits) = (success_error_paths.emit(), rate_limits.emit());
         let (error_message_paths, error_code_paths) =
             (error_message_paths.emit(), error_code_paths.emit());
+        let request_id_header = request_id_header.emit();
         quote! {
             VendorInfo {
                 name: #name,
@@ -327,6 +329,7 @@ impl Emit for VendorInfo {
                 rate_limits: #rate_limits,
                 error_message_paths: #error_message_paths,
                 error_code_paths: #error_code_paths,
+                request_id_header: #request_id_header,
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::auth::Auth;
 use crate::body::{Binary, ByteStream, file_name, read_capped};
 use crate::config::{ClientBuilder, Config};
 use crate::decode;
-use crate::descriptor::{Operation, VendorInfo};
+use crate::descriptor::{Method, Operation, VendorInfo};
 use crate::envelope::{self, Shape};
 use crate::error::Error;
 use crate::paging::{self, Items, Pages};
@@ -128,7 +128,7 @@ impl Client {
         req: Request,
     ) -> Result<T, Error> {
         let answer = self.send(op, &req, None).await?;
-        decode_item(op, &answer, &req).map_err(|e| answer.redactor.error(e))
+        decode_item(op, &answer, &req).map_err(|e| answer.error(e))
     }
 
     /// Calls an operation that returns one object or, as some vendors do after a write, an
@@ -144,7 +144,7 @@ impl Client {
         }
         decode_item(op, &answer, &req)
             .map(Some)
-            .map_err(|e| answer.redactor.error(e))
+            .map_err(|e| answer.error(e))
     }
 
     /// Calls an operation whose answer carries no data the caller needs.
@@ -284,8 +284,8 @@ fn decode_item<T: DeserializeOwned>(
     };
     // Without a known key (or the value asked for) the first record is the answer, as the
     // envelope says; with one, only a record holding the requested key is.
-    let Some((field, wanted)) = op
-        .key
+    // Only a read asks for a key: a create's parameters name a parent, never the new record.
+    let Some((field, wanted)) = (op.key.filter(|_| op.method == Method::Get))
         .and_then(|field| req.param_text(field).map(|wanted| (field, wanted)))
     else {
         return decode::typed(op, &found.items[0], &found.path_of(0));

@@ -76,6 +76,7 @@ impl Default for Config {
 /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
 /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
 /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+/// #     request_id_header: None,
 /// # };
 /// let client: Client = Client::builder(&VENDOR)
 ///     .variable("account", "acme")
@@ -221,6 +222,7 @@ impl<C: From<Client>> ClientBuilder<C> {
     /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
     /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
     /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// #     request_id_header: None,
     /// # };
     /// let http = reqwest::Client::builder().pool_max_idle_per_host(4);
     /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(http).build()?;
@@ -238,6 +240,7 @@ impl<C: From<Client>> ClientBuilder<C> {
     /// #     list_envelope: ListEnvelope::Bare, item_envelope: ItemEnvelope::Bare,
     /// #     request_envelope: RequestEnvelope::Bare, success_error_paths: &[],
     /// #     rate_limits: &[], error_message_paths: &["message"], error_code_paths: &[],
+    /// #     request_id_header: None,
     /// # };
     /// let client: Client = Client::builder(&VENDOR).auth(NoAuth).http_client(reqwest::Client::new()).build()?;
     /// # Ok::<(), erp_runtime::Error>(())

@@ -25,10 +25,11 @@ impl Client {
         query: &[(&str, Option<String>)],
     ) -> Result<String, Error> {
         let invalid = |field: &str, message: &str| Error::InvalidInput {
-            origin: Origin {
+            origin: Box::new(Origin {
                 vendor: self.vendor().name,
                 operation: format!("link {name}"),
-            },
+                request_id: None,
+            }),
             field: field.to_owned(),
             message: message.to_owned(),
         };
@@ -130,6 +131,7 @@ mod tests {
         rate_limits: &[],
         error_message_paths: &[],
         error_code_paths: &[],
+        request_id_header: None,
     };
 
     fn client(site: &str) -> Client {

@@ -5,16 +5,24 @@ use std::time::{Duration, SystemTime};
 use crate::oauth2::TokenErrorKind;
 use crate::paging::PagingProblem;
 
-/// Where an error happened: vendor and operation (`billomat`, `clients.list`).
+/// Where an error happened: vendor and operation (`billomat`, `clients.list`), and the
+/// vendor's id of the answered request where the vendor sends one (`errors.request_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub vendor: &'static str,
     pub operation: String,
+    /// The vendor's id of the request that earned the error (e.g. its `X-Request-Id`), which
+    /// its support asks for.
+    pub request_id: Option<String>,
 }
 
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.vendor, self.operation)
+        write!(f, "{} {}", self.vendor, self.operation)?;
+        match &self.request_id {
+            Some(id) => write!(f, " (request {id})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -29,7 +37,7 @@ pub enum Error {
     /// redirect the client refused, ...).
     #[error("{origin}: transport error: {message}{}", tries(*attempts, *elapsed))]
     Transport {
-        origin: Origin,
+        origin: Box<Origin>,
         message: String,
         #[source]
         source: Option<reqwest::Error>,
@@ -47,7 +55,7 @@ pub enum Error {
     /// arrived, so memory stays bounded. A retry would get the same body, so none is made.
     #[error("{origin}: the response body (HTTP {status}) exceeds the cap of {limit} bytes: {}", match announced { Some(n) => format!("{n} bytes announced, none read"), None => format!("stopped after reading {read} bytes") })]
     ResponseTooLarge {
-        origin: Origin,
+        origin: Box<Origin>,
         status: u16,
         /// The cap, in bytes.
         limit: u64,
@@ -61,7 +69,7 @@ pub enum Error {
     /// or before the operation's deadline (all attempts and waits together).
     #[error("{origin}: {}", timed_out(limit, *attempts, *elapsed))]
     Timeout {
-        origin: Origin,
+        origin: Box<Origin>,
         /// The limit that ran out.
         limit: TimeLimit,
         /// Attempts made, the first one included.
@@ -75,7 +83,7 @@ pub enum Error {
     /// The vendor answered with an error status (or an error body with a success status).
     #[error("{origin}: HTTP {status}{}{}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(), describe(message.as_deref(), body_excerpt))]
     Api {
-        origin: Origin,
+        origin: Box<Origin>,
         status: u16,
         message: Option<String>,
         code: Option<String>,
@@ -85,7 +93,7 @@ pub enum Error {
     /// The vendor answered that the object does not exist.
     #[error("{origin}: not found{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     NotFound {
-        origin: Origin,
+        origin: Box<Origin>,
         status: u16,
         message: Option<String>,
     },
@@ -93,7 +101,7 @@ pub enum Error {
     /// The vendor rejected the credentials.
     #[error("{origin}: unauthorized (HTTP {status}){}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     Unauthorized {
-        origin: Origin,
+        origin: Box<Origin>,
         status: u16,
         message: Option<String>,
     },
@@ -103,7 +111,7 @@ pub enum Error {
     /// used up and it fails fast (a daily quota) or resets later than `max_rate_limit_wait`.
     #[error("{origin}: rate limited{}{}{}{}", window.map(|w| format!(" (window `{w}`)")).unwrap_or_default(), retry_after.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default(), reset_at.map(|t| format!(", resets at {}", chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default(), message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     RateLimited {
-        origin: Origin,
+        origin: Box<Origin>,
         retry_after: Option<Duration>,
         reset_at: Option<SystemTime>,
         message: Option<String>,
@@ -114,7 +122,7 @@ pub enum Error {
     /// The body did not have the expected shape or types.
     #[error("{origin}: cannot decode response at `{path}`: {message} (body: {excerpt})")]
     Decode {
-        origin: Origin,
+        origin: Box<Origin>,
         path: String,
         message: String,
         excerpt: String,
@@ -123,7 +131,7 @@ pub enum Error {
     /// The caller passed a value the request cannot be built from.
     #[error("{origin}: invalid input `{field}`: {message}")]
     InvalidInput {
-        origin: Origin,
+        origin: Box<Origin>,
         field: String,
         message: String,
     },
@@ -132,7 +140,7 @@ pub enum Error {
     /// an HTML maintenance page with status 200 where JSON was expected.
     #[error("{origin}: expected {expected} but the vendor answered {}HTTP {status} (body: {excerpt})", content_type.as_ref().map(|c| format!("`{c}` with ")).unwrap_or_default())]
     UnexpectedContent {
-        origin: Origin,
+        origin: Box<Origin>,
         status: u16,
         expected: &'static str,
         content_type: Option<String>,
@@ -143,14 +151,17 @@ pub enum Error {
     /// only under a condition the configuration does not meet (Spreedly deletes subscribers
     /// only on test sites).
     #[error("{origin}: not allowed: {message}")]
-    NotAllowed { origin: Origin, message: String },
+    NotAllowed {
+        origin: Box<Origin>,
+        message: String,
+    },
 
     /// The vendor's pages contradict each other or themselves (a total that the pages do not
     /// add up to, a cursor that repeats), or there are more pages than the configured cap:
     /// the list would be incomplete or endless, so it is an error.
     #[error("{origin}: inconsistent paging: {problem} (after {pages} page{}, {records} record{} handed out{})", plural(*pages), plural(*records), total.map(|t| format!(", {t} in total reported")).unwrap_or_default())]
     Paging {
-        origin: Origin,
+        origin: Box<Origin>,
         problem: PagingProblem,
         /// Pages fetched, the one that showed the problem included.
         pages: u64,
@@ -166,7 +177,7 @@ pub enum Error {
         "{origin}: asked for the record with `{field}` = {requested} but the vendor answered with {received}"
     )]
     WrongRecord {
-        origin: Origin,
+        origin: Box<Origin>,
         /// The record's key field (its wire name).
         field: &'static str,
         requested: String,
@@ -273,7 +284,79 @@ fn describe(message: Option<&str>, excerpt: &str) -> String {
     }
 }
 
+/// `$then` with `$origin` bound to the error's origin, or `$none` for the variants without one;
+/// one list of variants for shared and mutable access.
+macro_rules! on_origin {
+    ($error:expr, $origin:ident => $then:expr, $none:expr) => {
+        match $error {
+            Error::Transport {
+                origin: $origin, ..
+            }
+            | Error::ResponseTooLarge {
+                origin: $origin, ..
+            }
+            | Error::Timeout {
+                origin: $origin, ..
+            }
+            | Error::Api {
+                origin: $origin, ..
+            }
+            | Error::NotFound {
+                origin: $origin, ..
+            }
+            | Error::Unauthorized {
+                origin: $origin, ..
+            }
+            | Error::RateLimited {
+                origin: $origin, ..
+            }
+            | Error::Decode {
+                origin: $origin, ..
+            }
+            | Error::InvalidInput {
+                origin: $origin, ..
+            }
+            | Error::UnexpectedContent {
+                origin: $origin, ..
+            }
+            | Error::NotAllowed {
+                origin: $origin, ..
+            }
+            | Error::Paging {
+                origin: $origin, ..
+            }
+            | Error::WrongRecord {
+                origin: $origin, ..
+            } => $then,
+            Error::Config { .. } | Error::Auth { .. } => $none,
+        }
+    };
+}
+
 impl Error {
+    /// Where the error happened: vendor, operation and, for an answered call, the vendor's
+    /// request id. `None` for `Config` and `Auth`, which happen outside any one operation.
+    pub fn origin(&self) -> Option<&Origin> {
+        on_origin!(self, origin => Some(origin), None)
+    }
+
+    /// The vendor's id of the request that earned this error, when the vendor sent one in
+    /// the header its spec names (`errors.request_id`). `Display` shows it too.
+    pub fn request_id(&self) -> Option<&str> {
+        self.origin()?.request_id.as_deref()
+    }
+
+    /// This error, marked with the vendor's id of the request whose answer it is about (a
+    /// mark already there stays).
+    pub(crate) fn with_request_id(mut self, id: Option<&str>) -> Self {
+        if let Some(id) = id {
+            on_origin!(&mut self, origin => {
+                origin.request_id.get_or_insert_with(|| id.to_owned());
+            }, ())
+        }
+        self
+    }
+
     /// HTTP status of the vendor's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -383,11 +466,12 @@ pub fn excerpt(body: &str, max_chars: usize) -> String {
 mod tests {
     use super::*;
 
-    fn origin() -> Origin {
-        Origin {
+    fn origin() -> Box<Origin> {
+        Box::new(Origin {
             vendor: "billomat",
             operation: "clients.get".into(),
-        }
+            request_id: None,
+        })
     }
 
     #[test]

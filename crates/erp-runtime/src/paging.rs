@@ -123,6 +123,8 @@ pub(crate) struct Fetched {
     pub link_header: Option<String>,
     /// The URL that answered (relative next links resolve against it).
     pub url: String,
+    /// The vendor's id of the request (`errors.request_id`), for errors about this page.
+    pub request_id: Option<String>,
 }
 
 /// Where pages come from: the client in production, canned answers in tests.
@@ -159,6 +161,7 @@ impl PageSource for Client {
                 },
                 link_header,
                 url: answer.url,
+                request_id: answer.request_id,
             })
         })
     }
@@ -551,17 +554,19 @@ async fn step<T: DeserializeOwned, S: PageSource>(
         page_request(paging, &s.next, &s.request, s.limits.page_size);
     let fetched = s.source.fetch(op, &request, link.as_deref()).await?;
     s.history.fetched += 1;
-    let (list, mut facts) = read_page(op, &fetched)?;
+    // An error about this page names the vendor's id of its request.
+    let about_page = |e: Error| e.with_request_id(fetched.request_id.as_deref());
+    let (list, mut facts) = read_page(op, &fetched).map_err(about_page)?;
     if s.limits.lenient_totals {
         // The total is still reported on each page, but decides nothing.
         facts.total = None;
     }
     let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
-        Verdict::Fail(problem) => return Err(fail(problem, &s.history)),
+        Verdict::Fail(problem) => return Err(about_page(fail(problem, &s.history))),
         Verdict::Yield(next) => next,
     };
-    let page = typed_page(op, list, facts)?;
+    let page = typed_page(op, list, facts).map_err(about_page)?;
     s.next = next;
     Ok(Some((page, s)))
 }
@@ -619,6 +624,7 @@ pub fn decode_page<T: DeserializeOwned>(
         body: Bytes::copy_from_slice(body),
         link_header: None,
         url: url.to_owned(),
+        request_id: None,
     };
     let (list, facts) = read_page(op, &fetched)?;
     typed_page(op, list, facts)

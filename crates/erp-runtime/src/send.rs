@@ -30,6 +30,8 @@ pub(crate) struct Answer {
     pub body: AnswerBody,
     /// Scrubs the call's sensitive values from errors made while decoding the body.
     pub redactor: Redactor,
+    /// The vendor's id of this request (`errors.request_id`), for errors about the answer.
+    pub request_id: Option<String>,
 }
 
 pub(crate) enum AnswerBody {
@@ -51,6 +53,20 @@ impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// `e`, an error about this answer, marked with its request id and scrubbed of the
+    /// call's sensitive values.
+    pub fn error(&self, e: Error) -> Error {
+        self.redactor
+            .error(e.with_request_id(self.request_id.as_deref()))
+    }
+}
+
+/// The vendor's id of a request, from the response header its spec names.
+pub(crate) fn request_id(op: &'static Operation, headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(op.vendor().request_id_header?)?.to_str().ok()?;
+    // An id is short visible text; anything else is not shown.
+    (!value.is_empty() && value.len() <= 200).then(|| value.to_owned())
 }
 
 /// A request body encoded for the wire.
@@ -99,11 +115,13 @@ fn with_tries(mut error: Error, sent: u32, took: Duration, any_applied: bool) ->
     error
 }
 
-pub(crate) fn origin(op: &'static Operation) -> Origin {
-    Origin {
+/// Where an error of `op` happened (boxed: it keeps every `Result<_, Error>` small).
+pub(crate) fn origin(op: &'static Operation) -> Box<Origin> {
+    Box::new(Origin {
         vendor: op.vendor().name,
         operation: op.qualified_name(),
-    }
+        request_id: None,
+    })
 }
 
 fn invalid(op: &'static Operation, field: &str, message: impl Into<String>) -> Error {
@@ -347,7 +365,13 @@ impl Client {
                         attempt -= 1;
                         continue;
                     }
-                    classify::status(op, status, &headers, &body, SystemTime::now())
+                    let (outcome, wait, error) =
+                        classify::status(op, status, &headers, &body, SystemTime::now());
+                    (
+                        outcome,
+                        wait,
+                        error.with_request_id(request_id(op, &headers).as_deref()),
+                    )
                 }
                 Err(failure) => failure,
             };
@@ -494,6 +518,7 @@ impl Client {
         let status = response.status().as_u16();
         let url = response.url().to_string();
         let headers = response.headers().clone();
+        let request_id = request_id(op, &headers);
         self.gate().record(permit, status, &headers);
         let success = (200..300).contains(&status);
         if success && op.returns == Returns::ByteStream {
@@ -503,12 +528,15 @@ impl Client {
                 url,
                 body: AnswerBody::Unread(response),
                 redactor: Redactor::none(),
+                request_id,
             }));
         }
         let limit = self.config().max_response_bytes;
-        let body = read_capped(response, limit)
-            .await
-            .map_err(|e| classify::unread_body(op, status, e, limit, timeout, started))?;
+        let body = read_capped(response, limit).await.map_err(|e| {
+            let (outcome, wait, error) =
+                classify::unread_body(op, status, e, limit, timeout, started);
+            (outcome, wait, error.with_request_id(request_id.as_deref()))
+        })?;
         tracing::debug!(status, bytes = body.len(), "response");
         if !success {
             return Ok(Attempt::Failed {
@@ -524,6 +552,7 @@ impl Client {
             url,
             body: AnswerBody::Full(body),
             redactor: Redactor::none(),
+            request_id,
         }))
     }
 }

@@ -18,6 +18,7 @@ pub(crate) fn vendor() -> VendorInfo {
         rate_limits: &[],
         error_message_paths: &["message"],
         error_code_paths: &[],
+        request_id_header: None,
     }
 }
 

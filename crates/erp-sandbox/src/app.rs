@@ -38,6 +38,8 @@ pub(crate) struct App {
     pub log: Mutex<VecDeque<SeenRequest>>,
     /// The first answers to idempotency keys.
     replays: Mutex<Replays>,
+    /// Requests given an id so far (where the spec declares `errors.request_id`).
+    request_ids: std::sync::atomic::AtomicU64,
 }
 
 /// Most requests [`App::log`] keeps (the oldest are dropped first).
@@ -71,6 +73,7 @@ impl App {
             shutdown: watch::Sender::new(false),
             log: Mutex::new(VecDeque::new()),
             replays: Mutex::new(Replays::default()),
+            request_ids: std::sync::atomic::AtomicU64::new(0),
             schema,
         }
     }
@@ -92,7 +95,18 @@ impl App {
     }
 
     /// Notes one API request in the log.
-    pub(crate) fn remember(&self, method: &str, path: &str, query: &[(String, String)]) {
+    /// Logs an API request; returns the id its answer carries in the header the spec names
+    /// (`errors.request_id`), if it names one.
+    pub(crate) fn remember(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Option<String> {
+        let request_id = self.spec().errors.request_id.as_ref().map(|_| {
+            let n = (self.request_ids).fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            format!("sbx-{:08x}-{n:06}", std::process::id())
+        });
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() == LOG_LIMIT {
             log.pop_front();
@@ -101,7 +115,9 @@ impl App {
             method: method.to_owned(),
             path: path.to_owned(),
             query: query.to_vec(),
+            request_id: request_id.clone(),
         });
+        request_id
     }
 
     /// The part of `path` below the base path, starting with `/`, and the values of the base

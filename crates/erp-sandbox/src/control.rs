@@ -6,8 +6,12 @@
 //! {"reset": true, "rate_limit_next": 2, "retry_in_seconds": 3, "html_502_next": 1, "hang": false,
 //!  "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!  "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!  "empty_write_bodies": true, "lose_answers_next": 1, "truncate_next": 1}
+//!  "empty_write_bodies": true, "lose_answers_next": 1, "truncate_next": 1, "html_200_next": 1,
+//!  "latency_ms": 20, "drip_ms": 100}
 //! ```
+//!
+//! `latency_ms` delays every answer, `drip_ms` sends bodies 16 bytes at a time that many
+//! milliseconds apart; `0` turns either off.
 //!
 //! `xml_nil_on_values` (a switch) and `xml_untyped_leaves_as` (a `type` name, or `null` for
 //! off) turn on the XML quirks of [`Faults::xml_nil_on_values`] and
@@ -149,8 +153,12 @@ struct Changes {
     untyped_leaves_as: Option<Option<String>>,
 }
 
-const COUNTERS: [&str; 5] = [
+/// Settings that take a non-negative integer: counts of next requests, and milliseconds.
+const COUNTERS: [&str; 8] = [
     "html_502_next",
+    "html_200_next",
+    "latency_ms",
+    "drip_ms",
     "malformed_next",
     "errors_in_success_next",
     "lose_answers_next",
@@ -180,6 +188,9 @@ impl Changes {
         for (name, n) in &self.counters {
             match *name {
                 "html_502_next" => faults.html_502_next(*n),
+                "html_200_next" => faults.html_200_next(*n),
+                "latency_ms" => faults.latency(Duration::from_millis(u64::from(*n))),
+                "drip_ms" => faults.drip((*n > 0).then(|| Duration::from_millis(u64::from(*n)))),
                 "malformed_next" => faults.malformed_next(*n),
                 "lose_answers_next" => faults.lose_answers_next(*n),
                 "truncate_next" => faults.truncate_next(*n),
@@ -322,10 +333,15 @@ mod tests {
             FAULTS_PATH,
             br#"{"rate_limit_next": {"n": 2, "retry_in_ms": 250}, "html_502_next": 1, "hang": false,
                  "numbers_as_strings": true, "empty_list_for_unknown_id": true,
-                 "empty_write_bodies": true}"#,
+                 "empty_write_bodies": true, "html_200_next": 2, "latency_ms": 20, "drip_ms": 5}"#,
         );
         assert_eq!(reply.status, 200);
         let state = reply.json_value();
+        assert_eq!(state["html_200_next"], 2);
+        assert_eq!(
+            (state["latency_ms"].clone(), state["drip_ms"].clone()),
+            (20.into(), 5.into())
+        );
         assert_eq!(state["rate_limit_next"], 2);
         assert_eq!(state["retry_in_ms"], 250);
         assert_eq!(state["html_502_next"], 1);

@@ -8,6 +8,9 @@ use tokio::sync::watch;
 
 use crate::xml::XmlQuirks;
 
+/// Bytes per chunk of a dripped body ([`Faults::drip`]).
+pub(crate) const DRIP_BYTES: usize = 16;
+
 /// Switches that make the sandbox misbehave on purpose, and a counter of the requests it received.
 ///
 /// Get one from [`Sandbox::faults`](crate::Sandbox::faults) or
@@ -16,11 +19,12 @@ use crate::xml::XmlQuirks;
 /// `POST /__sandbox/faults` (see the crate documentation).
 ///
 /// "Next n" faults count down once per request they change. They are checked in this order:
-/// hang, HTML 502, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
+/// hang, HTML 502, HTML 200, injected plain-text answers, injected 429, then (after authentication and the rate limit) errors in a
 /// 200 body; malformed items and the leniency switches change successful list/get bodies, and
 /// `empty_write_bodies` empties the bodies of successful updates and actions;
 /// `lose_answers_next` withholds the answer of a successful write after applying it;
-/// `truncate_next` cuts any answer off after half its body.
+/// `truncate_next` cuts any answer off after half its body. `latency` delays every answer and
+/// `drip` sends every body a few bytes at a time.
 #[derive(Clone, Debug)]
 pub struct Faults {
     inner: Arc<State>,
@@ -32,6 +36,11 @@ struct State {
     rate_limit_next: AtomicU32,
     rate_limit_retry_ms: AtomicU64,
     html_502_next: AtomicU32,
+    html_200_next: AtomicU32,
+    /// Milliseconds every answer waits before it is sent.
+    latency_ms: AtomicU64,
+    /// Milliseconds between the chunks of a dripped body; 0: off.
+    drip_ms: AtomicU64,
     /// `(n, status, text)`: the next `n` requests get `status` with the plain-text body.
     text_answer_next: Mutex<Option<(u32, u16, String)>>,
     malformed_next: AtomicU32,
@@ -64,6 +73,9 @@ impl Default for Faults {
                 rate_limit_next: AtomicU32::new(0),
                 rate_limit_retry_ms: AtomicU64::new(1000),
                 html_502_next: AtomicU32::new(0),
+                html_200_next: AtomicU32::new(0),
+                latency_ms: AtomicU64::new(0),
+                drip_ms: AtomicU64::new(0),
                 text_answer_next: Mutex::new(None),
                 malformed_next: AtomicU32::new(0),
                 errors_in_success_next: AtomicU32::new(0),
@@ -101,6 +113,30 @@ impl Faults {
     /// The next `n` requests get `502 Bad Gateway` with an HTML body, as a load balancer sends it.
     pub fn html_502_next(&self, n: u32) {
         self.inner.html_502_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` requests get `200 OK` with an HTML sign-in page, as a captive portal, an
+    /// expired single-sign-on session or a misrouted proxy sends it: a success status whose
+    /// body is no answer of the vendor's.
+    pub fn html_200_next(&self, n: u32) {
+        self.inner.html_200_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Every answer (faults included) waits `latency` before it is sent, as over a slow
+    /// network; `Duration::ZERO` turns it off. Requests are still handled concurrently.
+    pub fn latency(&self, latency: Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.inner.latency_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// While set, every answer's body is sent 16 bytes at a time with `every`
+    /// between them (status and headers at once), as by an overloaded server that answers but
+    /// never finishes in time; `None` turns it off.
+    pub fn drip(&self, every: Option<Duration>) {
+        let ms = every.map_or(0, |d| {
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+        });
+        self.inner.drip_ms.store(ms, Ordering::SeqCst);
     }
 
     /// The next `n` requests get `status` with `text` as a plain-text body, before anything
@@ -206,6 +242,9 @@ impl Faults {
         s.rate_limit_next.store(0, Ordering::SeqCst);
         s.rate_limit_retry_ms.store(1000, Ordering::SeqCst);
         s.html_502_next.store(0, Ordering::SeqCst);
+        s.html_200_next.store(0, Ordering::SeqCst);
+        s.latency_ms.store(0, Ordering::SeqCst);
+        s.drip_ms.store(0, Ordering::SeqCst);
         *self.text_answer() = None;
         s.malformed_next.store(0, Ordering::SeqCst);
         s.errors_in_success_next.store(0, Ordering::SeqCst);
@@ -246,6 +285,21 @@ impl Faults {
 
     pub(crate) fn take_html_502(&self) -> bool {
         take(&self.inner.html_502_next)
+    }
+
+    pub(crate) fn take_html_200(&self) -> bool {
+        take(&self.inner.html_200_next)
+    }
+
+    /// How long answers wait before they are sent (zero: not at all).
+    pub(crate) fn latency_now(&self) -> Duration {
+        Duration::from_millis(self.inner.latency_ms.load(Ordering::SeqCst))
+    }
+
+    /// The pause between the chunks of dripped bodies, while dripping is on.
+    pub(crate) fn dripping(&self) -> Option<Duration> {
+        let ms = self.inner.drip_ms.load(Ordering::SeqCst);
+        (ms > 0).then(|| Duration::from_millis(ms))
     }
 
     /// The status and text of the next injected plain-text answer, counting it down.
@@ -320,6 +374,9 @@ impl Faults {
             "rate_limit_next": s.rate_limit_next.load(Ordering::SeqCst),
             "retry_in_ms": s.rate_limit_retry_ms.load(Ordering::SeqCst),
             "html_502_next": s.html_502_next.load(Ordering::SeqCst),
+            "html_200_next": s.html_200_next.load(Ordering::SeqCst),
+            "latency_ms": s.latency_ms.load(Ordering::SeqCst),
+            "drip_ms": s.drip_ms.load(Ordering::SeqCst),
             "hang": *s.hang.borrow(),
             "malformed_next": s.malformed_next.load(Ordering::SeqCst),
             "errors_in_success_next": s.errors_in_success_next.load(Ordering::SeqCst),
@@ -354,6 +411,15 @@ mod tests {
         assert!(clone.take_truncated());
         assert!(!clone.take_truncated());
         faults.truncate_next(3);
+        faults.html_200_next(1);
+        assert!(clone.take_html_200());
+        assert!(!clone.take_html_200());
+        faults.html_200_next(5);
+        faults.latency(Duration::from_millis(20));
+        faults.drip(Some(Duration::from_micros(10)));
+        assert_eq!(clone.latency_now(), Duration::from_millis(20));
+        // A pause below a millisecond is one millisecond, not "off".
+        assert_eq!(clone.dripping(), Some(Duration::from_millis(1)));
         faults.numbers_as_strings(true);
         faults.hang(true);
         faults.empty_write_bodies(true);
@@ -366,6 +432,11 @@ mod tests {
         assert!(!clone.hanging());
         assert!(!clone.empty_write_bodies_on());
         assert!(!clone.take_truncated());
+        assert!(!clone.take_html_200());
+        assert_eq!(
+            (clone.latency_now(), clone.dripping()),
+            (Duration::ZERO, None)
+        );
         assert_eq!(clone.requests_seen(), 0);
     }
 }

@@ -78,7 +78,8 @@
 //!   `{"html_502_next": 1, "rate_limit_next": 2, "retry_in_seconds": 3, "hang": true,
 //!   "malformed_next": 1, "errors_in_success_next": 1, "unknown_enum_values": true,
 //!   "numbers_as_strings": true, "nulls_for_optionals": true, "empty_list_for_unknown_id": true,
-//!   "empty_write_bodies": true, "lose_answers_next": 1, "truncate_next": 1, "text_answer_next": {"n": 1, "status": 504, "text": "Gateway
+//!   "empty_write_bodies": true, "lose_answers_next": 1, "truncate_next": 1, "html_200_next": 1,
+//!   "latency_ms": 20, "drip_ms": 100, "text_answer_next": {"n": 1, "status": 504, "text": "Gateway
 //!   Time-out"}, "xml_nil_on_values": true, "xml_untyped_leaves_as": "SubscriptionPlan::Version",
 //!   "reset": true}`; `GET /__sandbox/faults` shows the state and `requests_seen`. The two `xml_`
 //!   switches turn on Rails oddities of real answers: `nil="true"` on leaves that hold a value,
@@ -219,6 +220,8 @@ pub struct SeenRequest {
     pub path: String,
     /// Query parameters in the order sent, decoded.
     pub query: Vec<(String, String)>,
+    /// The id its answer carried in the header the spec names (`errors.request_id`).
+    pub request_id: Option<String>,
 }
 
 impl SeenRequest {

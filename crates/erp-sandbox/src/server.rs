@@ -12,6 +12,7 @@ use axum::response::Response;
 use erp_spec::ir::{Spec, WireFormat};
 
 use crate::app::App;
+use crate::faults::DRIP_BYTES;
 use crate::ops;
 use crate::rate_limit::{Decision, seconds_text};
 use crate::reply::Reply;
@@ -22,6 +23,10 @@ const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 /// The page a load balancer sends when the backend is down.
 pub(crate) const BAD_GATEWAY_HTML: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+
+/// The page a captive portal or an expired single-sign-on session sends with `200 OK`.
+pub(crate) const SIGN_IN_HTML: &str = "<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\
+     <body><form method=\"post\" action=\"/login\"><input name=\"user\"></form></body></html>";
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new().fallback(handle).with_state(app)
@@ -52,7 +57,7 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     }
     app.faults.count_request();
     let query = query_pairs(&parts.uri);
-    app.remember(parts.method.as_str(), path, &query);
+    let request_id = app.remember(parts.method.as_str(), path, &query);
     if app.faults.hanging() {
         let mut shutdown = app.shutdown.subscribe();
         tokio::select! {
@@ -77,6 +82,10 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
             "The request body could not be read (is it larger than 4 MiB?).",
         ),
     };
+    let reply = match (&app.spec().errors.request_id, request_id) {
+        (Some(header), Some(id)) => reply.with_header(header.clone(), id),
+        _ => reply,
+    };
     let write = !matches!(parts.method.as_str(), "GET" | "HEAD");
     if write && (200..300).contains(&reply.status) && app.faults.take_lost_answer() {
         // The write is applied (and its answer remembered for its idempotency key), but the
@@ -85,10 +94,56 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         let _ = shutdown.wait_for(|stop| *stop).await;
         return Reply::text(503, "the sandbox is shutting down").into_response();
     }
+    let latency = app.faults.latency_now();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if app.faults.take_truncated() {
         return truncated(reply.into_response()).await;
     }
-    reply.into_response()
+    match app.faults.dripping() {
+        Some(every) => dripped(reply.into_response(), every, &app.shutdown).await,
+        None => reply.into_response(),
+    }
+}
+
+/// `response` with its status and headers at once and its body [`DRIP_BYTES`] at a time,
+/// `every` apart; the stream ends early (with a broken connection) when the sandbox stops.
+async fn dripped(
+    response: Response,
+    every: Duration,
+    shutdown: &tokio::sync::watch::Sender<bool>,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let chunks: Vec<axum::body::Bytes> = (0..bytes.len())
+        .step_by(DRIP_BYTES)
+        .map(|at| bytes.slice(at..(at + DRIP_BYTES).min(bytes.len())))
+        .collect();
+    let stopped = shutdown.subscribe();
+    let stream =
+        futures::stream::unfold((chunks.into_iter(), false), move |(mut chunks, started)| {
+            let mut stopped = stopped.clone();
+            async move {
+                let chunk = chunks.next()?;
+                if started {
+                    tokio::select! {
+                        () = tokio::time::sleep(every) => {}
+                        _ = stopped.wait_for(|stop| *stop) => {
+                            let cut = std::io::Error::new(
+                                std::io::ErrorKind::ConnectionAborted,
+                                "sandbox stopped while dripping",
+                            );
+                            return Some((Err(cut), (Vec::new().into_iter(), true)));
+                        }
+                    }
+                }
+                Some((Ok::<_, std::io::Error>(chunk), (chunks, true)))
+            }
+        });
+    Response::from_parts(parts, axum::body::Body::from_stream(stream))
 }
 
 /// `response` with its status and headers, the first half of its body, then a broken
@@ -156,6 +211,9 @@ pub(crate) fn pipeline(
     let spec = app.spec();
     if app.faults.take_html_502() {
         return Reply::html(502, BAD_GATEWAY_HTML);
+    }
+    if app.faults.take_html_200() {
+        return Reply::html(200, SIGN_IN_HTML);
     }
     if let Some((status, text)) = app.faults.take_text_answer() {
         return Reply::text(status, text);

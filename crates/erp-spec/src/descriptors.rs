@@ -72,6 +72,7 @@ pub fn vendor_info(spec: &Spec) -> d::VendorInfo {
         rate_limits: leak(spec.rate_limits.iter().map(|r| r.window).collect()),
         error_message_paths: strings(&spec.errors.message_paths),
         error_code_paths: strings(&spec.errors.code_paths),
+        request_id_header: spec.errors.request_id.as_deref().map(intern),
     }
 }
 
@@ -100,7 +101,9 @@ pub fn operation(spec: &Spec, resource: &'static d::ResourceInfo, op: &Operation
         paging: op.paging,
         idempotent: op.idempotent,
         redact: strings(&sensitive_wire_names(spec, op)),
-        key: item_key(spec, op).map(intern),
+        key: item_key(spec, op)
+            .or_else(|| created_key(spec, resource.name, op))
+            .map(intern),
         idempotency_key: op.idempotency_key.as_deref().map(intern),
     }
 }
@@ -133,6 +136,31 @@ pub fn item_key<'s>(spec: &'s Spec, op: &'s Operation) -> Option<&'s str> {
         .map(|f| f.wire_name.as_str())
 }
 
+/// The field a record made by a create shows its key in: the key its resource's `get`
+/// identifies records by, when the create's response model has that field. A 2xx answer
+/// without it that holds only the vendor's error members is then told from a record.
+fn created_key<'s>(spec: &'s Spec, resource: &str, op: &'s Operation) -> Option<&'s str> {
+    if op.kind != OperationKind::Create
+        || !matches!(op.returns, Returns::Item | Returns::ItemOrEmpty)
+    {
+        return None;
+    }
+    let get = (spec
+        .resources
+        .iter()
+        .find(|r| r.name == resource)?
+        .operations
+        .iter())
+    .find(|o| o.kind == OperationKind::Get)?;
+    let key = item_key(spec, get)?;
+    let model = spec.model(op.response.as_deref()?)?;
+    model
+        .fields
+        .iter()
+        .find(|f| f.wire_name == key)
+        .map(|f| f.wire_name.as_str())
+}
+
 /// Every descriptor of `spec`.
 pub fn descriptors(spec: &Spec) -> Descriptors {
     let vendor: &'static d::VendorInfo = Box::leak(Box::new(vendor_info(spec)));
@@ -162,4 +190,32 @@ pub fn sensitive_wire_names(spec: &Spec, op: &Operation) -> Vec<String> {
         .map(|f| f.wire_name.clone())
         .collect();
     names.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_get_and_a_create_know_the_key_a_list_does_not() {
+        let text = include_str!("../../../tests/conformance/conf_offsets.yaml");
+        let spec = crate::parse_str("conf_offsets.yaml", text).expect("spec");
+        let things = spec
+            .resources
+            .iter()
+            .find(|r| r.name == "things")
+            .expect("things");
+        let op = |name: &str| {
+            let op = things
+                .operations
+                .iter()
+                .find(|o| o.name == name)
+                .expect(name);
+            item_key(&spec, op).or_else(|| created_key(&spec, &things.name, op))
+        };
+        assert_eq!(op("get"), Some("id"));
+        assert_eq!(op("create"), Some("id"));
+        assert_eq!(op("list"), None);
+        assert_eq!(op("delete"), None);
+    }
 }

@@ -179,6 +179,8 @@ pub struct Errors {
     pub code_paths: Vec<String>,
     /// Dotted paths whose presence in a 2xx body means the call failed.
     pub in_success: Vec<String>,
+    /// The response header with the vendor's id of the request, shown in errors.
+    pub request_id: Option<String>,
 }
 
 /// What only the sandbox reads, with every default applied.

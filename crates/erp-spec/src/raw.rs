@@ -321,6 +321,9 @@ pub struct RawErrors {
     /// Dotted paths whose presence in a 2xx body means failure (`errors`).
     #[serde(default)]
     pub in_success: Vec<Spanned<String>>,
+    /// The response header that carries the vendor's id of a request (`X-Request-Id`).
+    #[serde(default)]
+    pub request_id: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -570,7 +570,19 @@ impl Validator {
                 );
             }
         }
+        if let Some(header) = &e.request_id
+            && http_header_name_invalid(&header.value)
+        {
+            self.err(
+                &header.referenced,
+                format!(
+                    "`errors.request_id`: `{}` is not a valid HTTP header name",
+                    header.value
+                ),
+            );
+        }
         ir::Errors {
+            request_id: e.request_id.as_ref().map(|h| h.value.clone()),
             message_paths: e.message.iter().map(|p| p.value.clone()).collect(),
             code_paths: e.code.iter().map(|p| p.value.clone()).collect(),
             in_success: e.in_success.iter().map(|p| p.value.clone()).collect(),

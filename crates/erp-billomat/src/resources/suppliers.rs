@@ -30,7 +30,7 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["bank_account_number", "bank_iban"],
-    key: None,
+    key: Some("id"),
     idempotency_key: None,
 };
 

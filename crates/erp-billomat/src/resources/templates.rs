@@ -30,7 +30,7 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
-    key: None,
+    key: Some("id"),
     idempotency_key: None,
 };
 

@@ -45,6 +45,7 @@ impl Canned {
                         body: serde_json::to_vec(&body).unwrap().into(),
                         link_header: link.map(str::to_owned),
                         url: "https://example.com/api/things".to_owned(),
+                        request_id: None,
                     })
                     .collect(),
             ),

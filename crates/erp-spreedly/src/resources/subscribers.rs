@@ -106,7 +106,7 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &["number", "token", "verification-value"],
-    key: None,
+    key: Some("customer-id"),
     idempotency_key: None,
 };
 

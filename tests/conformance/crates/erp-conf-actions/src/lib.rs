@@ -61,6 +61,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         rate_limits: &[],
         error_message_paths: &["errors.error"],
         error_code_paths: &[],
+        request_id_header: None,
     }
 };
 

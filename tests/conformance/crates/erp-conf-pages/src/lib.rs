@@ -72,6 +72,7 @@ pub static VENDOR: erp_runtime::descriptor::VendorInfo = {
         }],
         error_message_paths: &["message"],
         error_code_paths: &[],
+        request_id_header: Some("X-Request-Id"),
     }
 };
 

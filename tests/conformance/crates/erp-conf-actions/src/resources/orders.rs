@@ -30,7 +30,7 @@ pub static CREATE: Operation = Operation {
     paging: Paging::None,
     idempotent: false,
     redact: &[],
-    key: None,
+    key: Some("token"),
     idempotency_key: None,
 };
 
