@@ -604,3 +604,80 @@ async fn client_tags_list_by_client_create_and_delete() {
     assert_eq!(all.len(), 6 + 2, "the seeded tags and the two still there");
     sandbox.shutdown().await;
 }
+
+/// A client with documents is not deleted (Billomat deletes a client only while it has none):
+/// an invoice, or only an offer, keeps it; once its draft documents are deleted, so is it.
+#[tokio::test]
+async fn a_client_with_documents_is_not_deleted() {
+    use erp_billomat::models::Invoice;
+    let sandbox = start("billomat", options(3)).await;
+    let api = billomat(&sandbox);
+    let message = "The client cannot be deleted while documents of it exist.";
+    let client_id = new_client(&api, "Dokumente GmbH").await;
+    let invoice = api
+        .invoices()
+        .create(&Invoice {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("invoice")
+        .id
+        .expect("id");
+    refused(
+        &api.clients()
+            .delete(client_id)
+            .await
+            .expect_err("the client has an invoice"),
+        message,
+    );
+    assert_eq!(
+        api.clients().get(client_id).await.expect("kept").id,
+        Some(client_id)
+    );
+    api.invoices()
+        .delete(invoice)
+        .await
+        .expect("a draft invoice");
+
+    let offer = api
+        .offers()
+        .create(&Offer {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("offer")
+        .id
+        .expect("id");
+    refused(
+        &api.clients()
+            .delete(client_id)
+            .await
+            .expect_err("the client has an offer"),
+        message,
+    );
+    api.offers().delete(offer).await.expect("a draft offer");
+
+    // Contacts and tags are not documents: they do not keep the client.
+    api.client_tags()
+        .create(&ClientTag {
+            client_id,
+            name: "Ehemalig".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("tag");
+    api.clients()
+        .delete(client_id)
+        .await
+        .expect("no documents left");
+    assert!(
+        api.clients()
+            .get(client_id)
+            .await
+            .expect_err("gone")
+            .is_not_found()
+    );
+    sandbox.shutdown().await;
+}

@@ -72,7 +72,7 @@ pub static CUSTOMFIELD: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /clients/{id}`: Deletes a client.
+/// `DELETE /clients/{id}`: Deletes a client; one with documents cannot be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -265,7 +265,7 @@ impl<'a> Clients<'a> {
             .await
     }
 
-    /// Deletes a client.
+    /// Deletes a client; one with documents cannot be deleted.
     ///
     /// `DELETE /clients/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {
