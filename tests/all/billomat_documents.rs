@@ -681,3 +681,151 @@ async fn a_client_with_documents_is_not_deleted() {
     );
     sandbox.shutdown().await;
 }
+
+/// `PUT /clients/{id}/customfield` sets the client's free metadata field, which the get of
+/// `/clients/{id}/customfield` and the client itself then show.
+#[tokio::test]
+async fn a_client_customfield_is_set_and_read_back() {
+    let sandbox = start("billomat", options(2)).await;
+    let api = billomat(&sandbox);
+    let id = new_client(&api, "Metadaten GmbH").await;
+    let set = api
+        .clients()
+        .set_customfield(
+            id,
+            &Client {
+                customfield: Some("crm-4711".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("set")
+        .expect("the sandbox answers the client");
+    assert_eq!(set.customfield.as_deref(), Some("crm-4711"));
+    assert_eq!(set.id, Some(id));
+    let read = api.clients().customfield(id).await.expect("customfield");
+    assert_eq!(read.customfield.as_deref(), Some("crm-4711"));
+    let client = api.clients().get(id).await.expect("get");
+    assert_eq!(client.customfield.as_deref(), Some("crm-4711"));
+    assert_eq!(client.name.as_deref(), Some("Metadaten GmbH"));
+    let missing = api
+        .clients()
+        .set_customfield(id + 1000, &Client::default())
+        .await
+        .expect_err("no such client");
+    assert!(missing.is_not_found(), "{missing}");
+    sandbox.shutdown().await;
+}
+
+/// Credit notes and reminders change only as drafts, and only a completed one takes its signed
+/// PDF (the catalogue says both).
+#[tokio::test]
+async fn credit_notes_and_reminders_change_as_drafts_and_are_signed_once_completed() {
+    use erp_billomat::models::Signature;
+    use erp_runtime::Base64;
+    let sandbox = start("billomat", options(3)).await;
+    let api = billomat(&sandbox);
+    let client_id = new_client(&api, "Signatur GmbH").await;
+    let signature = || Signature {
+        base64file: Base64(b"%PDF-1.4 signed".to_vec()),
+        ..Default::default()
+    };
+    let notes = api.credit_notes();
+    let id = notes
+        .create(&CreditNote {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .id
+        .expect("id");
+    let label = |text: &str| CreditNote {
+        client_id,
+        label: Some(text.into()),
+        ..Default::default()
+    };
+    notes
+        .update(id, &label("Entwurf"))
+        .await
+        .expect("a draft changes");
+    assert_eq!(
+        notes.get(id).await.expect("get").label.as_deref(),
+        Some("Entwurf")
+    );
+    refused(
+        &notes
+            .upload_signature(id, &signature())
+            .await
+            .expect_err("a draft is not signed"),
+        "A draft credit note cannot be signed.",
+    );
+    notes
+        .complete(id, &Complete::default())
+        .await
+        .expect("complete");
+    refused(
+        &notes
+            .update(id, &label("Später"))
+            .await
+            .expect_err("a completed note does not change"),
+        "Only a draft credit note can be changed.",
+    );
+    assert_eq!(
+        notes.get(id).await.expect("get").label.as_deref(),
+        Some("Entwurf")
+    );
+    notes
+        .upload_signature(id, &signature())
+        .await
+        .expect("a completed note is signed");
+
+    let invoice_id = api
+        .invoices()
+        .list(&Default::default())
+        .try_next()
+        .await
+        .expect("list")
+        .and_then(|i| i.id)
+        .expect("a seeded invoice");
+    let reminders = api.reminders();
+    let reminder = reminders
+        .create(&Reminder {
+            invoice_id,
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .id
+        .expect("id");
+    refused(
+        &reminders
+            .upload_signature(reminder, &signature())
+            .await
+            .expect_err("a draft is not signed"),
+        "A draft reminder cannot be signed.",
+    );
+    reminders
+        .complete(reminder, &Complete::default())
+        .await
+        .expect("complete");
+    refused(
+        &reminders
+            .update(
+                reminder,
+                &Reminder {
+                    invoice_id,
+                    subject: Some("Später".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect_err("a completed reminder does not change"),
+        "Only a draft reminder can be changed.",
+    );
+    reminders
+        .upload_signature(reminder, &signature())
+        .await
+        .expect("a completed reminder is signed");
+    sandbox.shutdown().await;
+}

@@ -156,6 +156,25 @@ pub static MYSELF: Operation = Operation {
     idempotency_key: None,
 };
 
+/// `PUT /clients/{id}/customfield`: Sets the client's free metadata field (`customfield` of the body).
+pub static SET_CUSTOMFIELD: Operation = Operation {
+    resource: &RESOURCE,
+    name: "set_customfield",
+    method: Method::Put,
+    path: "/clients/{id}/customfield",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
+    returns: Returns::ItemOrEmpty,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
+};
+
 /// `PUT /clients/{id}`: Updates the fields that are set; unset fields keep their values.
 pub static UPDATE: Operation = Operation {
     resource: &RESOURCE,
@@ -309,6 +328,19 @@ impl<'a> Clients<'a> {
     /// `GET /clients/myself`. An unknown id is reported as [`erp_runtime::Error::NotFound`].
     pub async fn myself(&self) -> erp_runtime::Result<crate::models::Client> {
         self.client.item(&MYSELF, Request::new()).await
+    }
+
+    /// Sets the client's free metadata field (`customfield` of the body). Known from the hausgold PR's documentation, not from Billomat's (unverified).
+    ///
+    /// `PUT /clients/{id}/customfield`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
+    pub async fn set_customfield(
+        &self,
+        id: i64,
+        body: &crate::models::Client,
+    ) -> erp_runtime::Result<Option<crate::models::Client>> {
+        self.client
+            .item_or_empty(&SET_CUSTOMFIELD, Request::new().path("id", id).body(body))
+            .await
     }
 
     /// Updates the fields that are set; unset fields keep their values.
