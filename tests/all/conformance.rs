@@ -628,13 +628,12 @@ impl Vendor {
     /// every literal piece of its message in the error's text.
     fn declared_refusal(&self, resource: &ir::Resource, op: &ir::Operation, e: &Error) -> bool {
         use erp_spec::expr::Part;
-        use ir::effects::Check;
         let Some(declared) = self.spec.sandbox.operation(&resource.name, &op.name) else {
             return false;
         };
         let shown = e.to_string();
         declared.checks.iter().any(|c| {
-            let (Check::When { refusal, .. } | Check::Find { refusal, .. }) = c;
+            let refusal = c.refusal();
             e.status() == Some(refusal.status)
                 && refusal.message.parts.iter().all(|p| match p {
                     Part::Text(t) => t.split('{').all(|piece| shown.contains(piece.trim())),
@@ -946,6 +945,69 @@ impl Vendor {
         Ok(())
     }
 
+    /// An operation refused while other records refer to the addressed one (`referenced_by`),
+    /// on a seeded record that is referred to: the declared refusal, and the record is still
+    /// there. (`write` deletes a record nothing refers to.)
+    async fn referenced_record_is_kept(
+        &self,
+        resource: &ir::Resource,
+        op: &ir::Operation,
+    ) -> Outcome {
+        let key = key_field(&self.spec, &resource.name);
+        let pairs: Vec<(String, String)> = self
+            .spec
+            .sandbox
+            .operation(&resource.name, &op.name)
+            .into_iter()
+            .flat_map(|s| &s.checks)
+            .filter_map(|c| match c {
+                ir::effects::Check::Referenced { by, .. } => Some(by.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let referring: Vec<(String, Vec<Value>)> = pairs
+            .iter()
+            .map(|(other, field)| (field.clone(), self.sandbox.records(other)))
+            .collect();
+        let records = self.sandbox.records(&resource.name);
+        let referenced = records
+            .iter()
+            .find(|record| {
+                let id = id_of(record, key);
+                id.is_some()
+                    && referring
+                        .iter()
+                        .any(|(field, others)| others.iter().any(|o| text(o.get(field)) == id))
+            })
+            .ok_or("no seeded record is referred to, so the refusal cannot be checked")?;
+        let id = id_of(referenced, key);
+        let req = self.address(resource, op, referenced)?;
+        let descriptor = self.op(resource, op);
+        let result = match op.returns {
+            Returns::Item | Returns::ItemOrEmpty => self
+                .client
+                .item_or_empty::<Value>(descriptor, req)
+                .await
+                .map(drop),
+            _ => self.client.unit(descriptor, req).await,
+        };
+        match result {
+            Ok(()) => return Err(format!("a record referred to ({id:?}) was not refused")),
+            Err(e) if self.declared_refusal(resource, op, &e) => {}
+            Err(e) => return Err(format!("an undeclared answer: {e}")),
+        }
+        if !self
+            .sandbox
+            .records(&resource.name)
+            .iter()
+            .any(|r| id_of(r, key) == id)
+        {
+            return Err("the refused record is gone".to_owned());
+        }
+        Ok(())
+    }
+
     /// The first list (or get) of the vendor: the call the failure checks repeat.
     pub(crate) fn probe(&self) -> Option<(&ir::Resource, &ir::Operation)> {
         self.spec.resources.iter().find_map(|r| {
@@ -1015,6 +1077,17 @@ const AWAITING_SANDBOX: &[&str] = &[
 ];
 
 /// Whether the sandbox part of `op` removes every record of its resource (`clears: true`).
+/// Whether the operation refuses while other records refer to the addressed one.
+fn referenced_check(spec: &ir::Spec, resource: &ir::Resource, op: &ir::Operation) -> bool {
+    spec.sandbox
+        .operation(&resource.name, &op.name)
+        .is_some_and(|s| {
+            s.checks
+                .iter()
+                .any(|c| matches!(c, ir::effects::Check::Referenced { .. }))
+        })
+}
+
 fn clears(spec: &ir::Spec, resource: &ir::Resource, op: &ir::Operation) -> bool {
     spec.sandbox
         .operation(&resource.name, &op.name)
@@ -1095,6 +1168,14 @@ async fn run(folder: &str) {
             if r.operations.iter().any(|o| o.kind == OperationKind::Create) {
                 let what = format!("{}.create/update/delete", r.name);
                 check!(failures, v, what, v.write(r).await);
+            }
+            for op in r
+                .operations
+                .iter()
+                .filter(|op| referenced_check(&v.spec, r, op))
+            {
+                let what = format!("{}.{} of a referenced record", r.name, op.name);
+                check!(failures, v, what, v.referenced_record_is_kept(r, op).await);
             }
             let keyed = r
                 .operations

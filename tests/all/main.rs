@@ -2,6 +2,7 @@
 //! One test binary for the whole workspace keeps link time down.
 
 mod billomat;
+mod billomat_documents;
 mod body_cap;
 mod cloudspot;
 mod conformance;

@@ -581,6 +581,11 @@ pub struct Confirmation {
     ///
     /// Required.
     pub client_id: i64,
+    /// The order confirmation's number as printed (`AB1`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub confirmation_number: Option<String>,
     /// Id of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<i64>,
@@ -592,6 +597,9 @@ pub struct Confirmation {
     /// ISO 4217 currency code (the account's currency when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
     /// Date of the order confirmation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<erp_runtime::chrono::NaiveDate>,
@@ -628,12 +636,52 @@ pub struct Confirmation {
     /// Discount, absolute or in percent (`10` or `10%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<String>,
+    /// Where the order confirmation is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<ConfirmationStatus>,
+    /// The document's taxes by rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub taxes: Vec<InvoiceTax>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Gross total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Gross total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross_unreduced: Option<erp_runtime::Decimal>,
+    /// Net total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Net total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net_unreduced: Option<erp_runtime::Decimal>,
+    /// Total of the discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_reduction: Option<erp_runtime::Decimal>,
+    /// When the order confirmation was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -895,9 +943,17 @@ pub struct CreditNote {
     /// Set by the vendor; never sent on create or update.
     #[serde(default, skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// The credit note's number as printed (`GU1`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub credit_note_number: Option<String>,
     /// ISO 4217 currency code (the account's currency when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
     /// Date of the credit note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<erp_runtime::chrono::NaiveDate>,
@@ -928,18 +984,68 @@ pub struct CreditNote {
     /// Prefix of the number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_pre: Option<String>,
+    /// What is still to be paid out.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub open_amount: Option<erp_runtime::Decimal>,
+    /// What has been paid out.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub paid_amount: Option<erp_runtime::Decimal>,
     /// Exchange rate to the account's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<erp_runtime::Decimal>,
     /// Discount, absolute or in percent (`10` or `10%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<String>,
+    /// Where the credit note is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<CreditNoteStatus>,
+    /// The document's taxes by rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub taxes: Vec<InvoiceTax>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Gross total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Gross total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross_unreduced: Option<erp_runtime::Decimal>,
+    /// Net total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Net total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net_unreduced: Option<erp_runtime::Decimal>,
+    /// Total of the discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_reduction: Option<erp_runtime::Decimal>,
+    /// When the credit note was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -1133,9 +1239,17 @@ pub struct DeliveryNote {
     /// Set by the vendor; never sent on create or update.
     #[serde(default, skip_serializing)]
     pub created: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
     /// Date of the delivery note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<erp_runtime::chrono::NaiveDate>,
+    /// The delivery note's number as printed (`LS1`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub delivery_note_number: Option<String>,
     /// Id of the free text that fills title, label, intro and note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_text_id: Option<i64>,
@@ -1163,12 +1277,52 @@ pub struct DeliveryNote {
     /// Id of the offer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_id: Option<i64>,
+    /// Where the delivery note is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<DeliveryNoteStatus>,
+    /// The document's taxes by rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub taxes: Vec<InvoiceTax>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Gross total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Gross total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross_unreduced: Option<erp_runtime::Decimal>,
+    /// Net total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Net total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net_unreduced: Option<erp_runtime::Decimal>,
+    /// Total of the discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_reduction: Option<erp_runtime::Decimal>,
+    /// When the delivery note was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -2089,7 +2243,13 @@ pub struct InvoiceTag {
 }
 
 /// The tax of one rate on a document.
-#[cfg(feature = "invoices")]
+#[cfg(any(
+    feature = "confirmations",
+    feature = "credit-notes",
+    feature = "delivery-notes",
+    feature = "invoices",
+    feature = "offers"
+))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct InvoiceTax {
@@ -2189,6 +2349,11 @@ pub struct Letter {
     /// Label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Where the letter is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub status: Option<LetterStatus>,
     /// Subject.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -2198,6 +2363,11 @@ pub struct Letter {
     /// Id of the template the document is rendered with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
+    /// When the letter was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -2287,6 +2457,9 @@ pub struct Offer {
     /// ISO 4217 currency code (the account's currency when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency_code: Option<String>,
+    /// Free metadata field for integrations (filterable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customfield: Option<String>,
     /// Date of the offer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<erp_runtime::chrono::NaiveDate>,
@@ -2314,18 +2487,63 @@ pub struct Offer {
     /// Prefix of the number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_pre: Option<String>,
+    /// The offer's number as printed (`AN1`).
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub offer_number: Option<String>,
     /// Exchange rate to the account's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<erp_runtime::Decimal>,
     /// Discount, absolute or in percent (`10` or `10%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reduction: Option<String>,
+    /// Where the offer is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<OfferStatus>,
+    /// The document's taxes by rate.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub taxes: Vec<InvoiceTax>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// Gross total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross: Option<erp_runtime::Decimal>,
+    /// Gross total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_gross_unreduced: Option<erp_runtime::Decimal>,
+    /// Net total.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net: Option<erp_runtime::Decimal>,
+    /// Net total before discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_net_unreduced: Option<erp_runtime::Decimal>,
+    /// Total of the discounts.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub total_reduction: Option<erp_runtime::Decimal>,
+    /// When the offer was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Validity date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validity_date: Option<erp_runtime::chrono::NaiveDate>,
@@ -2809,12 +3027,22 @@ pub struct Reminder {
     /// Closing note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the reminder is in its life cycle.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub status: Option<ReminderStatus>,
     /// Subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Id of the template the document is rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<i64>,
+    /// When the reminder was last changed.
+    ///
+    /// Set by the vendor; never sent on create or update.
+    #[serde(default, skip_serializing)]
+    pub updated: Option<erp_runtime::chrono::DateTime<erp_runtime::chrono::FixedOffset>>,
     /// Members the vendor sent that the spec does not describe (never sent back).
     #[serde(flatten, skip_serializing)]
     pub extra: std::collections::BTreeMap<String, erp_runtime::JsonValue>,
@@ -3553,6 +3781,54 @@ pub enum ArticleType {
 #[cfg(any(feature = "articles", feature = "incomings", feature = "invoices"))]
 erp_runtime::impl_wire_enum!(ArticleType { Product = "PRODUCT", Service = "SERVICE" });
 
+/// Where an order confirmation is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "confirmations")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConfirmationStatus {
+    /// `CANCELED`: Cancelled.
+    Canceled,
+    /// `CLEARED`: Settled (unverified; the `clear` action implies it).
+    Cleared,
+    /// `COMPLETED`: Completed.
+    Completed,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "confirmations")]
+erp_runtime::impl_wire_enum!(
+    ConfirmationStatus { Canceled = "CANCELED", Cleared = "CLEARED", Completed =
+    "COMPLETED", Draft = "DRAFT" }
+);
+
+/// Where a credit note is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "credit-notes")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CreditNoteStatus {
+    /// `CANCELED`: Cancelled (unverified; the `cancel` action implies it).
+    Canceled,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// `OPEN`: Completed and not yet paid out.
+    Open,
+    /// `PAID`: Paid out in full.
+    Paid,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "credit-notes")]
+erp_runtime::impl_wire_enum!(
+    CreditNoteStatus { Canceled = "CANCELED", Draft = "DRAFT", Open = "OPEN", Paid =
+    "PAID" }
+);
+
 /// Where a default value (payment term, discount, ...) comes from.
 ///
 /// Values the vendor adds later decode as `Unknown`, so they never break a response.
@@ -3573,6 +3849,25 @@ pub enum DefaultValueType {
 erp_runtime::impl_wire_enum!(
     DefaultValueType { Absolute = "ABSOLUTE", Relative = "RELATIVE", Settings =
     "SETTINGS" }
+);
+
+/// Where a delivery note is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "delivery-notes")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeliveryNoteStatus {
+    /// `CREATED`: Completed.
+    Created,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "delivery-notes")]
+erp_runtime::impl_wire_enum!(
+    DeliveryNoteStatus { Created = "CREATED", Draft = "DRAFT" }
 );
 
 /// Type of an e-mail template.
@@ -3663,6 +3958,23 @@ erp_runtime::impl_wire_enum!(
     "OVERDUE", Paid = "PAID" }
 );
 
+/// Where a letter is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "letters")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LetterStatus {
+    /// `COMPLETED`: Completed.
+    Completed,
+    /// `DRAFT`: Not yet completed.
+    Draft,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "letters")]
+erp_runtime::impl_wire_enum!(LetterStatus { Completed = "COMPLETED", Draft = "DRAFT" });
+
 /// Whether prices are net or gross.
 ///
 /// Values the vendor adds later decode as `Unknown`, so they never break a response.
@@ -3700,6 +4012,34 @@ pub enum NetGross {
 ))]
 erp_runtime::impl_wire_enum!(
     NetGross { Gross = "GROSS", Net = "NET", Settings = "SETTINGS" }
+);
+
+/// Where an offer is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "offers")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OfferStatus {
+    /// `CANCELED`: Cancelled.
+    Canceled,
+    /// `CLEARED`: Settled (invoiced).
+    Cleared,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// `LOST`: Declined by the client.
+    Lost,
+    /// `OPEN`: Completed; the client has not decided yet.
+    Open,
+    /// `WON`: Accepted by the client.
+    Won,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "offers")]
+erp_runtime::impl_wire_enum!(
+    OfferStatus { Canceled = "CANCELED", Cleared = "CLEARED", Draft = "DRAFT", Lost =
+    "LOST", Open = "OPEN", Won = "WON" }
 );
 
 /// Type of an incoming invoice payment.
@@ -3759,6 +4099,32 @@ pub enum PropertyType {
 erp_runtime::impl_wire_enum!(
     PropertyType { Checkbox = "CHECKBOX", Textarea = "TEXTAREA", Textfield = "TEXTFIELD"
     }
+);
+
+/// Where a reminder is in its life cycle.
+///
+/// Values the vendor adds later decode as `Unknown`, so they never break a response.
+#[cfg(feature = "reminders")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReminderStatus {
+    /// `CANCELED`: Cancelled.
+    Canceled,
+    /// `DRAFT`: Not yet completed; can be changed and deleted.
+    Draft,
+    /// `OPEN`: Completed and not yet paid.
+    Open,
+    /// `OVERDUE`: Open past its due date.
+    Overdue,
+    /// `PAID`: Paid in full.
+    Paid,
+    /// A value this version of the crate does not know, kept verbatim.
+    Unknown(String),
+}
+
+#[cfg(feature = "reminders")]
+erp_runtime::impl_wire_enum!(
+    ReminderStatus { Canceled = "CANCELED", Draft = "DRAFT", Open = "OPEN", Overdue =
+    "OVERDUE", Paid = "PAID" }
 );
 
 /// What a document's `supply_date` holds.

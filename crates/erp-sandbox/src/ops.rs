@@ -817,6 +817,14 @@ impl<'a> Ctx<'a> {
                         None => return Err(env.refuse(self.app.spec(), refusal)),
                     }
                 }
+                Check::Referenced { by, refusal } => {
+                    let field = self.key().map_or("id", |k| k.field.as_str());
+                    if let Some(key) = record.get(field).and_then(store::key_text)
+                        && by.iter().any(|(r, f)| refers_to(store, r, f, &key))
+                    {
+                        return Err(env.refuse(self.app.spec(), refusal));
+                    }
+                }
             }
         }
         Ok(env.found)
@@ -950,6 +958,25 @@ impl<'a> Ctx<'a> {
         let path = get.path.replace(&format!("{{{}}}", param.wire_name), &key);
         Some(format!("{base}{path}"))
     }
+}
+
+/// Whether a record of `resource` holds `key` in `field`: through the field's index when it
+/// has one and the key is an integer, else by a scan.
+fn refers_to(store: &Store, resource: &str, field: &str, key: &str) -> bool {
+    let holds = |record: &Value| {
+        record
+            .get(field)
+            .and_then(store::key_text)
+            .is_some_and(|k| k == key)
+    };
+    if let Ok(int) = key.parse::<i64>()
+        && let Some(ids) = store.candidates(resource, field, &[int])
+    {
+        return ids
+            .into_iter()
+            .any(|id| store.get(resource, id).is_some_and(holds));
+    }
+    store.records(resource).any(|(_, record)| holds(record))
 }
 
 /// Why a record could not be made.

@@ -55,12 +55,17 @@ pub struct RawOperationSandbox {
     pub clears: Option<Spanned<bool>>,
 }
 
-/// One entry of `refuse`: a condition (`when`) or a look-up (`find` + `resource` + `by`) that
-/// refuses when nothing is found (and, with `or_create`, nothing can be created).
+/// One entry of `refuse`: a condition (`when`), a look-up (`find` + `resource` + `by`) that
+/// refuses when nothing is found (and, with `or_create`, nothing can be created), or the
+/// resources whose records may not refer to the addressed record (`referenced_by`).
 #[derive(Debug, Deserialize)]
 pub struct RawCheck {
     #[serde(default)]
     pub when: Option<Spanned<String>>,
+    /// Resources whose records refer to this one through a field declared `references`: the
+    /// operation is refused while any of them does (a client with documents is not deleted).
+    #[serde(default)]
+    pub referenced_by: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub find: Option<Spanned<String>>,
     #[serde(default)]

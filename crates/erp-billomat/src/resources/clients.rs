@@ -72,7 +72,7 @@ pub static CUSTOMFIELD: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /clients/{id}`: Deletes a client.
+/// `DELETE /clients/{id}`: Deletes a client; one with documents cannot be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -147,6 +147,25 @@ pub static MYSELF: Operation = Operation {
     format: WireFormat::Json,
     body: BodyKind::None,
     returns: Returns::Item,
+    accept: "application/json",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &["bank_account_number", "bank_iban"],
+    key: None,
+    idempotency_key: None,
+};
+
+/// `PUT /clients/{id}/customfield`: Sets the client's free metadata field (`customfield` of the body).
+pub static SET_CUSTOMFIELD: Operation = Operation {
+    resource: &RESOURCE,
+    name: "set_customfield",
+    method: Method::Put,
+    path: "/clients/{id}/customfield",
+    root: "client",
+    format: WireFormat::Json,
+    body: BodyKind::Structured,
+    returns: Returns::ItemOrEmpty,
     accept: "application/json",
     headers: &[],
     paging: Paging::None,
@@ -265,7 +284,7 @@ impl<'a> Clients<'a> {
             .await
     }
 
-    /// Deletes a client.
+    /// Deletes a client; one with documents cannot be deleted.
     ///
     /// `DELETE /clients/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {
@@ -309,6 +328,19 @@ impl<'a> Clients<'a> {
     /// `GET /clients/myself`. An unknown id is reported as [`erp_runtime::Error::NotFound`].
     pub async fn myself(&self) -> erp_runtime::Result<crate::models::Client> {
         self.client.item(&MYSELF, Request::new()).await
+    }
+
+    /// Sets the client's free metadata field (`customfield` of the body). Known from the hausgold PR's documentation, not from Billomat's (unverified).
+    ///
+    /// `PUT /clients/{id}/customfield`. The vendor may answer with an empty body instead of the object; that is `Ok(None)`.
+    pub async fn set_customfield(
+        &self,
+        id: i64,
+        body: &crate::models::Client,
+    ) -> erp_runtime::Result<Option<crate::models::Client>> {
+        self.client
+            .item_or_empty(&SET_CUSTOMFIELD, Request::new().path("id", id).body(body))
+            .await
     }
 
     /// Updates the fields that are set; unset fields keep their values.

@@ -91,7 +91,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /confirmations/{id}`: Deletes an order confirmation.
+/// `DELETE /confirmations/{id}`: Deletes an order confirmation; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -385,7 +385,7 @@ impl<'a> Confirmations<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes an order confirmation.
+    /// Deletes an order confirmation; only drafts can be deleted.
     ///
     /// `DELETE /confirmations/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

@@ -72,7 +72,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /credit-notes/{id}`: Deletes a credit note.
+/// `DELETE /credit-notes/{id}`: Deletes a credit note; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -354,7 +354,7 @@ impl<'a> CreditNotes<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes a credit note.
+    /// Deletes a credit note; only drafts can be deleted.
     ///
     /// `DELETE /credit-notes/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

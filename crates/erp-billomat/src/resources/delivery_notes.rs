@@ -53,7 +53,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /delivery-notes/{id}`: Deletes a delivery note.
+/// `DELETE /delivery-notes/{id}`: Deletes a delivery note; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -288,7 +288,7 @@ impl<'a> DeliveryNotes<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes a delivery note.
+    /// Deletes a delivery note; only drafts can be deleted.
     ///
     /// `DELETE /delivery-notes/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

@@ -91,7 +91,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /offers/{id}`: Deletes an offer.
+/// `DELETE /offers/{id}`: Deletes an offer; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -420,7 +420,7 @@ impl<'a> Offers<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes an offer.
+    /// Deletes an offer; only drafts can be deleted.
     ///
     /// `DELETE /offers/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

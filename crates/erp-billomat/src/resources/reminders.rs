@@ -72,7 +72,7 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
-/// `DELETE /reminders/{id}`: Deletes a reminder.
+/// `DELETE /reminders/{id}`: Deletes a reminder; only drafts can be deleted.
 pub static DELETE: Operation = Operation {
     resource: &RESOURCE,
     name: "delete",
@@ -357,7 +357,7 @@ impl<'a> Reminders<'a> {
         self.client.item(&CREATE, Request::new().body(body)).await
     }
 
-    /// Deletes a reminder.
+    /// Deletes a reminder; only drafts can be deleted.
     ///
     /// `DELETE /reminders/{id}`.
     pub async fn delete(&self, id: i64) -> erp_runtime::Result<()> {

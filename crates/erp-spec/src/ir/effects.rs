@@ -77,6 +77,24 @@ pub enum Check {
         or_create: Option<Operand>,
         refusal: Refusal,
     },
+    /// Refuses while a record of another resource refers to the addressed record: one of the
+    /// `(resource, field)` pairs, the field declared `references: <this resource>`, holds the
+    /// record's key (its `sandbox.key`, else `id`).
+    Referenced {
+        by: Vec<(String, String)>,
+        refusal: Refusal,
+    },
+}
+
+impl Check {
+    /// The answer the check gives when it refuses.
+    pub fn refusal(&self) -> &Refusal {
+        match self {
+            Check::When { refusal, .. }
+            | Check::Find { refusal, .. }
+            | Check::Referenced { refusal, .. } => refusal,
+        }
+    }
 }
 
 /// An answer that refuses a request.

@@ -35,6 +35,8 @@ struct Names<'s> {
     /// Look-ups declared so far: name -> model of the found record.
     found: BTreeMap<String, Option<&'s ir::Model>>,
     path_params: BTreeSet<String>,
+    /// The resource whose records the operation addresses.
+    resource: String,
     what: String,
 }
 
@@ -126,6 +128,7 @@ impl Validator {
                         .iter()
                         .map(|p| p.wire_name.clone())
                         .collect(),
+                    resource: resource.name.clone(),
                     what: format!("operation `{}.{}`", resource.name, op_ir.name),
                 };
                 let parsed = self.operation_sandbox(&raw_op.value, op_ir, &sandbox, names);
@@ -363,6 +366,19 @@ impl Validator {
             body: raw.body.clone(),
             code: raw.code.clone(),
         };
+        if let Some(by) = &raw.referenced_by {
+            if let Some(other) = raw.when.as_ref().or(raw.find.as_ref()) {
+                self.err(
+                    &other.referenced,
+                    format!(
+                        "{}: a `refuse` entry has one of `when`, `find` and `referenced_by`",
+                        names.what
+                    ),
+                );
+                return None;
+            }
+            return self.referenced_by(by, &refusal, names);
+        }
         match (&raw.when, &raw.find) {
             (Some(when), None) => {
                 if let Some(extra) = raw
@@ -457,10 +473,78 @@ impl Validator {
                 })
             }
             _ => {
-                self.err(at, format!("{}: each `refuse` entry has either `when` (a condition) or `find` (a look-up)", names.what));
+                self.err(at, format!("{}: each `refuse` entry has `when` (a condition), `find` (a look-up) or `referenced_by` (resources referring to the record)", names.what));
                 None
             }
         }
+    }
+
+    /// `referenced_by: [<resource>, ...]`: each names a resource whose record model has a field
+    /// declared `references: <the operation's resource>`; the operation addresses a record.
+    fn referenced_by(
+        &mut self,
+        by: &Spanned<Vec<String>>,
+        refusal: &RawRefusal,
+        names: &Names<'_>,
+    ) -> Option<Check> {
+        let at = &by.referenced;
+        if names.path_params.is_empty() {
+            self.err(
+                at,
+                format!("{}: `referenced_by` refuses while other records refer to the addressed record, but the operation addresses none (it has no path parameter)", names.what),
+            );
+            return None;
+        }
+        if by.value.is_empty() {
+            self.err(
+                at,
+                format!("{}: `referenced_by` names no resource", names.what),
+            );
+            return None;
+        }
+        let mut pairs = Vec::new();
+        let mut ok = true;
+        for name in &by.value {
+            let Some(other) = names.spec.resource(name) else {
+                let known = names
+                    .spec
+                    .resources
+                    .iter()
+                    .map(|r| r.name.clone())
+                    .collect();
+                self.err(
+                    at,
+                    format!(
+                        "{}: `referenced_by` names `{name}`, which is not a resource{}",
+                        names.what,
+                        suggest(name, &known)
+                    ),
+                );
+                ok = false;
+                continue;
+            };
+            let fields: Vec<String> = other
+                .record_model()
+                .and_then(|m| names.spec.model(m))
+                .into_iter()
+                .flat_map(|m| &m.fields)
+                .filter(|f| f.sandbox.references.as_deref() == Some(names.resource.as_str()))
+                .map(|f| f.wire_name.clone())
+                .collect();
+            if fields.is_empty() {
+                self.err(
+                    at,
+                    format!(
+                        "{}: `referenced_by` names `{name}`, but no field of its records is declared `references: {}`",
+                        names.what, names.resource
+                    ),
+                );
+                ok = false;
+            }
+            pairs.extend(fields.into_iter().map(|f| (other.name.clone(), f)));
+        }
+        let refusal = self.refusal(refusal, Some(names))?;
+        ok.then_some(Check::Referenced { by: pairs, refusal })
     }
 
     /// `or_create: <object>`: one operand (`body.subscriber`) holding an object of the found
@@ -751,6 +835,41 @@ mod tests {
         let e = errors("now + plan.length plan.unit", "now + plan.length");
         assert!(
             e.contains("the value of `active-until` cannot be read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn referenced_by_names_resources_referring_to_an_addressed_record() {
+        let e = errors("referenced_by: [bills]", "referenced_by: [bils]");
+        assert!(
+            e.contains("conf_actions.yaml:")
+                && e.contains(
+                    "`referenced_by` names `bils`, which is not a resource (did you mean `bills`?)"
+                ),
+            "{e}"
+        );
+        let e = errors("referenced_by: [bills]", "referenced_by: [plans]");
+        assert!(
+            e.contains("`referenced_by` names `plans`, but no field of its records is declared `references: members`"),
+            "{e}"
+        );
+        let e = errors("referenced_by: [bills]", "referenced_by: []");
+        assert!(e.contains("`referenced_by` names no resource"), "{e}");
+        let e = errors(
+            "referenced_by: [bills]",
+            "referenced_by: [bills], when: active",
+        );
+        assert!(
+            e.contains("a `refuse` entry has one of `when`, `find` and `referenced_by`"),
+            "{e}"
+        );
+        let e = errors(
+            "sandbox: {status: 201, location: true}",
+            "sandbox: {status: 201, location: true, refuse: [{referenced_by: [bills], status: 409, message: Taken.}]}",
+        );
+        assert!(
+            e.contains("operation `members.create`: `referenced_by` refuses while other records refer to the addressed record, but the operation addresses none"),
             "{e}"
         );
     }
