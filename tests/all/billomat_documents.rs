@@ -829,3 +829,73 @@ async fn credit_notes_and_reminders_change_as_drafts_and_are_signed_once_complet
         .expect("a completed reminder is signed");
     sandbox.shutdown().await;
 }
+
+/// Deleting a draft's line takes its amount off the document's totals; a completed document
+/// keeps its lines.
+#[tokio::test]
+async fn a_drafts_lines_are_deleted_with_their_amount_and_a_completed_documents_are_kept() {
+    let sandbox = start("billomat", options(2)).await;
+    let api = billomat(&sandbox);
+    let client_id = new_client(&api, "Positionen GmbH").await;
+    let offers = api.offers();
+    let id = offers
+        .create(&Offer {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .id
+        .expect("id");
+    let line = |quantity: &str, price: &str| OfferItem {
+        offer_id: id,
+        quantity: Some(money(quantity)),
+        unit_price: Some(money(price)),
+        ..Default::default()
+    };
+    let first = api
+        .offer_items()
+        .create(&line("2", "10.00"))
+        .await
+        .expect("line")
+        .id
+        .expect("id");
+    let second = api
+        .offer_items()
+        .create(&line("1", "5.00"))
+        .await
+        .expect("line")
+        .id
+        .expect("id");
+    assert_eq!(
+        offers.get(id).await.expect("get").total_net,
+        Some(money("25.00"))
+    );
+    api.offer_items()
+        .delete(first)
+        .await
+        .expect("a draft's line");
+    let after = offers.get(id).await.expect("get");
+    assert_eq!(after.total_net, Some(money("5.00")));
+    assert_eq!(after.total_gross, Some(money("5.95")));
+    offers
+        .complete(id, &Complete::default())
+        .await
+        .expect("complete");
+    refused(
+        &api.offer_items()
+            .delete(second)
+            .await
+            .expect_err("a completed offer keeps its lines"),
+        "Lines can only be removed from a draft offer.",
+    );
+    assert_eq!(
+        api.offer_items().get(second).await.expect("kept").id,
+        Some(second)
+    );
+    assert_eq!(
+        offers.get(id).await.expect("get").total_net,
+        Some(money("5.00"))
+    );
+    sandbox.shutdown().await;
+}

@@ -256,6 +256,61 @@ fn generated_tokens_and_effects_on_a_found_record() {
         (again.status, text(&again)),
         (403, "Unable to pay a bill which has already been closed.")
     );
+    // A delete's effects reach the found record: an open bill's amount becomes credit; a
+    // closed bill is kept.
+    assert_eq!(
+        call(
+            &app,
+            "DELETE",
+            &format!("/bills/{token}.xml"),
+            "acme-test",
+            ""
+        )
+        .status,
+        403
+    );
+    let open = call(
+        &app,
+        "POST",
+        "/bills.xml",
+        "acme-test",
+        "<bill><member-id>8889</member-id><amount>9.99</amount></bill>",
+    );
+    let open_token = header(&open, "Location")
+        .and_then(|l| l.trim_end_matches(".xml").rsplit('/').next())
+        .expect("token")
+        .to_owned();
+    let credit = |app: &App| {
+        member(app, "8889")["credit"]
+            .as_f64()
+            .or_else(|| member(app, "8889")["credit"].as_str()?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let before = credit(&app);
+    let deleted = call(
+        &app,
+        "DELETE",
+        &format!("/bills/{open_token}.xml"),
+        "acme-test",
+        "",
+    );
+    assert_eq!(deleted.status, 200, "{}", text(&deleted));
+    assert!(
+        (credit(&app) - before - 9.99).abs() < 1e-9,
+        "{}",
+        credit(&app)
+    );
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            &format!("/bills/{open_token}.xml"),
+            "acme-test",
+            ""
+        )
+        .status,
+        404
+    );
     // Seeded bills refer to seeded members by their key.
     let store = app.store();
     for (_, bill) in store.records("bills") {

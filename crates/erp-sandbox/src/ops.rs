@@ -634,8 +634,11 @@ impl<'a> Ctx<'a> {
             .and_then(Value::as_object)
             .cloned()
             .ok_or_else(|| self.not_found())?;
-        self.checks(&store, &record, &Map::new())?;
+        let found = self.checks(&store, &record, &Map::new())?;
+        // A delete writes found records only (a line's invoice loses the line's amount).
+        let found = self.apply(&mut record.clone(), &Map::new(), found);
         let record = store.remove(name, id).ok_or_else(|| self.not_found())?;
+        self.write_found(&mut store, found);
         Ok(self.outcome(&store, Some(&record), 200))
     }
 

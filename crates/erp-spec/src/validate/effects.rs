@@ -321,6 +321,13 @@ impl Validator {
         }
         let mut set = Vec::new();
         for (key, value) in &raw.set {
+            if op.kind == OperationKind::Delete && !key.name.contains('.') {
+                self.err(
+                    &key.at,
+                    format!("{}: a delete removes its record, so `set` writes found records only (`<find>.{}`)", names.what, key.name),
+                );
+                continue;
+            }
             if let Some(a) = self.assignment(key, value, &names) {
                 set.push(a);
             }
@@ -852,6 +859,14 @@ mod tests {
         let e = errors("referenced_by: [bills]", "referenced_by: [plans]");
         assert!(
             e.contains("`referenced_by` names `plans`, but no field of its records is declared `references: members`"),
+            "{e}"
+        );
+        let e = errors(
+            "member.credit: \"member.credit + amount\"",
+            "amount: \"member.credit + amount\"",
+        );
+        assert!(
+            e.contains("operation `bills.delete`: a delete removes its record, so `set` writes found records only (`<find>.amount`)"),
             "{e}"
         );
         let e = errors("referenced_by: [bills]", "referenced_by: []");

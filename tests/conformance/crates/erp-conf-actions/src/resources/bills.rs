@@ -34,6 +34,25 @@ pub static CREATE: Operation = Operation {
     idempotency_key: None,
 };
 
+/// `DELETE /bills/{token}.xml`: Deletes an open bill; its amount goes back to the member as credit.
+pub static DELETE: Operation = Operation {
+    resource: &RESOURCE,
+    name: "delete",
+    method: Method::Delete,
+    path: "/bills/{token}.xml",
+    root: "bill",
+    format: WireFormat::Xml,
+    body: BodyKind::None,
+    returns: Returns::None,
+    accept: "application/xml",
+    headers: &[],
+    paging: Paging::None,
+    idempotent: true,
+    redact: &[],
+    key: None,
+    idempotency_key: None,
+};
+
 /// `GET /bills/{token}.xml`: Fetches one bill.
 pub static GET: Operation = Operation {
     resource: &RESOURCE,
@@ -112,6 +131,15 @@ impl<'a> Bills<'a> {
         body: &crate::models::Bill,
     ) -> erp_runtime::Result<crate::models::Bill> {
         self.client.item(&CREATE, Request::new().body(body)).await
+    }
+
+    /// Deletes an open bill; its amount goes back to the member as credit.
+    ///
+    /// `DELETE /bills/{token}.xml`.
+    pub async fn delete(&self, token: &str) -> erp_runtime::Result<()> {
+        self.client
+            .unit(&DELETE, Request::new().path("token", token))
+            .await
     }
 
     /// Fetches one bill.
