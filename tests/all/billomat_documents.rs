@@ -899,3 +899,136 @@ async fn a_drafts_lines_are_deleted_with_their_amount_and_a_completed_documents_
     );
     sandbox.shutdown().await;
 }
+
+/// Deleting a payment takes it off what was paid, and a paid invoice or credit note is open
+/// again.
+#[tokio::test]
+async fn a_deleted_payment_reopens_a_paid_document() {
+    use erp_billomat::models::{Invoice, InvoiceItem, InvoicePayment, InvoiceStatus};
+    let sandbox = start("billomat", options(2)).await;
+    let api = billomat(&sandbox);
+    let client_id = new_client(&api, "Zahlung GmbH").await;
+    let invoices = api.invoices();
+    let id = invoices
+        .create(&Invoice {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .id
+        .expect("id");
+    api.invoice_items()
+        .create(&InvoiceItem {
+            invoice_id: id,
+            quantity: Some(money("1")),
+            unit_price: Some(money("100.00")),
+            ..Default::default()
+        })
+        .await
+        .expect("line");
+    invoices
+        .complete(id, &Complete::default())
+        .await
+        .expect("complete");
+    let payment = api
+        .invoice_payments()
+        .create(&InvoicePayment {
+            invoice_id: id,
+            amount: money("119.00"),
+            ..Default::default()
+        })
+        .await
+        .expect("payment")
+        .id
+        .expect("id");
+    assert_eq!(
+        invoices.get(id).await.expect("get").status,
+        Some(InvoiceStatus::Paid)
+    );
+    api.invoice_payments()
+        .delete(payment)
+        .await
+        .expect("delete the payment");
+    let open = invoices.get(id).await.expect("get");
+    assert_eq!(open.status, Some(InvoiceStatus::Open));
+    assert_eq!(open.paid_amount, Some(Decimal::ZERO));
+    assert_eq!(open.open_amount, Some(money("119.00")));
+
+    let notes = api.credit_notes();
+    let note = notes
+        .create(&CreditNote {
+            client_id,
+            ..Default::default()
+        })
+        .await
+        .expect("draft")
+        .id
+        .expect("id");
+    api.credit_note_items()
+        .create(&CreditNoteItem {
+            credit_note_id: note,
+            quantity: Some(money("1")),
+            unit_price: Some(money("10.00")),
+            ..Default::default()
+        })
+        .await
+        .expect("line");
+    notes
+        .complete(note, &Complete::default())
+        .await
+        .expect("complete");
+    let paid_out = api
+        .credit_note_payments()
+        .create(&CreditNotePayment {
+            credit_note_id: note,
+            amount: money("11.90"),
+            ..Default::default()
+        })
+        .await
+        .expect("payment")
+        .id
+        .expect("id");
+    assert_eq!(
+        notes.get(note).await.expect("get").status,
+        Some(CreditNoteStatus::Paid)
+    );
+    api.credit_note_payments()
+        .delete(paid_out)
+        .await
+        .expect("delete the payment");
+    let reopened = notes.get(note).await.expect("get");
+    assert_eq!(reopened.status, Some(CreditNoteStatus::Open));
+    assert_eq!(reopened.open_amount, Some(money("11.90")));
+    sandbox.shutdown().await;
+}
+
+/// Billomat's sample order confirmation (../shared/fixtures, billomat.md §13) decodes into the
+/// typed read-only fields: status, number, decimal totals and the one-item tax list. Outside CI
+/// a missing folder skips, as in `fixtures.rs`.
+#[test]
+fn the_sample_confirmation_decodes_into_the_typed_fields() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/billomat/j-frost-billomat-ts");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing",
+            dir.display()
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(dir.join("confirmations-get-response.json"))
+        .expect("the sample confirmation");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let confirmation: Confirmation =
+        erp_billomat::from_json(&value["confirmation"]).expect("decodes");
+    assert_eq!(confirmation.status, Some(ConfirmationStatus::Draft));
+    assert_eq!(confirmation.confirmation_number.as_deref(), Some("AB1"));
+    assert_eq!(confirmation.total_gross, Some(Decimal::ZERO));
+    assert_eq!(confirmation.customfield, None, "\"\" is absent");
+    let taxes = confirmation.taxes;
+    assert_eq!(taxes.len(), 1, "one tax as an object is a list of one");
+    assert_eq!(taxes[0].rate, Some(money("16")));
+    assert!(confirmation.updated.is_some());
+}
