@@ -1039,6 +1039,34 @@ impl Vendor {
         }
     }
 
+    /// A spec that lets pages go at once gets them at once: with every answer slowed down,
+    /// the sandbox answers as many list requests together as the spec's `concurrency` (or as
+    /// there are pages after the first), and the list is still exactly what it holds.
+    async fn pages_at_once(&self, resource: &ir::Resource, op: &ir::Operation) -> Outcome {
+        let faults = self.sandbox.faults();
+        faults.reset();
+        faults.latency(Duration::from_millis(40));
+        let listed = self.list(resource, op, None).await;
+        let most = faults.most_requests_at_once();
+        faults.reset();
+        listed?;
+        let pages = self
+            .sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET")
+            .count() as u64;
+        let expected = u64::from(op.paging.concurrency()).min(pages.saturating_sub(1).max(1));
+        if most != expected {
+            return Err(format!(
+                "{most} list requests were answered at once; the spec allows {} and {} pages followed the first",
+                op.paging.concurrency(),
+                pages.saturating_sub(1)
+            ));
+        }
+        Ok(())
+    }
+
     async fn rate_limited_once(&self) -> Outcome {
         self.sandbox
             .faults()
@@ -1138,6 +1166,10 @@ async fn run(folder: &str) {
                 match op.kind {
                     _ if op.returns == Returns::List => {
                         check!(failures, v, what, v.list(r, op, None).await);
+                        if op.paging.concurrency() > 1 {
+                            let what_at_once = format!("{what} pages at once");
+                            check!(failures, v, what_at_once, v.pages_at_once(r, op).await);
+                        }
                         // A filter on a field the records have, kept on every page.
                         let records = v.sandbox.records(&r.name);
                         let filter = op.query.iter().filter(|q| !q.required).find_map(|q| {

@@ -10,6 +10,7 @@ mod fault_matrix;
 mod fixtures;
 mod fuzz;
 mod hygiene;
+mod prefetch;
 mod rate_limits;
 mod redirects;
 mod resilience;

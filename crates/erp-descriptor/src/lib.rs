@@ -15,6 +15,7 @@
 //! let paging = Paging::OffsetLimit {
 //!     offset_param: "offset",
 //!     size: PageSize { param: "limit", default: 100, max: 500 },
+//!     concurrency: 1,
 //! };
 //! assert_eq!(paging.size().map(|s| s.max), Some(500));
 //! assert_eq!(paging.query_params(), ["offset", "limit"]);

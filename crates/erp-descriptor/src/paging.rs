@@ -56,12 +56,16 @@ pub enum Paging {
         page_param: &'static str,
         first_page: u64,
         size: PageSize,
+        /// Pages fetched at once once the first page reported a total (1: one after another).
+        concurrency: u16,
     },
     /// `?<offset_param>=0&<limit>=100`, then 100, 200, ... (the offset advances by the items
     /// actually received, so a vendor that sends fewer never makes the client skip any).
     OffsetLimit {
         offset_param: &'static str,
         size: PageSize,
+        /// Pages fetched at once once the first page reported a total (1: one after another).
+        concurrency: u16,
     },
     /// Follow the next link until there is none.
     NextLink {
@@ -100,6 +104,18 @@ impl Paging {
         own.into_iter()
             .chain(self.size().filter(|s| !s.is_fixed()).map(|s| s.param))
             .collect()
+    }
+
+    /// How many pages the vendor's spec lets the client fetch at once when the first page
+    /// reported the total: only page-number and offset paging can name later pages before
+    /// they arrive, so every other style says 1.
+    pub fn concurrency(&self) -> u16 {
+        match *self {
+            Paging::PageNumber { concurrency, .. } | Paging::OffsetLimit { concurrency, .. } => {
+                concurrency.max(1)
+            }
+            _ => 1,
+        }
     }
 
     /// Whether the list comes page by page.

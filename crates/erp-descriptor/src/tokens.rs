@@ -209,13 +209,18 @@ impl Emit for Paging {
                 page_param,
                 first_page,
                 size,
+                concurrency,
             } => {
                 let size = size.emit();
-                quote!(Paging::PageNumber { page_param: #page_param, first_page: #first_page, size: #size })
+                quote!(Paging::PageNumber { page_param: #page_param, first_page: #first_page, size: #size, concurrency: #concurrency })
             }
-            Paging::OffsetLimit { offset_param, size } => {
+            Paging::OffsetLimit {
+                offset_param,
+                size,
+                concurrency,
+            } => {
                 let size = size.emit();
-                quote!(Paging::OffsetLimit { offset_param: #offset_param, size: #size })
+                quote!(Paging::OffsetLimit { offset_param: #offset_param, size: #size, concurrency: #concurrency })
             }
             Paging::NextLink { link, size } => {
                 let (link, size) = (link.emit(), size.emit());

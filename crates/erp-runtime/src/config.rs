@@ -26,6 +26,12 @@ pub struct Config {
     /// Items per page for paged lists; `None` uses the vendor's default. Clamped to the
     /// vendor's maximum.
     pub page_size: Option<u64>,
+    /// Pages of one list fetched at once once its first page reported the total (page-number
+    /// and offset paging); `None` uses the vendor spec's `paging.concurrency`, chosen for its
+    /// rate budget; 1 fetches one page after another. Items still arrive in order, every
+    /// page is checked as in sequential paging, and pages requested ahead are abandoned when
+    /// the stream is dropped. Every page passes the client's rate-limit gate.
+    pub page_concurrency: Option<usize>,
     /// Most pages one list fetches; a longer chain (a next link that always names a new page)
     /// fails with `Error::Paging` instead of running forever. Default 100,000.
     pub max_pages: u64,
@@ -58,6 +64,7 @@ impl Default for Config {
             user_agent: concat!("erp-clients/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             page_size: None,
+            page_concurrency: None,
             max_pages: 100_000,
             lenient_totals: false,
             max_response_bytes: Config::DEFAULT_MAX_RESPONSE_BYTES,
@@ -193,6 +200,13 @@ impl<C: From<Client>> ClientBuilder<C> {
 
     pub fn page_size(mut self, size: u64) -> Self {
         self.config.page_size = Some(size);
+        self
+    }
+
+    /// Pages of a list fetched at once (see [`Config::page_concurrency`]); 1 turns prefetch
+    /// off, 0 counts as 1.
+    pub fn page_concurrency(mut self, pages: usize) -> Self {
+        self.config.page_concurrency = Some(pages.max(1));
         self
     }
 

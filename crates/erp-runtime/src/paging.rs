@@ -7,7 +7,8 @@
 //! follow" without a cursor. The decisions are a pure function (`judge`) of what a page said,
 //! and the fetching goes through `PageSource`, so every rule is unit-tested without HTTP.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -22,6 +23,7 @@ use crate::envelope::{self, ListBody, Shape};
 use crate::send::{AnswerBody, origin};
 use crate::shallow::Item;
 use crate::{Error, Request};
+use prefetch::{Ahead, Plan};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -467,13 +469,20 @@ fn facts(paging: Paging, fetched: &Fetched, body: &Value, list: &ListBody<'_>) -
     }
 }
 
-struct State<S> {
-    source: S,
+struct State<S, T> {
+    source: Arc<S>,
     op: &'static Operation,
     request: Request,
     limits: Limits,
     next: Next,
     history: History,
+    /// Pages requested ahead of the consumer, in list order.
+    ahead: VecDeque<Ahead<T>>,
+    /// The pages still to request ahead, once the first page reported the total.
+    plan: Option<Plan>,
+    /// A page did not lead where the plan said (a vendor sending other page sizes than it
+    /// reported): the rest of the list goes one page after another.
+    sequential: bool,
 }
 
 /// The client's paging settings.
@@ -482,6 +491,8 @@ struct Limits {
     page_size: Option<u64>,
     max_pages: u64,
     lenient_totals: bool,
+    /// Pages in flight at once (1: none ahead of the consumer).
+    concurrency: usize,
 }
 
 pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
@@ -494,6 +505,10 @@ pub(crate) fn pages<T: DeserializeOwned + Send + 'static>(
         page_size: config.page_size,
         max_pages: config.max_pages,
         lenient_totals: config.lenient_totals,
+        concurrency: config
+            .page_concurrency
+            .unwrap_or(usize::from(op.paging.concurrency()))
+            .max(1),
     };
     stream_pages(client, op, request, limits)
 }
@@ -505,12 +520,15 @@ fn stream_pages<T: DeserializeOwned + Send + 'static, S: PageSource>(
     limits: Limits,
 ) -> Pages<T> {
     let state = State {
-        source,
+        source: Arc::new(source),
         op,
         request,
         limits,
         next: Next::Start,
         history: History::default(),
+        ahead: VecDeque::new(),
+        plan: None,
+        sequential: limits.concurrency <= 1,
     };
     stream::try_unfold(state, step::<T, S>).boxed()
 }
@@ -526,9 +544,46 @@ pub(crate) fn items<T: DeserializeOwned + Send + 'static>(
         .boxed()
 }
 
-async fn step<T: DeserializeOwned, S: PageSource>(
-    mut s: State<S>,
-) -> Result<Option<(Page<T>, State<S>)>, Error> {
+/// One fetched page, read: what it says about the pages after it, and its items typed (or
+/// why they could not be). The verdict on the page is made before its items are handed out
+/// or their error is reported, as if the page had been typed after judging.
+struct ReadPage<T> {
+    facts: Facts,
+    /// The total the page reported, also with `lenient_totals` (it plans the pages ahead).
+    reported_total: Option<u64>,
+    page: Result<Page<T>, Error>,
+    request_id: Option<String>,
+}
+
+/// Fetches the page `request` (or `link`) names and reads it.
+async fn fetch_page<T: DeserializeOwned, S: PageSource>(
+    source: &S,
+    op: &'static Operation,
+    request: &Request,
+    link: Option<&str>,
+    lenient_totals: bool,
+) -> Result<ReadPage<T>, Error> {
+    let fetched = source.fetch(op, request, link).await?;
+    // An error about this page names the vendor's id of its request.
+    let about_page = |e: Error| e.with_request_id(fetched.request_id.as_deref());
+    let (list, mut facts) = read_page(op, &fetched).map_err(about_page)?;
+    let reported_total = facts.total;
+    if lenient_totals {
+        // The total is still reported on each page, but decides nothing.
+        facts.total = None;
+    }
+    let page = typed_page(op, list, &facts).map_err(about_page);
+    Ok(ReadPage {
+        facts,
+        reported_total,
+        page,
+        request_id: fetched.request_id,
+    })
+}
+
+async fn step<T: DeserializeOwned + Send + 'static, S: PageSource>(
+    mut s: State<S, T>,
+) -> Result<Option<(Page<T>, State<S, T>)>, Error> {
     let op = s.op;
     let paging = op.paging;
     let fail = |problem: PagingProblem, history: &History| Error::Paging {
@@ -550,23 +605,20 @@ async fn step<T: DeserializeOwned, S: PageSource>(
             &s.history,
         ));
     }
-    let (request, link, requested_size) =
-        page_request(paging, &s.next, &s.request, s.limits.page_size);
-    let fetched = s.source.fetch(op, &request, link.as_deref()).await?;
+    let (read, requested_size) = s.read_next().await?;
     s.history.fetched += 1;
-    // An error about this page names the vendor's id of its request.
-    let about_page = |e: Error| e.with_request_id(fetched.request_id.as_deref());
-    let (list, mut facts) = read_page(op, &fetched).map_err(about_page)?;
-    if s.limits.lenient_totals {
-        // The total is still reported on each page, but decides nothing.
-        facts.total = None;
-    }
-    let next = match judge(paging, &s.next, requested_size, &facts, &mut s.history) {
+    let about_page = |e: Error| e.with_request_id(read.request_id.as_deref());
+    let next = match judge(paging, &s.next, requested_size, &read.facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
         Verdict::Fail(problem) => return Err(about_page(fail(problem, &s.history))),
         Verdict::Yield(next) => next,
     };
-    let page = typed_page(op, list, facts).map_err(about_page)?;
+    match next {
+        Next::PageNumber(_) | Next::Offset(_) => s.plan_after(&next, &read, requested_size),
+        // The list ends with this page: nothing ahead is needed.
+        _ => s.go_sequential(),
+    }
+    let page = read.page?;
     s.next = next;
     Ok(Some((page, s)))
 }
@@ -593,7 +645,7 @@ fn read_page<'a>(
 fn typed_page<T: DeserializeOwned>(
     op: &'static Operation,
     list: ListBody<'_>,
-    facts: Facts,
+    facts: &Facts,
 ) -> Result<Page<T>, Error> {
     let mut items = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter().enumerate() {
@@ -604,8 +656,8 @@ fn typed_page<T: DeserializeOwned>(
         number: list.meta.page,
         per_page: list.meta.per_page,
         total: list.meta.total,
-        next_link: facts.next_link,
-        next_cursor: facts.cursor,
+        next_link: facts.next_link.clone(),
+        next_cursor: facts.cursor.clone(),
     })
 }
 
@@ -627,7 +679,7 @@ pub fn decode_page<T: DeserializeOwned>(
         request_id: None,
     };
     let (list, facts) = read_page(op, &fetched)?;
-    typed_page(op, list, facts)
+    typed_page(op, list, &facts)
 }
 
 /// Identifies a page's content, to notice a vendor that serves the same page twice: a hash
@@ -661,5 +713,9 @@ fn fingerprint(items: &[Item<'_>]) -> u64 {
     hasher.finish()
 }
 
+mod prefetch;
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod prefetch_tests;

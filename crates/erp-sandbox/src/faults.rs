@@ -30,9 +30,21 @@ pub struct Faults {
     inner: Arc<State>,
 }
 
+/// A request being answered (see [`Faults::most_requests_at_once`]).
+pub(crate) struct Answering(Arc<State>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.answering.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[derive(Debug)]
 struct State {
     requests: AtomicU64,
+    /// Vendor requests being answered now, and the most there ever were at once.
+    answering: AtomicU64,
+    most_answering: AtomicU64,
     rate_limit_next: AtomicU32,
     rate_limit_retry_ms: AtomicU64,
     html_502_next: AtomicU32,
@@ -70,6 +82,8 @@ impl Default for Faults {
         Faults {
             inner: Arc::new(State {
                 requests: AtomicU64::new(0),
+                answering: AtomicU64::new(0),
+                most_answering: AtomicU64::new(0),
                 rate_limit_next: AtomicU32::new(0),
                 rate_limit_retry_ms: AtomicU64::new(1000),
                 html_502_next: AtomicU32::new(0),
@@ -235,10 +249,11 @@ impl Faults {
         self.inner.truncate_next.store(n, Ordering::SeqCst);
     }
 
-    /// Turns every fault off and sets the request counter back to zero.
+    /// Turns every fault off and sets the request counters back to zero.
     pub fn reset(&self) {
         let s = &self.inner;
         s.requests.store(0, Ordering::SeqCst);
+        s.most_answering.store(0, Ordering::SeqCst);
         s.rate_limit_next.store(0, Ordering::SeqCst);
         s.rate_limit_retry_ms.store(1000, Ordering::SeqCst);
         s.html_502_next.store(0, Ordering::SeqCst);
@@ -266,8 +281,19 @@ impl Faults {
         self.inner.requests.load(Ordering::SeqCst)
     }
 
-    pub(crate) fn count_request(&self) {
-        self.inner.requests.fetch_add(1, Ordering::SeqCst);
+    /// The most vendor API requests that were being answered at the same time (since the
+    /// last [`reset`](Faults::reset)): how many pages a client really fetches at once.
+    pub fn most_requests_at_once(&self) -> u64 {
+        self.inner.most_answering.load(Ordering::SeqCst)
+    }
+
+    /// Counts a vendor request, which is being answered until the guard is dropped.
+    pub(crate) fn count_request(&self) -> Answering {
+        let s = &self.inner;
+        s.requests.fetch_add(1, Ordering::SeqCst);
+        let now = s.answering.fetch_add(1, Ordering::SeqCst) + 1;
+        s.most_answering.fetch_max(now, Ordering::SeqCst);
+        Answering(self.inner.clone())
     }
 
     pub(crate) fn take_rate_limit(&self) -> Option<Duration> {

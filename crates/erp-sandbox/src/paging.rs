@@ -325,6 +325,7 @@ mod tests {
         let paging = Paging::OffsetLimit {
             offset_param: "offset",
             size: SIZE,
+            concurrency: 1,
         };
         let s = slice_of(&paging, &q(&[("offset", "4"), ("limit", "9")]), &records(7)).unwrap();
         assert_eq!((s.start, s.limit, s.range(7)), (4, 3, 4..7));

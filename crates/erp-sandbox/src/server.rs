@@ -55,7 +55,8 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         };
         return reply.into_response();
     }
-    app.faults.count_request();
+    // Counted as being answered until this handler returns (latency included).
+    let _answering = app.faults.count_request();
     let query = query_pairs(&parts.uri);
     let request_id = app.remember(parts.method.as_str(), path, &query);
     if app.faults.hanging() {

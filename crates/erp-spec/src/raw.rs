@@ -292,6 +292,10 @@ pub struct RawPaging {
     /// The vendor's page size when it takes no size parameter (Spreedly: 50).
     #[serde(default)]
     pub fixed_size: Option<Spanned<u64>>,
+    /// `page_number`, `offset_limit`: pages fetched at once once the first page reported the
+    /// total (default 1, one after another).
+    #[serde(default)]
+    pub concurrency: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

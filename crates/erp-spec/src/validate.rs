@@ -24,6 +24,7 @@ pub fn validate(source: &str, raw: RawSpec) -> Result<ir::Spec, SpecErrors> {
     let mut v = Validator {
         file: source.to_owned(),
         errors: Vec::new(),
+        concurrency_at: Vec::new(),
     };
     let spec = v.spec(raw);
     if v.errors.is_empty() {
@@ -36,6 +37,9 @@ pub fn validate(source: &str, raw: RawSpec) -> Result<ir::Spec, SpecErrors> {
 struct Validator {
     file: String,
     errors: Vec<SpecError>,
+    /// Where a paging section asks for pages at once (checked against the list envelope,
+    /// which must report the total that names the later pages).
+    concurrency_at: Vec<(Location, String)>,
 }
 
 /// Names generated code uses unqualified (the prelude, derives, imports of resource modules).
@@ -188,6 +192,7 @@ impl Validator {
         };
         let mut models = self.models(&raw.models, &types);
         let resources = self.resources(&raw, &types, &envelope, &wire, &paging, &base_url);
+        self.concurrency_needs_total(&envelope);
         let links = self.links(&raw.links, &base_url, &resources, &types);
         self.realism(&raw.models, &mut models, &resources);
         let sandbox = self.sandbox(raw.sandbox.as_ref(), &auth, &rate_limits);

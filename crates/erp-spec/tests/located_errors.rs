@@ -665,6 +665,48 @@ fn paging_styles_state_what_they_need() {
     assert_error(&text, "cursor_path: meta..next", "is not a dotted path");
 }
 
+/// Pages at once are for styles that can name later pages, with a total to name them by, and
+/// in modest numbers.
+#[test]
+fn pages_at_once_need_a_style_and_a_total_that_name_later_pages() {
+    let text = broken(&[(
+        "  page_param: page\n",
+        "  page_param: page\n  concurrency: 4\n",
+    )]);
+    let spec = erp_spec::parse_str("specs/mini.yaml", &text).expect("valid with a total");
+    assert_eq!(spec.paging.concurrency(), 4);
+    let text = broken(&[
+        (
+            "  page_param: page\n",
+            "  page_param: page\n  concurrency: 4\n",
+        ),
+        ("    total: \"@total\"\n", ""),
+    ]);
+    assert_error(
+        &text,
+        "concurrency: 4",
+        "`concurrency` needs the list envelope to report the total",
+    );
+    let text = broken(&[(
+        "  page_param: page\n",
+        "  page_param: page\n  concurrency: 0\n",
+    )]);
+    assert_error(
+        &text,
+        "concurrency: 0",
+        "`concurrency` must be between 1 and 32",
+    );
+    let text = broken(&[(
+        "  style: page_number\n  page_param: page\n",
+        "  style: cursor\n  cursor_param: cursor\n  cursor_path: meta.next\n  concurrency: 2\n",
+    )]);
+    assert_error(
+        &text,
+        "concurrency: 2",
+        "`concurrency` is not used by paging style `cursor`",
+    );
+}
+
 /// An operation may page differently from its vendor, with the same rules.
 #[test]
 fn operation_paging_overrides_are_validated() {

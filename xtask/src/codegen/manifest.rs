@@ -177,6 +177,14 @@ fn readme_program(spec: &Spec) -> String {
 }
 
 /// One line on how lists are paged.
+/// How many pages are fetched at once, when more than one.
+fn at_once(paging: &Paging) -> String {
+    match paging.concurrency() {
+        1 => String::new(),
+        n => format!(", up to {n} at once once the total is known"),
+    }
+}
+
 fn describe_paging(paging: &Paging) -> String {
     use erp_spec::ir::{CursorSource, LinkSource};
     let size = |s: Option<erp_spec::ir::PageSize>| {
@@ -190,13 +198,22 @@ fn describe_paging(paging: &Paging) -> String {
             size: s,
             ..
         } => {
-            format!("page numbers in `{page_param}`{}", size(Some(*s)))
+            format!(
+                "page numbers in `{page_param}`{}{}",
+                size(Some(*s)),
+                at_once(paging)
+            )
         }
         Paging::OffsetLimit {
             offset_param,
             size: s,
+            ..
         } => {
-            format!("offsets in `{offset_param}`{}", size(Some(*s)))
+            format!(
+                "offsets in `{offset_param}`{}{}",
+                size(Some(*s)),
+                at_once(paging)
+            )
         }
         Paging::NextLink {
             link: LinkSource::Body(path),

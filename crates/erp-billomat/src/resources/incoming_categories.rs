@@ -54,6 +54,7 @@ pub static LIST: Operation = Operation {
             default: 100u64,
             max: 1000u64,
         },
+        concurrency: 4u16,
     },
     idempotent: true,
     redact: &[],

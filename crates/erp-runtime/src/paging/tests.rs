@@ -84,6 +84,7 @@ const LIMITS: Limits = Limits {
     page_size: None,
     max_pages: 100,
     lenient_totals: false,
+    concurrency: 1,
 };
 
 async fn run(source: &std::sync::Arc<Canned>, op: &'static Operation) -> (Vec<u64>, Option<Error>) {
@@ -164,6 +165,7 @@ async fn page_numbers_offsets_and_last_item_cursors() {
             page_param: "page",
             first_page: 1,
             size: SIZE,
+            concurrency: 1,
         },
     );
     let source = std::sync::Arc::new(Canned::new(pages()));
@@ -182,6 +184,7 @@ async fn page_numbers_offsets_and_last_item_cursors() {
         Paging::OffsetLimit {
             offset_param: "offset",
             size: SIZE,
+            concurrency: 1,
         },
     );
     let source = std::sync::Arc::new(Canned::new(pages()));
@@ -261,6 +264,7 @@ async fn inconsistent_vendors_fail_instead_of_truncating() {
             page_param: "page",
             first_page: 1,
             size: SIZE,
+            concurrency: 1,
         },
     );
     // A vendor that caps the page below the size asked for: a "short" page, total unmet.
@@ -314,6 +318,7 @@ async fn a_total_that_changes_while_listing_is_an_error_with_what_was_seen() {
             page_param: "page",
             first_page: 1,
             size: SIZE,
+            concurrency: 1,
         },
     );
     // 9 records when the listing started, 6 on the second page: 3 may have been skipped.
@@ -366,6 +371,7 @@ async fn lenient_totals_end_the_list_where_the_pages_end() {
             page_param: "page",
             first_page: 1,
             size: SIZE,
+            concurrency: 1,
         },
     );
     let source = std::sync::Arc::new(Canned::new(vec![
@@ -444,6 +450,7 @@ const PAGES: Paging = Paging::PageNumber {
         default: 100,
         max: 1000,
     },
+    concurrency: 1,
 };
 
 fn facts(items: usize, total: Option<u64>, fingerprint: u64) -> Facts {

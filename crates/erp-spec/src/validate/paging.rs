@@ -46,6 +46,7 @@ fn set_keys(p: &RawPaging) -> Vec<(&'static str, Location)> {
         ("cursor_field", s(&p.cursor_field)),
         ("has_more", s(&p.has_more)),
         ("fixed_size", n(&p.fixed_size)),
+        ("concurrency", n(&p.concurrency)),
     ]
     .into_iter()
     .filter_map(|(k, at)| at.map(|at| (k, at)))
@@ -57,8 +58,15 @@ fn allowed(style: Style) -> &'static [&'static str] {
     const SIZE: [&str; 3] = ["size_param", "default_size", "max_size"];
     match style {
         Style::None => &[],
-        Style::PageNumber => &["page_param", "first_page", SIZE[0], SIZE[1], SIZE[2]],
-        Style::OffsetLimit => &["offset_param", SIZE[0], SIZE[1], SIZE[2]],
+        Style::PageNumber => &[
+            "page_param",
+            "first_page",
+            SIZE[0],
+            SIZE[1],
+            SIZE[2],
+            "concurrency",
+        ],
+        Style::OffsetLimit => &["offset_param", SIZE[0], SIZE[1], SIZE[2], "concurrency"],
         Style::NextLink => &[
             "next_link",
             "link_header",
@@ -103,10 +111,12 @@ impl Validator {
                 page_param: self.paging_text(here, name, "page_param", &p.page_param, &at),
                 first_page: p.first_page.as_ref().map_or(1, |f| f.value),
                 size: self.required_size(here, name, p, &at),
+                concurrency: self.concurrency(here, p),
             },
             Style::OffsetLimit => Paging::OffsetLimit {
                 offset_param: self.paging_text(here, name, "offset_param", &p.offset_param, &at),
                 size: self.required_size(here, name, p, &at),
+                concurrency: self.concurrency(here, p),
             },
             Style::NextLink => {
                 let header = p.link_header.as_ref().is_some_and(|h| h.value);
@@ -195,6 +205,43 @@ impl Validator {
             );
         }
         intern(&path.value)
+    }
+
+    /// Pages in flight at once; a vendor's rate budget decides it, so it stays modest.
+    fn concurrency(&mut self, here: &str, p: &RawPaging) -> u16 {
+        const MAX: u64 = 32;
+        let Some(n) = &p.concurrency else {
+            return 1;
+        };
+        if n.value > 1 {
+            self.concurrency_at.push((n.referenced, here.to_owned()));
+        }
+        if !(1..=MAX).contains(&n.value) {
+            self.err(
+                &n.referenced,
+                format!("{here}`concurrency` must be between 1 and {MAX} (pages fetched at once), not {}", n.value),
+            );
+        }
+        n.value.clamp(1, MAX) as u16
+    }
+
+    /// Pages at once need the total from the first page: without it no later page can be
+    /// named before it arrives, and the setting would quietly do nothing.
+    pub(super) fn concurrency_needs_total(&mut self, envelope: &crate::ir::Envelope) {
+        use erp_descriptor::ListEnvelope;
+        let reports_total = match envelope.list {
+            ListEnvelope::DataField { total, .. } | ListEnvelope::ResourceRoot { total, .. } => {
+                total.is_some()
+            }
+            ListEnvelope::OData => true,
+            ListEnvelope::AnyRoot | ListEnvelope::Bare => false,
+        };
+        if reports_total {
+            return;
+        }
+        for (at, here) in std::mem::take(&mut self.concurrency_at) {
+            self.err(&at, format!("{here}`concurrency` needs the list envelope to report the total (`envelope.list.total`): only then are the later pages known before they arrive"));
+        }
     }
 
     fn required_size(&mut self, here: &str, style: &str, p: &RawPaging, at: &Location) -> PageSize {

@@ -91,6 +91,7 @@ pub static LIST: Operation = Operation {
             default: 10u64,
             max: 50u64,
         },
+        concurrency: 1u16,
     },
     idempotent: true,
     redact: &[],

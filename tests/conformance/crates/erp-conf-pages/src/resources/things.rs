@@ -130,6 +130,7 @@ pub static LIST: Operation = Operation {
             default: 10u64,
             max: 50u64,
         },
+        concurrency: 3u16,
     },
     idempotent: true,
     redact: &[],

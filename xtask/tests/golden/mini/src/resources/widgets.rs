@@ -92,6 +92,7 @@ pub static LIST: Operation = Operation {
             default: 20u64,
             max: 100u64,
         },
+        concurrency: 1u16,
     },
     idempotent: true,
     redact: &["secret_code"],
