@@ -290,11 +290,7 @@ fn decode_item<T: DeserializeOwned>(
     else {
         return decode::typed(op, &found.items[0], &found.path_of(0));
     };
-    let keys: Vec<Option<Value>> = found
-        .items
-        .iter()
-        .map(|item| envelope::lookup(&item.to_value(), field).cloned())
-        .collect();
+    let keys: Vec<Option<Value>> = found.items.iter().map(|item| item.member(field)).collect();
     let matching = keys
         .iter()
         .position(|key| key.as_ref().is_some_and(|k| same_key(&wanted, k)));

@@ -57,6 +57,18 @@ impl Item<'_> {
             Item::Tree(value) => value.clone(),
         }
     }
+
+    /// The value at a dotted path of the item (a record's key), as
+    /// `lookup(&self.to_value(), dotted)` gives it, without building the whole item's tree.
+    pub fn member(&self, dotted: &str) -> Option<Value> {
+        match self {
+            Item::Raw(raw) => match scan::member(raw, dotted) {
+                Some(found) => found.and_then(|text| serde_json::from_str(text).ok()),
+                None => crate::envelope::lookup(&self.to_value(), dotted).cloned(),
+            },
+            Item::Tree(value) => crate::envelope::lookup(value, dotted).cloned(),
+        }
+    }
 }
 
 /// A decoded structured body.
@@ -82,12 +94,12 @@ impl<'a> Body<'a> {
 
     /// Reads a JSON text as deep as `wants` say. serde_json's recursion limit stays on.
     ///
-    /// A list's items are found by the [`scan`] (one quick pass over their text, which the
-    /// items' decoding reads again in detail); a body the scan cannot read, or one wanted for
-    /// single items, is read by serde_json alone, whose errors say what is wrong.
+    /// What is wanted raw is found by the [`scan`] (one quick pass over its text, which the
+    /// items' decoding reads again in detail); a body the scan cannot read, or one of which
+    /// nothing is wanted raw, is read by serde_json alone, whose errors say what is wrong.
     pub fn json(text: &'a str, wants: &[Want]) -> Result<Self, serde_json::Error> {
-        if wants.iter().all(|w| w.mode == Mode::Items)
-            && let Some((tree, raw)) = scan::list(text, wants)
+        if !wants.is_empty()
+            && let Some((tree, raw)) = scan::read(text, wants)
         {
             return Ok(Body {
                 tree,

@@ -1,5 +1,5 @@
-//! The quick pass over a list body: where its items begin and end, and its envelope (the
-//! members around the list) as a small value tree.
+//! The quick pass over a structured body: where its list items (or its one item) begin and
+//! end, and its envelope (the members around them) as a small value tree.
 //!
 //! serde_json finds item boundaries only by reading each item in full (escapes, numbers,
 //! literals), and the item is then read in full again when it is decoded into its model: on a
@@ -10,16 +10,28 @@
 //! by serde_json here. A body this pass cannot follow is left to serde_json alone, whose
 //! error then says what is wrong: the pass only ever answers for bodies sound in structure.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::{Mode, Node, Want};
 
+/// The bytes that matter inside an object or array passed over whole: quotes and brackets.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table
+};
+
 /// What the pass kept raw, by dotted path.
 type Kept<'a> = Vec<(String, Node<'a>)>;
 
-/// The tree and the items of a list body, or `None` where serde_json must read it.
-pub(super) fn list<'a>(text: &'a str, wants: &[Want]) -> Option<(Value, Kept<'a>)> {
-    debug_assert!(wants.iter().all(|w| w.mode == Mode::Items));
+/// The tree and the kept items of a body, or `None` where serde_json must read it.
+pub(super) fn read<'a>(text: &'a str, wants: &[Want]) -> Option<(Value, Kept<'a>)> {
     let segments: Vec<Vec<&str>> = wants
         .iter()
         .map(|w| match w.path.as_str() {
@@ -27,14 +39,54 @@ pub(super) fn list<'a>(text: &'a str, wants: &[Want]) -> Option<(Value, Kept<'a>
             path => path.split('.').collect(),
         })
         .collect();
+    let modes: Vec<Mode> = wants.iter().map(|w| w.mode).collect();
     let mut scan = Scan { text, pos: 0 };
     let mut kept = Vec::new();
     let live: Vec<usize> = (0..wants.len()).collect();
     scan.blank();
-    let tree = scan.place(&segments, &live, 0, String::new(), &mut kept)?;
+    let tree = scan.place(
+        &Paths(&segments, &modes),
+        &live,
+        0,
+        String::new(),
+        &mut kept,
+    )?;
     scan.blank();
     (scan.pos == text.len()).then_some((tree, kept))
 }
+
+/// What a member at a dotted path of an object's text is: `Some(Some(text))` its value's
+/// text (the last one, when the member is repeated, as in a tree), `Some(None)` no such
+/// member, `None` when the pass cannot tell (text unsound in structure).
+pub(super) fn member<'a>(text: &'a str, dotted: &str) -> Option<Option<&'a str>> {
+    let mut here = text;
+    if dotted.is_empty() {
+        return Some(Some(text));
+    }
+    for key in dotted.split('.') {
+        let mut scan = Scan { text: here, pos: 0 };
+        scan.blank();
+        if scan.peek()? != b'{' {
+            // Not an object, so no members (the value is checked whole by its decoding).
+            scan.value()?;
+            scan.blank();
+            return (scan.pos == here.len()).then_some(None);
+        }
+        let found = scan.members(key)?;
+        scan.blank();
+        if scan.pos != here.len() {
+            return None;
+        }
+        match found {
+            Some(value) => here = value,
+            None => return Some(None),
+        }
+    }
+    Some(Some(here))
+}
+
+/// The wants' paths (split at dots) and modes, by index.
+struct Paths<'w>(&'w [Vec<&'w str>], &'w [Mode]);
 
 struct Scan<'a> {
     text: &'a str,
@@ -57,25 +109,33 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// The value at one place of the envelope: the wanted list kept raw, an object looked
-    /// into, anything else parsed into the tree.
+    /// The value at one place of the envelope: the wanted item or list kept raw, an object
+    /// looked into, anything else parsed into the tree.
     fn place(
         &mut self,
-        segments: &[Vec<&str>],
+        paths: &Paths<'_>,
         live: &[usize],
         depth: usize,
         path: String,
         kept: &mut Kept<'a>,
     ) -> Option<Value> {
-        let ends_here = live.iter().any(|&i| segments[i].len() == depth);
-        let leads_on = live.iter().any(|&i| segments[i].len() > depth);
-        match self.peek()? {
-            b'[' if ends_here => {
+        // The first want that ends here decides, as in serde_json's reading.
+        let ending = live
+            .iter()
+            .find(|&&i| paths.0[i].len() == depth)
+            .map(|&i| paths.1[i]);
+        let leads_on = live.iter().any(|&i| paths.0[i].len() > depth);
+        match (ending, self.peek()?) {
+            (Some(Mode::Item), _) => {
+                kept.push((path, Node::Raw(self.value()?)));
+                Some(Value::Object(Map::new()))
+            }
+            (Some(Mode::Items), b'[') => {
                 let items = self.items()?;
                 kept.push((path, Node::Items(items)));
                 Some(Value::Array(Vec::new()))
             }
-            b'{' if leads_on => self.object(segments, live, depth, &path, kept),
+            (_, b'{') if leads_on => self.object(paths, live, depth, &path, kept),
             _ => serde_json::from_str(self.value()?).ok(),
         }
     }
@@ -83,7 +143,7 @@ impl<'a> Scan<'a> {
     /// An object on the way to the list: its members matched against the paths.
     fn object(
         &mut self,
-        segments: &[Vec<&str>],
+        paths: &Paths<'_>,
         live: &[usize],
         depth: usize,
         path: &str,
@@ -109,7 +169,7 @@ impl<'a> Scan<'a> {
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    segments[i]
+                    paths.0[i]
                         .get(depth)
                         .is_some_and(|s| *s == key || *s == "*")
                 })
@@ -118,12 +178,12 @@ impl<'a> Scan<'a> {
                 serde_json::from_str(self.value()?).ok()?
             } else {
                 let child_path = match path {
-                    "" => key.clone(),
+                    "" => key.to_string(),
                     _ => format!("{path}.{key}"),
                 };
-                self.place(segments, &child, depth + 1, child_path, kept)?
+                self.place(paths, &child, depth + 1, child_path, kept)?
             };
-            map.insert(key, value);
+            map.insert(key.into_owned(), value);
             self.blank();
             match self.peek()? {
                 b',' => self.pos += 1,
@@ -136,8 +196,43 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A member name, its escapes decoded.
-    fn key(&mut self) -> Option<String> {
+    /// Passes over an object (at its `{`) and returns the text of its last member named
+    /// `wanted`, if any.
+    fn members(&mut self, wanted: &str) -> Option<Option<&'a str>> {
+        self.pos += 1;
+        let mut found = None;
+        self.blank();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Some(found);
+        }
+        loop {
+            self.blank();
+            let key = self.key()?;
+            self.blank();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.pos += 1;
+            self.blank();
+            let value = self.value()?;
+            if key == wanted {
+                found = Some(value);
+            }
+            self.blank();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(found);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A member name, its escapes decoded (borrowed from the text when it has none).
+    fn key(&mut self) -> Option<Cow<'a, str>> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -147,9 +242,9 @@ impl<'a> Scan<'a> {
         let inner = &quoted[1..quoted.len() - 1];
         if escaped || inner.bytes().any(|b| b < 0x20) {
             // Rare: serde_json decodes (or refuses) it.
-            return serde_json::from_str(quoted).ok();
+            return serde_json::from_str::<String>(quoted).ok().map(Cow::Owned);
         }
-        Some(inner.to_owned())
+        Some(Cow::Borrowed(inner))
     }
 
     /// The items of an array, each as its text.
@@ -187,20 +282,22 @@ impl<'a> Scan<'a> {
             b'{' | b'[' => {
                 let mut depth = 0usize;
                 loop {
-                    match self.peek()? {
+                    // Straight to the next quote or bracket: everything else is passed over.
+                    let rest = self.bytes().get(self.pos..)?;
+                    self.pos += rest.iter().position(|&b| STRUCTURAL[usize::from(b)])?;
+                    match self.bytes()[self.pos] {
                         b'"' => {
                             self.string()?;
                             continue;
                         }
                         b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
+                        _ => {
                             depth -= 1;
                             if depth == 0 {
                                 self.pos += 1;
                                 break;
                             }
                         }
-                        _ => {}
                     }
                     self.pos += 1;
                 }
@@ -225,7 +322,7 @@ impl<'a> Scan<'a> {
         let mut at = self.pos + 1;
         let mut escaped = false;
         loop {
-            let found = at + memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+            let found = at + quote_or_backslash(bytes.get(at..)?)?;
             if bytes[found] == b'"' {
                 self.pos = found + 1;
                 return Some(escaped);
@@ -235,6 +332,40 @@ impl<'a> Scan<'a> {
             at = found + 2;
         }
     }
+}
+
+/// Where the first `"` or `\\` of `bytes` is. Most strings of a record are short, and
+/// memchr's start-up costs more than reading them: the first bytes are read eight at a time
+/// in plain integer arithmetic, the rest (a long text) by memchr.
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    /// How many bytes are read in words before memchr takes over.
+    const SHORT: usize = 32;
+    let mut at = 0;
+    while at < SHORT {
+        let Some(word) = bytes.get(at..at + 8) else {
+            break;
+        };
+        let word = u64::from_le_bytes(word.try_into().ok()?);
+        // A byte equal to the one sought is a zero byte of the xor; the lowest zero byte is
+        // found exactly (borrows only run upwards from it).
+        let (q, b) = (word ^ QUOTES, word ^ BACKSLASHES);
+        let hits = ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b)) & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = &bytes[at..];
+    let found = if at < SHORT {
+        rest.iter().position(|&b| b == b'"' || b == b'\\')
+    } else {
+        memchr::memchr2(b'"', b'\\', rest)
+    };
+    found.map(|i| at + i)
 }
 
 #[cfg(test)]
@@ -274,6 +405,14 @@ mod tests {
         let odata = [want("d"), want("d.results")];
         let bare = [want("")];
         let any = [want("*.items")];
+        let item = [Want {
+            path: "client".to_owned(),
+            mode: Mode::Item,
+        }];
+        let any_item = [Want {
+            path: "*".to_owned(),
+            mode: Mode::Item,
+        }];
         let cases: &[(&[Want], &str)] = &[
             (
                 &wants,
@@ -309,9 +448,14 @@ mod tests {
             (&bare, r#"[{"id": "é"}, {"id": "\u00e9"}]"#),
             (&bare, "[]"),
             (&any, r#"{"page": {"items": [{"n": 1}]}, "x": 1}"#),
+            (&item, r#"{"client": {"id": "7", "name": "A \"B\" [C]"}}"#),
+            (&item, r#"{"meta": {"v": 1}, "client": [1, 2], "x": null}"#),
+            (&item, r#"{"client": "text"}"#),
+            (&item, r#"{"other": {"id": 1}}"#),
+            (&any_item, r#"{"invoice": {"id": 1}}"#),
         ];
         for (wants, text) in cases {
-            let fast = found(list(text, wants));
+            let fast = found(read(text, wants));
             let slow = found(Body::parsed(text, wants).ok().map(|b| (b.tree, b.raw)));
             assert!(fast.is_some(), "the pass read {text}");
             assert_eq!(fast, slow, "{text}");
@@ -335,7 +479,7 @@ mod tests {
             "",
             r#"{"da\u00"#,
         ] {
-            assert!(list(text, &wants).is_none(), "{text}");
+            assert!(read(text, &wants).is_none(), "{text}");
             assert!(
                 Body::json(text, &wants).is_err(),
                 "serde_json refuses {text}"
@@ -347,7 +491,7 @@ mod tests {
     fn items_are_checked_in_detail_by_their_decoding() {
         // Sound in structure, wrong in detail: the pass keeps the item, its decoding refuses it.
         let wants = [want("data")];
-        let (_, kept) = list(r#"{"data": [{"a": tru}, {"b": "\q"}]}"#, &wants).unwrap();
+        let (_, kept) = read(r#"{"data": [{"a": tru}, {"b": "\q"}]}"#, &wants).unwrap();
         let Node::Items(items) = &kept[0].1 else {
             panic!("items kept");
         };
@@ -357,6 +501,59 @@ mod tests {
                     .is_err(),
                 "{item}"
             );
+        }
+    }
+
+    #[test]
+    fn a_member_is_found_as_a_tree_would_find_it() {
+        let texts = [
+            r#"{"id": "7", "name": "x"}"#,
+            r#"{"name": "{\"id\": 1}", "id": 8}"#,
+            r#"{"id": 1, "id": 2}"#,
+            r#"{"a": {"b": {"c": [1, {"d": 2}]}}, "id": null}"#,
+            r#"{"client": {"id": "9"}}"#,
+            r#" [1, 2] "#,
+            r#""text""#,
+            r#"{}"#,
+            r#"{"i\u0064": 3}"#,
+        ];
+        for text in texts {
+            let tree: Value = serde_json::from_str(text).unwrap();
+            for path in ["id", "a.b", "a.b.c", "client.id", "missing", "a.missing.id"] {
+                let fast = member(text, path)
+                    .unwrap_or_else(|| panic!("the pass reads {text}"))
+                    .map(|t| serde_json::from_str::<Value>(t).unwrap());
+                let slow = crate::envelope::lookup(&tree, path).cloned();
+                assert_eq!(fast, slow, "{path} in {text}");
+            }
+        }
+        // Unsound text: the pass does not answer, the caller asks the full parser.
+        for text in [
+            r#"{"id": 1"#,
+            r#"{"id" 1}"#,
+            r#"{"id": 1} x"#,
+            r#"{"a": {"id": 1}"#,
+        ] {
+            assert_eq!(member(text, "a.id").or(member(text, "id")), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn quotes_and_backslashes_are_found_at_every_place() {
+        for len in 0..80 {
+            for at in 0..=len {
+                for (sought, filler) in [(b'"', b'a'), (b'\\', 0xc3), (b'"', b'!'), (b'\\', b'#')] {
+                    let mut bytes = vec![filler; len];
+                    if at < len {
+                        bytes[at] = sought;
+                    }
+                    if at + 3 < len {
+                        bytes[at + 3] = b'"';
+                    }
+                    let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\');
+                    assert_eq!(quote_or_backslash(&bytes), naive, "{len} {at} {sought}");
+                }
+            }
         }
     }
 }
