@@ -446,6 +446,32 @@ pub(crate) enum Parsed {
 }
 
 impl Parsed {
+    /// Whether `text` is already in the type's canonical text, so that the type's own parser
+    /// can read it as sent (no conversion, no second parse). Only the common, cheaply
+    /// recognised case says yes; anything else goes through [`Parsed::canonical`].
+    fn takes_as_is(self, text: &str) -> bool {
+        match self {
+            // `YYYY-MM-DD`, a day that exists.
+            Parsed::Date => {
+                let b = text.as_bytes();
+                let digits = |range: std::ops::Range<usize>| {
+                    b[range].iter().try_fold(0u32, |n, &c| {
+                        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+                    })
+                };
+                b.len() == 10
+                    && b[4] == b'-'
+                    && b[7] == b'-'
+                    && matches!(
+                        (digits(0..4), digits(5..7), digits(8..10)),
+                        (Some(y), Some(m), Some(d))
+                            if i32::try_from(y).ok().and_then(|y| NaiveDate::from_ymd_opt(y, m, d)).is_some()
+                    )
+            }
+            Parsed::DateTime | Parsed::Decimal | Parsed::Guid => false,
+        }
+    }
+
     /// The value in the type's canonical text, converted with the rules of [`FromWire`].
     fn canonical(self, value: Scalar<'_>) -> Result<String, String> {
         match self {

@@ -702,7 +702,7 @@ fn fingerprint(items: &[Item<'_>]) -> u64 {
             Ok(())
         }
     }
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = Fold::default();
     hasher.write_usize(items.len());
     for item in items {
         match item {
@@ -716,6 +716,47 @@ fn fingerprint(items: &[Item<'_>]) -> u64 {
         hasher.write_u8(0xff);
     }
     hasher.finish()
+}
+
+/// A quick 64-bit hash over bytes, eight at a time, for [`fingerprint`]. SipHash (the
+/// standard hasher) resists chosen collisions, which a page fingerprint does not need, at
+/// three times the cost: it was a twentieth of all decoding work on a page of records.
+#[derive(Default)]
+struct Fold(u64);
+
+impl Fold {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+    }
+}
+
+impl std::hash::Hasher for Fold {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for chunk in &mut words {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            // The length tells `ab` from `ab\0`.
+            self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        // Every input bit reaches every output bit.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
 }
 
 mod prefetch;

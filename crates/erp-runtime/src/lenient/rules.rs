@@ -132,6 +132,7 @@ impl<'de, V: Visitor<'de>> Rule<'_, V> {
                 Unexpected::Str(text.as_str()),
                 &self.visitor,
             )),
+            Want::Parsed(kind) if kind.takes_as_is(text.as_str()) => text.visit(self.visitor),
             _ => self.convert(Scalar::Str(text.as_str())),
         }
     }

@@ -340,6 +340,16 @@ fn dates_in_every_known_form() {
     assert_eq!(day(json!("2024-02-29T10:00:00+01:00")), feb29);
     assert_eq!(day(json!("2024-02-29 10:00:00")), feb29);
     assert_eq!(day(json!("/Date(1709164800000)/")), feb29);
+    // The canonical form goes to the type as sent; a day that does not exist in that form
+    // still gets the rule's own message.
+    assert_eq!(
+        day(json!("0999-12-31")),
+        NaiveDate::from_ymd_opt(999, 12, 31)
+    );
+    let err = item_err(json!({"day": "2023-02-29"}));
+    assert!(err.message().contains("expected a date"), "{err}");
+    let err = item_err(json!({"day": "2023-1a-01"}));
+    assert!(err.message().contains("expected a date"), "{err}");
     let err = item_err(json!({"day": "tomorrow"}));
     assert_eq!(err.path(), "day");
     assert!(err.message().contains("expected a date"), "{err}");

@@ -583,3 +583,28 @@ fn page_count_rounds_up() {
     };
     assert_eq!(page.page_count(), Some(5));
 }
+
+#[test]
+fn fingerprints_tell_pages_apart_by_every_byte_and_boundary() {
+    let print = |items: &[&str]| {
+        let items: Vec<Item<'_>> = items.iter().map(|i| Item::Raw(i)).collect();
+        fingerprint(&items)
+    };
+    let page = [r#"{"id":"1","name":"Anna"}"#, r#"{"id":"2","name":"Bert"}"#];
+    assert_eq!(print(&page), print(&page));
+    let mut seen = std::collections::HashSet::new();
+    for text in [
+        r#"{"id":"1","name":"Anna"}"#,
+        r#"{"id":"1","name":"Anne"}"#,
+        r#"{"id":"2","name":"Anna"}"#,
+        r#"{"id":"1","name":"Anna"} "#,
+        "ab",
+        "ab\0",
+        "",
+    ] {
+        assert!(seen.insert(print(&[text])), "{text:?} collides");
+    }
+    assert!(seen.insert(print(&["a", "b"])));
+    assert_ne!(print(&["a", "b"]), print(&["ab"]));
+    assert_ne!(print(&[]), print(&[""]));
+}
