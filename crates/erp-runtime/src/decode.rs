@@ -153,12 +153,23 @@ pub(crate) fn typed<T: DeserializeOwned>(
     item: &Item<'_>,
     prefix: &str,
 ) -> Result<T, Error> {
+    typed_at(op, item, || prefix.to_owned())
+}
+
+/// [`typed`], with the item's path made only when it fails (a list page decodes thousands of
+/// items, and formatting each one's path was a measurable share of the work).
+pub(crate) fn typed_at<T: DeserializeOwned>(
+    op: &'static Operation,
+    item: &Item<'_>,
+    prefix: impl FnOnce() -> String,
+) -> Result<T, Error> {
     let leniency = Leniency::of(op.vendor());
     let decoded = match item {
-        Item::Raw(raw) => lenient::from_str(raw.get(), leniency),
+        Item::Raw(raw) => lenient::from_str(raw, leniency),
         Item::Tree(value) => lenient::from_value(value, leniency),
     };
     decoded.map_err(|e| {
+        let prefix = prefix();
         let path = match (prefix.is_empty(), e.path()) {
             (true, p) => p,
             (false, p) if p == "." => prefix.to_owned(),

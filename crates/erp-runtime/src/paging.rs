@@ -608,17 +608,20 @@ async fn step<T: DeserializeOwned + Send + 'static, S: PageSource>(
     let (read, requested_size) = s.read_next().await?;
     s.history.fetched += 1;
     let about_page = |e: Error| e.with_request_id(read.request_id.as_deref());
+    // A page whose items do not decode says nothing reliable about the pages after it.
+    let page = read.page?;
     let next = match judge(paging, &s.next, requested_size, &read.facts, &mut s.history) {
         Verdict::Stop => return Ok(None),
         Verdict::Fail(problem) => return Err(about_page(fail(problem, &s.history))),
         Verdict::Yield(next) => next,
     };
     match next {
-        Next::PageNumber(_) | Next::Offset(_) => s.plan_after(&next, &read, requested_size),
+        Next::PageNumber(_) | Next::Offset(_) => {
+            s.plan_after(&next, &read.facts, read.reported_total, requested_size)
+        }
         // The list ends with this page: nothing ahead is needed.
         _ => s.go_sequential(),
     }
-    let page = read.page?;
     s.next = next;
     Ok(Some((page, s)))
 }
@@ -649,7 +652,9 @@ fn typed_page<T: DeserializeOwned>(
 ) -> Result<Page<T>, Error> {
     let mut items = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter().enumerate() {
-        items.push(decode::typed(op, item, &format!("{}[{i}]", list.path))?);
+        items.push(decode::typed_at(op, item, || {
+            format!("{}[{i}]", list.path)
+        })?);
     }
     Ok(Page {
         items,
@@ -701,7 +706,7 @@ fn fingerprint(items: &[Item<'_>]) -> u64 {
     hasher.write_usize(items.len());
     for item in items {
         match item {
-            Item::Raw(raw) => hasher.write(raw.get().as_bytes()),
+            Item::Raw(raw) => hasher.write(raw.as_bytes()),
             // Writing a tree into the hasher cannot fail.
             Item::Tree(value) => {
                 let _ = serde_json::to_writer(Feed(&mut hasher), value);

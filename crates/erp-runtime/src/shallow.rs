@@ -33,16 +33,18 @@ pub(crate) enum Mode {
 #[derive(Debug)]
 pub(crate) enum Node<'a> {
     Tree(Value),
-    /// One value kept raw.
-    Raw(&'a RawValue),
-    /// The items of an array kept raw.
-    Items(Vec<&'a RawValue>),
+    /// One value kept raw: its JSON text.
+    Raw(&'a str),
+    /// The items of an array kept raw: the JSON text of each. Items of a list found by the
+    /// [`scan`] are sound in structure but not yet checked in detail (escapes, numbers,
+    /// literals): decoding an item checks it whole.
+    Items(Vec<&'a str>),
 }
 
 /// One data item of a body: raw JSON text, or a tree (XML bodies, single objects).
 #[derive(Debug)]
 pub(crate) enum Item<'a> {
-    Raw(&'a RawValue),
+    Raw(&'a str),
     Tree(Value),
 }
 
@@ -50,8 +52,8 @@ impl Item<'_> {
     /// The item as a value tree (for a cursor field, an error excerpt); raw items are parsed.
     pub fn to_value(&self) -> Value {
         match self {
-            // The text was read as valid JSON once already.
-            Item::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            // Text that is not JSON after all fails its decoding, which names it.
+            Item::Raw(raw) => serde_json::from_str(raw).unwrap_or(Value::Null),
             Item::Tree(value) => value.clone(),
         }
     }
@@ -79,7 +81,25 @@ impl<'a> Body<'a> {
     }
 
     /// Reads a JSON text as deep as `wants` say. serde_json's recursion limit stays on.
+    ///
+    /// A list's items are found by the [`scan`] (one quick pass over their text, which the
+    /// items' decoding reads again in detail); a body the scan cannot read, or one wanted for
+    /// single items, is read by serde_json alone, whose errors say what is wrong.
     pub fn json(text: &'a str, wants: &[Want]) -> Result<Self, serde_json::Error> {
+        if wants.iter().all(|w| w.mode == Mode::Items)
+            && let Some((tree, raw)) = scan::list(text, wants)
+        {
+            return Ok(Body {
+                tree,
+                raw,
+                text: Some(text),
+            });
+        }
+        Self::parsed(text, wants)
+    }
+
+    /// [`Body::json`] by serde_json alone.
+    fn parsed(text: &'a str, wants: &[Want]) -> Result<Self, serde_json::Error> {
         let segments: Vec<Vec<&str>> = wants
             .iter()
             .map(|w| match w.path.as_str() {
@@ -199,7 +219,7 @@ impl<'a> DeserializeSeed<'a> for Place<'_, '_, 'a> {
         match self.ending() {
             Some(Mode::Item) => {
                 let raw = <&'a RawValue>::deserialize(input)?;
-                self.raw.push((self.path, Node::Raw(raw)));
+                self.raw.push((self.path, Node::Raw(raw.get())));
                 Ok(Value::Object(Map::new()))
             }
             Some(Mode::Items) => input.deserialize_any(Level {
@@ -232,7 +252,7 @@ impl<'a> Visitor<'a> for Level<'_, '_, 'a> {
         if self.items {
             let mut raw = Vec::with_capacity(items.size_hint().unwrap_or(0));
             while let Some(item) = items.next_element::<&'a RawValue>()? {
-                raw.push(item);
+                raw.push(item.get());
             }
             self.place.raw.push((self.place.path, Node::Items(raw)));
             return Ok(Value::Array(Vec::new()));
@@ -292,6 +312,8 @@ impl<'a> Visitor<'a> for Level<'_, '_, 'a> {
     }
 }
 
+mod scan;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,7 +338,6 @@ mod tests {
             let Some(Node::Items(items)) = body.take("clients.client") else {
                 panic!("{text}: items not kept raw");
             };
-            let items: Vec<&str> = items.iter().map(|i| i.get()).collect();
             assert_eq!(items[1].replace(' ', ""), r#"{"id":2}"#, "{text}");
         }
     }
@@ -334,7 +355,7 @@ mod tests {
         // One item kept raw whatever it is; a repeated member counts once, the last.
         let item = [want("*", Mode::Item)];
         let mut body = Body::json(r#"{"client": {"id": 1}, "client": {"id": 2}}"#, &item).unwrap();
-        assert!(matches!(body.take("client"), Some(Node::Raw(r)) if r.get() == r#"{"id": 2}"#));
+        assert!(matches!(body.take("client"), Some(Node::Raw(r)) if r == r#"{"id": 2}"#));
         assert_eq!(body.whole(), serde_json::json!({"client": {"id": 2}}));
     }
 
@@ -359,7 +380,7 @@ mod tests {
             panic!("items not kept raw");
         };
         let err = crate::lenient::from_str::<serde_json::Value>(
-            items[0].get(),
+            items[0],
             crate::lenient::Leniency::default(),
         )
         .unwrap_err();

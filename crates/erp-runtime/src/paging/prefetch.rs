@@ -7,7 +7,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{Error, Next, PageSource, Paging, ReadPage, State, fetch_page, page_request};
+use super::{Error, Facts, Next, PageSource, Paging, ReadPage, State, fetch_page, page_request};
 
 /// A page requested ahead, running as a task of its own so that it progresses while the
 /// consumer works through earlier pages. Dropping it (the consumer dropped the stream, or the
@@ -158,7 +158,8 @@ impl<S: PageSource, T: DeserializeOwned + Send + 'static> State<S, T> {
     pub(super) fn plan_after(
         &mut self,
         next: &Next,
-        read: &ReadPage<T>,
+        facts: &Facts,
+        reported_total: Option<u64>,
         requested_size: Option<u64>,
     ) {
         if self.sequential {
@@ -172,8 +173,8 @@ impl<S: PageSource, T: DeserializeOwned + Send + 'static> State<S, T> {
             Some(expected) if expected != *next => self.go_sequential(),
             Some(_) => {}
             None if self.plan.is_none() => {
-                let per_page = read.facts.per_page.or(requested_size);
-                self.plan = match (read.reported_total, per_page) {
+                let per_page = facts.per_page.or(requested_size);
+                self.plan = match (reported_total, per_page) {
                     (Some(total), Some(per_page)) => {
                         Plan::new(self.op.paging, next, total, per_page)
                     }
