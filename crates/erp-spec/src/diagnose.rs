@@ -13,12 +13,19 @@ use crate::suggest::{closest, did_you_mean};
 pub(crate) struct Context<'a> {
     pub source: &'a str,
     pub text: &'a str,
-    pub tree: Option<&'a Node>,
+    /// The text as a tree, parsed on first use: only a spec with an error needs it.
+    pub tree: &'a std::cell::OnceCell<Option<Node>>,
     /// Paths of the keys serde ignored, as [`crate::raw::unknown_keys`] gives them.
     pub unknown: &'a [Vec<String>],
 }
 
 impl Context<'_> {
+    fn tree(&self) -> Option<&Node> {
+        self.tree
+            .get_or_init(|| crate::locate::tree(self.text))
+            .as_ref()
+    }
+
     fn error(&self, at: Location, message: String) -> SpecError {
         SpecError {
             file: self.source.to_owned(),
@@ -29,7 +36,7 @@ impl Context<'_> {
     }
 
     fn locate(&self, path: &[String]) -> Location {
-        self.tree.map_or(Location::UNKNOWN, |t| t.locate(path))
+        self.tree().map_or(Location::UNKNOWN, |t| t.locate(path))
     }
 
     fn is_unknown(&self, parent: &[String], key: &str) -> bool {
@@ -63,12 +70,16 @@ impl Context<'_> {
             .iter()
             .find(|m| m.place == pattern && m.key == key)?;
         let value = self
-            .tree
+            .tree()
             .and_then(|t| t.get(path))
             .map_or("...".to_owned(), |(_, node)| snippet(&node.value));
         let mut name = parent.to_vec();
         name.push("name".to_owned());
-        let window = match self.tree.and_then(|t| t.get(&name)).map(|(_, n)| &n.value) {
+        let window = match self
+            .tree()
+            .and_then(|t| t.get(&name))
+            .map(|(_, n)| &n.value)
+        {
             Some(Value::Scalar(n)) if is_plain(n) => n.clone(),
             _ => "<window name>".to_owned(),
         };
@@ -91,7 +102,7 @@ impl Context<'_> {
     fn meant_key(&self, parent: &[String], key: &str) -> Option<&'static str> {
         let known = schema::spec()?.keys_at(parent)?;
         let written: Vec<&str> = self
-            .tree
+            .tree()
             .and_then(|t| t.entries(parent))
             .map(|entries| entries.iter().map(|e| e.key.as_str()).collect())
             .unwrap_or_default();
@@ -101,7 +112,7 @@ impl Context<'_> {
     /// In a flow mapping `{type: string, doc: A, B}` YAML ends the doc at the comma and reads
     /// `B` as a key: an unknown key that follows a doc and reads like prose is the doc's rest.
     fn doc_fragment(&self, parent: &[String], key: &str) -> Option<String> {
-        let entries = self.tree?.entries(parent)?;
+        let entries = self.tree()?.entries(parent)?;
         let index = entries.iter().position(|e| e.key == key)?;
         let is_fragment = |e: &locate::Entry| {
             self.is_unknown(parent, &e.key)
@@ -164,7 +175,7 @@ impl Context<'_> {
     /// serde stopped at a required `field` that is not there; `at` is where serde-saphyr
     /// placed that (the last key of the mapping lacking it).
     pub fn missing_key(&self, field: &str, at: Location) -> Missing {
-        let Some(parent) = self.tree.and_then(|t| t.mapping_at(at)) else {
+        let Some(parent) = self.tree().and_then(|t| t.mapping_at(at)) else {
             return Missing::Absent(self.error(at, format!("missing required key `{field}`")));
         };
         let written = self
@@ -252,7 +263,7 @@ impl Context<'_> {
         if !message.contains("expected string") {
             return None;
         }
-        let tree = self.tree?;
+        let tree = self.tree()?;
         let path = tree.mapping_at(at)?;
         let (key, _) = path.split_last()?;
         let Value::Map(entries) = &tree.get(&path)?.1.value else {

@@ -56,19 +56,28 @@ pub fn parse_str(source: &str, text: &str) -> Result<ir::Spec, SpecErrors> {
     let mut errors: Vec<SpecError> = Vec::new();
     let mut spec = None;
     for _ in 0..MAX_REPAIRS {
-        let tree = locate::tree(&text);
-        let unknown = raw::unknown_keys(&text);
+        let tree = std::cell::OnceCell::new();
+        // Two full parses of the same text, independent of each other: side by side.
+        let (unknown, parsed) = std::thread::scope(|scope| {
+            let unknown = scope.spawn(|| raw::unknown_keys(&text));
+            let parsed = serde_saphyr::from_str_with_options::<raw::RawSpec>(&text, yaml_options());
+            (unknown.join(), parsed)
+        });
+        let unknown = match unknown {
+            Ok(unknown) => unknown,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         let cx = diagnose::Context {
             source,
             text: &text,
-            tree: tree.as_ref(),
+            tree: &tree,
             unknown: &unknown,
         };
         let mut found: Vec<SpecError> = unknown
             .iter()
             .filter_map(|path| cx.unknown_key(path))
             .collect();
-        match serde_saphyr::from_str_with_options::<raw::RawSpec>(&text, yaml_options()) {
+        match parsed {
             Ok(raw) => {
                 found.extend(vendor_name_matches_file(source, &raw.vendor.value.name));
                 match validate::validate(source, raw) {

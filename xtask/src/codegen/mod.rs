@@ -1,9 +1,11 @@
 //! The code generator: specs IR -> one vendor crate per spec.
 //!
-//! Each emitter builds a `syn::File` with `quote!` and formats it with prettyplease, so the
-//! output is deterministic: the same specs always give byte-identical files.
+//! Each emitter builds a `syn::File` with `quote!` and lays it out with prettyplease; then
+//! [`format`] passes every crate through rustfmt at once. The output is deterministic: the
+//! same specs always give byte-identical files.
 
 mod docs;
+mod format;
 mod lib_rs;
 mod manifest;
 mod models;
@@ -28,92 +30,45 @@ pub type CrateFiles = BTreeMap<PathBuf, String>;
 
 /// Generates the files of one vendor crate.
 pub fn generate(spec: &Spec) -> Result<CrateFiles, String> {
+    let mut files = draft(spec)?;
+    format::rustfmt_crates(&mut [&mut files])?;
+    Ok(files)
+}
+
+/// The files of one vendor crate, Rust laid out by prettyplease but not yet by rustfmt.
+fn draft(spec: &Spec) -> Result<CrateFiles, String> {
     let mut files = CrateFiles::new();
     files.insert("Cargo.toml".into(), manifest::cargo_toml(spec));
     files.insert("README.md".into(), manifest::readme(spec));
-    files.insert("src/lib.rs".into(), format_file(spec, lib_rs::emit(spec))?);
-    files.insert(
-        "src/models.rs".into(),
-        format_file(spec, models::emit(spec))?,
-    );
+    files.insert("src/lib.rs".into(), lay_out(spec, lib_rs::emit(spec))?);
+    files.insert("src/models.rs".into(), lay_out(spec, models::emit(spec))?);
     files.insert(
         "src/resources/mod.rs".into(),
-        format_file(spec, resources::emit_mod(spec))?,
+        lay_out(spec, resources::emit_mod(spec))?,
     );
     for resource in &spec.resources {
         let path = PathBuf::from(format!("src/resources/{}.rs", resource.rust_name));
         files.insert(
             path,
-            format_file(spec, resources::emit_resource(spec, resource))?,
+            lay_out(spec, resources::emit_resource(spec, resource))?,
         );
     }
     Ok(files)
 }
 
-fn format_file(spec: &Spec, tokens: proc_macro2::TokenStream) -> Result<String, String> {
+/// One file's code, parsed and laid out by prettyplease under the generated-file header.
+fn lay_out(spec: &Spec, tokens: proc_macro2::TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens).map_err(|e| {
         format!(
             "{}: generated code does not parse (generator bug): {e}",
             spec.source
         )
     })?;
-    let mut text = format!(
+    Ok(format!(
         "{}\n{}",
         header(spec),
         add_blank_lines(&prettyplease::unparse(&file))
-    );
-    // rustfmt does not always reach its fixed point in one pass on prettyplease output.
-    for _ in 0..3 {
-        let next = rustfmt(&text)?;
-        if next == text {
-            break;
-        }
-        text = next;
-    }
-    Ok(text)
-}
-
-/// Passes the code through rustfmt, so that `cargo fmt` over the workspace leaves generated
-/// crates untouched (prettyplease and rustfmt disagree on some layouts).
-fn rustfmt(code: &str) -> Result<String, String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let program = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
-    let mut child = Command::new(&program)
-        .args([
-            "--edition",
-            "2024",
-            "--style-edition",
-            "2024",
-            "--emit",
-            "stdout",
-            "--quiet",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            format!("cannot run `{program}` ({e}); install it with `rustup component add rustfmt`")
-        })?;
-    let mut stdin = child.stdin.take().ok_or("rustfmt: no stdin")?;
-    // Write from another thread: rustfmt may fill its stdout pipe before it has read all input.
-    let input = code.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("rustfmt failed: {e}"))?;
-    writer
-        .join()
-        .map_err(|_| "rustfmt: writer thread panicked".to_owned())?
-        .map_err(|e| format!("rustfmt: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "rustfmt rejected generated code (generator bug): {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
+    ))
 }
 
 /// prettyplease packs items together; put the blank lines back that a person would write
@@ -204,14 +159,26 @@ pub(crate) fn crates_dir_of(source: &str) -> &'static str {
 
 /// Loads every spec and writes or checks every generated crate. Returns a summary line.
 pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
-    let mut names = Vec::new();
-    let mut stale = Vec::new();
-    let mut written = 0;
+    // Every crate is drafted first so that rustfmt starts once for all of them.
+    let mut sets = Vec::new();
     for set in SPEC_SETS {
         if !root.join(set.specs).is_dir() {
             continue;
         }
-        let (set_names, set_written) = run_set(root, set, mode, &mut stale)?;
+        let specs = erp_spec::load_dir(&root.join(set.specs)).map_err(|e| e.to_string())?;
+        let crates = specs.iter().map(draft).collect::<Result<Vec<_>, _>>()?;
+        sets.push((set, specs, crates));
+    }
+    let mut all: Vec<&mut CrateFiles> = sets
+        .iter_mut()
+        .flat_map(|(_, _, crates)| crates.iter_mut())
+        .collect();
+    format::rustfmt_crates(&mut all)?;
+    let mut names = Vec::new();
+    let mut stale = Vec::new();
+    let mut written = 0;
+    for (set, specs, crates) in &sets {
+        let (set_names, set_written) = apply_set(root, *set, specs, crates, mode, &mut stale)?;
         names.extend(set_names);
         written += set_written;
     }
@@ -228,19 +195,20 @@ pub fn run(root: &Path, mode: Mode) -> Result<String, String> {
     })
 }
 
-/// One set of specs: generates (or checks) its crates, returns their names and the files written.
-fn run_set(
+/// One set of specs and their generated `crates`: writes (or checks) them, returns their names
+/// and the number of files written.
+fn apply_set(
     root: &Path,
     set: SpecSet,
+    specs: &[Spec],
+    crates: &[CrateFiles],
     mode: Mode,
     stale: &mut Vec<String>,
 ) -> Result<(Vec<String>, usize), String> {
-    let specs = erp_spec::load_dir(&root.join(set.specs)).map_err(|e| e.to_string())?;
     let mut written = 0;
-    for spec in &specs {
+    for (spec, files) in specs.iter().zip(crates) {
         let dir = root.join(set.crates).join(spec.vendor.crate_name());
-        let files = generate(spec)?;
-        for (rel, content) in &files {
+        for (rel, content) in files {
             let path = dir.join(rel);
             let current = std::fs::read_to_string(&path).ok();
             if current.as_deref() == Some(content.as_str()) {
@@ -268,7 +236,7 @@ fn run_set(
             }
         }
         // Files a previous spec generated but the current one does not (a removed resource).
-        for extra in leftover_sources(&dir, &files) {
+        for extra in leftover_sources(&dir, files) {
             match mode {
                 Mode::Check => {
                     stale.push(format!("{} (no longer generated)", display(root, &extra)))
