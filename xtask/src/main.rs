@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cargo xtask codegen [--check] | import billomat [--check] [--catalogue PATH] | features
+const USAGE: &str = "usage: cargo xtask codegen [--check] | codegen --spec FILE --out DIR
+       | import billomat [--check] [--catalogue PATH] | features
+       | bench [--quick] [--builds] [--runs N] [--out DIR]
 
   codegen          regenerate every vendor crate under crates/ from specs/*.yaml, and remove
                    generated crates whose spec is gone
@@ -14,8 +15,13 @@ const USAGE: &str =
                    spec lacks (hand edits are kept), and write specs/billomat.coverage.md;
                    --check only says whether both are current; the catalogue is read from
                    ../shared/billomat-api-catalogue/billomat.json unless --catalogue names it
+  codegen --spec FILE --out DIR
+                   generate the crate of one spec file into DIR (the bench's synthetic spec)
   features         check that every generated crate builds with no features and with each
-                   feature alone";
+                   feature alone
+  bench            measure the goals of issue 11 and write BENCHMARKS.md and benchmarks/*.svg;
+                   --quick: fewer runs, smaller sizes, written to target/bench/; --builds: also
+                   clean and incremental build times (minutes); --runs N: runs per figure";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,7 +34,21 @@ fn main() -> ExitCode {
     {
         ["codegen"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Write)),
         ["codegen", "--check"] => report(xtask::codegen::run(&root, xtask::codegen::Mode::Check)),
+        ["codegen", "--spec", spec, "--out", out] => {
+            report(codegen_one(&PathBuf::from(spec), &PathBuf::from(out)))
+        }
         ["features"] => report(xtask::features::check(&root)),
+        ["bench", rest @ ..] => match xtask::bench::Options::parse(rest) {
+            Ok(options) => report(xtask::bench::run(
+                &root,
+                &options,
+                &format!("cargo xtask {}", args.join(" ")),
+            )),
+            Err(message) => {
+                eprintln!("{message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         ["import", "billomat", rest @ ..] => match import_options(rest) {
             Some((mode, catalogue)) => {
                 report(xtask::import::billomat(&root, catalogue.as_deref(), mode))
@@ -62,6 +82,24 @@ fn import_options(args: &[&str]) -> Option<(xtask::import::Mode, Option<PathBuf>
         }
     }
     Some((mode, catalogue))
+}
+
+/// Generates the crate of one spec file into `out` (through the generator's public API only).
+fn codegen_one(spec: &std::path::Path, out: &std::path::Path) -> Result<String, String> {
+    let spec = erp_spec::load(spec).map_err(|e| e.to_string())?;
+    let files = xtask::codegen::generate(&spec)?;
+    for (rel, content) in &files {
+        let path = out.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, content).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(format!(
+        "generated {} files into {}",
+        files.len(),
+        out.display()
+    ))
 }
 
 fn report(result: Result<String, String>) -> ExitCode {

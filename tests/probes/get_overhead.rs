@@ -1,0 +1,145 @@
+//! Per-request overhead of the generated client, for `cargo xtask bench`: N sequential small
+//! `get`s of one Cloudspot product category from a sandbox (`bench_server` in another
+//! process), either through the full runtime (`runtime`: auth, rate limits, retries policy,
+//! envelope, lenient typed decoding, error classification) or with bare reqwest and serde_json
+//! (`bare`: the same request and headers, a plain derive of the same fields), the baseline.
+//!
+//! ```sh
+//! target/release/examples/get_overhead runtime BASE_URL TOKEN 2000
+//! target/release/examples/get_overhead bare BASE_URL TOKEN 2000
+//! ```
+//!
+//! Both modes warm up (connection, first allocations) with the same number of calls before the
+//! timed ones, and print one JSON line with the mean time of one call.
+
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Untimed calls before the timed ones.
+const WARM_UP: usize = 50;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [mode, base_url, token, calls] = args.as_slice() else {
+        return Err("usage: get_overhead (runtime|bare) BASE_URL TOKEN CALLS".into());
+    };
+    let calls: usize = calls.parse().map_err(|e| format!("CALLS `{calls}`: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let bare = Bare {
+        http: reqwest::Client::builder().build()?,
+        base_url: base_url.clone(),
+        token: token.clone(),
+    };
+    let seconds = runtime.block_on(async {
+        let id = bare.first_id().await?;
+        match mode.as_str() {
+            "runtime" => {
+                let client = erp_cloudspot::Cloudspot::builder()
+                    .base_url(base_url)
+                    .auth(erp_cloudspot::Cloudspot::credentials(token.clone()))
+                    .build()?;
+                let categories = client.categories();
+                for _ in 0..WARM_UP {
+                    categories.get(id).await?;
+                }
+                let start = Instant::now();
+                for _ in 0..calls {
+                    let category = categories.get(id).await?;
+                    if category.id != Some(id) {
+                        return Err(
+                            format!("asked for category {id}, got {:?}", category.id).into()
+                        );
+                    }
+                }
+                Ok::<_, Box<dyn std::error::Error>>(start.elapsed().as_secs_f64())
+            }
+            "bare" => {
+                for _ in 0..WARM_UP {
+                    bare.get(id).await?;
+                }
+                let start = Instant::now();
+                for _ in 0..calls {
+                    let category = bare.get(id).await?;
+                    if category.id != Some(id) {
+                        return Err(
+                            format!("asked for category {id}, got {:?}", category.id).into()
+                        );
+                    }
+                }
+                Ok(start.elapsed().as_secs_f64())
+            }
+            other => Err(format!("unknown mode `{other}` (runtime or bare)").into()),
+        }
+    })?;
+    println!(
+        "{}",
+        json!({"calls": calls, "seconds": seconds, "per_call_us": seconds * 1e6 / calls as f64})
+    );
+    Ok(())
+}
+
+/// The same request with reqwest and serde_json alone.
+struct Bare {
+    http: reqwest::Client,
+    base_url: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    data: Vec<PlainCategory>,
+}
+
+/// The generated `ArtikelCategorie`'s fields with plain serde.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct PlainCategory {
+    id: Option<i64>,
+    children: Vec<PlainCategory>,
+    naam: Option<String>,
+    #[serde(flatten)]
+    extra: std::collections::BTreeMap<String, Value>,
+}
+
+impl Bare {
+    async fn fetch(
+        &self,
+        query: &[(&str, String)],
+    ) -> Result<Envelope, Box<dyn std::error::Error>> {
+        let response = self
+            .http
+            .get(format!("{}/categories/", self.base_url))
+            .query(query)
+            .header("X-ERP-TOKEN", &self.token)
+            .header("Content-Type", "application/json")
+            .send()
+            .await?
+            .error_for_status()?;
+        let bytes = response.bytes().await?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    async fn get(&self, id: i64) -> Result<PlainCategory, Box<dyn std::error::Error>> {
+        self.fetch(&[("id", id.to_string())])
+            .await?
+            .data
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("category {id} not found").into())
+    }
+
+    /// The id of the first seeded category (untimed).
+    async fn first_id(&self) -> Result<i64, Box<dyn std::error::Error>> {
+        self.fetch(&[])
+            .await?
+            .data
+            .first()
+            .and_then(|c| c.id)
+            .ok_or_else(|| "the sandbox lists no categories".into())
+    }
+}
