@@ -112,13 +112,7 @@ impl<'a> Body<'a> {
 
     /// [`Body::json`] by serde_json alone.
     fn parsed(text: &'a str, wants: &[Want]) -> Result<Self, serde_json::Error> {
-        let segments: Vec<Vec<&str>> = wants
-            .iter()
-            .map(|w| match w.path.as_str() {
-                "" => Vec::new(),
-                path => path.split('.').collect(),
-            })
-            .collect();
+        let segments = segments(wants);
         let all: Vec<usize> = (0..wants.len()).collect();
         let mut raw = Vec::new();
         let mut input = serde_json::Deserializer::from_str(text);
@@ -168,6 +162,17 @@ impl<'a> Body<'a> {
             None => self.tree.clone(),
         }
     }
+}
+
+/// Each want's path, split at its dots (`""`, the body itself: no segments).
+fn segments(wants: &[Want]) -> Vec<Vec<&str>> {
+    wants
+        .iter()
+        .map(|w| match w.path.as_str() {
+            "" => Vec::new(),
+            path => path.split('.').collect(),
+        })
+        .collect()
 }
 
 /// One place of the body being read: which wants still lead through it.

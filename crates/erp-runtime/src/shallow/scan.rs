@@ -32,13 +32,7 @@ type Kept<'a> = Vec<(String, Node<'a>)>;
 
 /// The tree and the kept items of a body, or `None` where serde_json must read it.
 pub(super) fn read<'a>(text: &'a str, wants: &[Want]) -> Option<(Value, Kept<'a>)> {
-    let segments: Vec<Vec<&str>> = wants
-        .iter()
-        .map(|w| match w.path.as_str() {
-            "" => Vec::new(),
-            path => path.split('.').collect(),
-        })
-        .collect();
+    let segments = super::segments(wants);
     let modes: Vec<Mode> = wants.iter().map(|w| w.mode).collect();
     let mut scan = Scan { text, pos: 0 };
     let mut kept = Vec::new();
@@ -72,7 +66,7 @@ pub(super) fn member<'a>(text: &'a str, dotted: &str) -> Option<Option<&'a str>>
             scan.blank();
             return (scan.pos == here.len()).then_some(None);
         }
-        let found = scan.members(key)?;
+        let found = scan.member_text(key)?;
         scan.blank();
         if scan.pos != here.len() {
             return None;
@@ -149,22 +143,8 @@ impl<'a> Scan<'a> {
         path: &str,
         kept: &mut Kept<'a>,
     ) -> Option<Value> {
-        self.pos += 1;
         let mut map = Map::new();
-        self.blank();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return Some(Value::Object(map));
-        }
-        loop {
-            self.blank();
-            let key = self.key()?;
-            self.blank();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.pos += 1;
-            self.blank();
+        self.members(|scan, key| {
             let child: Vec<usize> = live
                 .iter()
                 .copied()
@@ -175,36 +155,42 @@ impl<'a> Scan<'a> {
                 })
                 .collect();
             let value = if child.is_empty() {
-                serde_json::from_str(self.value()?).ok()?
+                serde_json::from_str(scan.value()?).ok()?
             } else {
                 let child_path = match path {
                     "" => key.to_string(),
                     _ => format!("{path}.{key}"),
                 };
-                self.place(paths, &child, depth + 1, child_path, kept)?
+                scan.place(paths, &child, depth + 1, child_path, kept)?
             };
             map.insert(key.into_owned(), value);
-            self.blank();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Some(Value::Object(map));
-                }
-                _ => return None,
-            }
-        }
+            Some(())
+        })?;
+        Some(Value::Object(map))
     }
 
     /// Passes over an object (at its `{`) and returns the text of its last member named
     /// `wanted`, if any.
-    fn members(&mut self, wanted: &str) -> Option<Option<&'a str>> {
-        self.pos += 1;
+    fn member_text(&mut self, wanted: &str) -> Option<Option<&'a str>> {
         let mut found = None;
+        self.members(|scan, key| {
+            let value = scan.value()?;
+            if key == wanted {
+                found = Some(value);
+            }
+            Some(())
+        })?;
+        Some(found)
+    }
+
+    /// Passes over an object (at its `{`), handing each member's name to `on`, which reads
+    /// the member's value; `None` as soon as the object is unsound in structure.
+    fn members(&mut self, mut on: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>) -> Option<()> {
+        self.pos += 1;
         self.blank();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Some(found);
+            return Some(());
         }
         loop {
             self.blank();
@@ -215,16 +201,13 @@ impl<'a> Scan<'a> {
             }
             self.pos += 1;
             self.blank();
-            let value = self.value()?;
-            if key == wanted {
-                found = Some(value);
-            }
+            on(self, key)?;
             self.blank();
             match self.peek()? {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
-                    return Some(found);
+                    return Some(());
                 }
                 _ => return None,
             }
