@@ -1,9 +1,9 @@
-//! `cargo xtask bench`: measures the goals of issue 11 in one run on one machine, each against
+//! `cargo xtask bench`: measures the performance goals in one run on one machine, each against
 //! a baseline measured in the same run, and writes BENCHMARKS.md with its plots.
 //!
 //! The figures come from probe processes (`tests/probes/`, built once in release) run as
-//! children, so that CPU time and peak memory are each probe's own ([`child`]); servers run in
-//! processes of their own ([`probes::Server`]). Nothing here asserts on time: `cargo test` only
+//! children, so that CPU time and peak memory are each probe's own (`child`); servers run in
+//! processes of their own (`probes::Server`). Nothing here asserts on time: `cargo test` only
 //! checks the harness's pieces (statistics, plots, the report, the synthetic spec).
 
 mod builds;
