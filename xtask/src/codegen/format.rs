@@ -137,8 +137,14 @@ fn run_rustfmt(roots: &[PathBuf]) -> Result<(), String> {
 
 fn rustfmt_files(files: &[PathBuf]) -> Result<(), String> {
     let program = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
-    let output = Command::new(&program)
-        .args(["--edition", "2024", "--style-edition", "2024", "--quiet"])
+    let mut command = Command::new(&program);
+    command.args(["--edition", "2024", "--style-edition", "2024", "--quiet"]);
+    // rustfmt looks for its configuration beside the files it formats, which here are in a
+    // scratch folder: point it at the workspace's own, the one `cargo fmt` will use.
+    if let Some(config) = workspace_config() {
+        command.arg("--config-path").arg(config);
+    }
+    let output = command
         .args(files)
         .stdin(Stdio::null())
         .output()
@@ -153,6 +159,15 @@ fn rustfmt_files(files: &[PathBuf]) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The rustfmt configuration of the folder `cargo xtask` runs in or the nearest folder above it
+/// (`rustfmt.toml` or `.rustfmt.toml`), if there is one.
+fn workspace_config() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .flat_map(|dir| [dir.join("rustfmt.toml"), dir.join(".rustfmt.toml")])
+        .find(|path| path.is_file())
 }
 
 /// A scratch folder under the system's temporary folder, removed when dropped.
