@@ -33,7 +33,8 @@ pub(crate) enum Mode {
 #[derive(Debug)]
 pub(crate) enum Node<'a> {
     Tree(Value),
-    /// One value kept raw: its JSON text.
+    /// One value kept raw: its JSON text. Found by the [`scan`], it is sound in structure but
+    /// not yet checked in detail: decoding it checks it whole.
     Raw(&'a str),
     /// The items of an array kept raw: the JSON text of each. Items of a list found by the
     /// [`scan`] are sound in structure but not yet checked in detail (escapes, numbers,
