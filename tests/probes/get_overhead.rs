@@ -43,35 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .auth(erp_cloudspot::Cloudspot::credentials(token.clone()))
                     .build()?;
                 let categories = client.categories();
-                for _ in 0..WARM_UP {
-                    categories.get(id).await?;
-                }
-                let start = Instant::now();
-                for _ in 0..calls {
-                    let category = categories.get(id).await?;
-                    if category.id != Some(id) {
-                        return Err(
-                            format!("asked for category {id}, got {:?}", category.id).into()
-                        );
-                    }
-                }
-                Ok::<_, Box<dyn std::error::Error>>(start.elapsed().as_secs_f64())
+                time_gets(id, calls, async |id| Ok(categories.get(id).await?.id)).await
             }
-            "bare" => {
-                for _ in 0..WARM_UP {
-                    bare.get(id).await?;
-                }
-                let start = Instant::now();
-                for _ in 0..calls {
-                    let category = bare.get(id).await?;
-                    if category.id != Some(id) {
-                        return Err(
-                            format!("asked for category {id}, got {:?}", category.id).into()
-                        );
-                    }
-                }
-                Ok(start.elapsed().as_secs_f64())
-            }
+            "bare" => time_gets(id, calls, async |id| Ok(bare.get(id).await?.id)).await,
             other => Err(format!("unknown mode `{other}` (runtime or bare)").into()),
         }
     })?;
@@ -80,6 +54,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         json!({"calls": calls, "seconds": seconds, "per_call_us": seconds * 1e6 / calls as f64})
     );
     Ok(())
+}
+
+type Failure = Box<dyn std::error::Error>;
+
+/// Warms up, then times `calls` gets of category `id` (each answer's id is checked), in seconds.
+async fn time_gets(
+    id: i64,
+    calls: usize,
+    mut get: impl AsyncFnMut(i64) -> Result<Option<i64>, Failure>,
+) -> Result<f64, Failure> {
+    for _ in 0..WARM_UP {
+        get(id).await?;
+    }
+    let start = Instant::now();
+    for _ in 0..calls {
+        let got = get(id).await?;
+        if got != Some(id) {
+            return Err(format!("asked for category {id}, got {got:?}").into());
+        }
+    }
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// The same request with reqwest and serde_json alone.
